@@ -1,0 +1,85 @@
+"""Long short-term memory (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000).
+
+Forward, for one step (x_t: (B, D), h_{t-1}, c_{t-1}: (B, H)); a_* are pre-activations:
+
+    i_t = sigmoid(a_i)      a_i = W_ii x_t + b_ii + W_hi h_{t-1} + b_hi      input gate
+    f_t = sigmoid(a_f)      a_f = W_if x_t + b_if + W_hf h_{t-1} + b_hf      forget gate
+    g_t = tanh(a_g)         a_g = W_ig x_t + b_ig + W_hg h_{t-1} + b_hg      candidate
+    o_t = sigmoid(a_o)      a_o = W_io x_t + b_io + W_ho h_{t-1} + b_ho      output gate
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * tanh(c_t)
+
+Backward, given d_h = dL/dh_t (from the output and from step t+1) and d_c = dL/dc_t from
+step t+1 (derivation in docs/EQUATIONS.md):
+
+    d_c  += d_h * o_t * (1 - tanh(c_t)^2)          the cell state also reaches h_t
+    d_o   = d_h * tanh(c_t) * o_t (1 - o_t)
+    d_i   = d_c * g_t * i_t (1 - i_t)
+    d_f   = d_c * c_{t-1} * f_t (1 - f_t)
+    d_g   = d_c * i_t * (1 - g_t^2)
+    dL/dc_{t-1} = d_c * f_t
+    dL/dh_{t-1} = [d_i, d_f, d_g, d_o] W_hh
+
+Every factor right of d_h / d_c depends only on saved activations, so ``local_grads`` forms them
+for all steps at once; the loop then costs five ops per step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from rnnkit.cells.base import Cell
+
+
+class LSTMCell(Cell):
+    name = "lstm"
+    num_gates = 4
+    has_cell_state = True
+
+    def reference_step(self, x_proj, h, c, w_hh, b_hh):
+        a = torch.addmm(x_proj, h, w_hh.t())  # (B, 4H); b_hh is folded into x_proj
+        a_i, a_f, a_g, a_o = a.chunk(4, dim=1)  # 4 x (B, H)
+        i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        return h, c
+
+    def new_cache(self, T, B, H, like):
+        return {"tc": like.new_empty(T, B, H)}  # tanh(c_t)
+
+    def forward_step(self, a, h_prev, c_prev, h, c, cache, w_hh_t, b_hh):
+        n, H = h_prev.shape
+        a.addmm_(h_prev, w_hh_t)  # a = W_ih x_t + b + W_hh h_{t-1}
+        gates = a.view(n, 4, H)  # (B, 4H) -> (B, 4, H); overwritten with activations
+        gates[:, :2].sigmoid_()  # i, f
+        gates[:, 2].tanh_()  # g
+        gates[:, 3].sigmoid_()  # o
+        i, f, g, o = gates.unbind(1)
+        torch.mul(f, c_prev, out=c)
+        c.addcmul_(i, g)  # c_t = f c_{t-1} + i g
+        tc = torch.tanh(c, out=cache["tc"])
+        torch.mul(o, tc, out=h)  # h_t = o tanh(c_t)
+
+    def local_grads(self, A, H_all, C_all, cache):
+        T, B, GH = A.shape
+        H = GH // 4
+        i, f, g, o = A.view(T, B, 4, H).unbind(2)  # each (T, B, H)
+        tc, c_prev = cache["tc"], C_all[:-1]
+        P = A.new_empty(T, B, 4, H)  # d(gate pre-activation) per unit of d_c (i, f, g) or d_h (o)
+        torch.mul(g, i * (1 - i), out=P[:, :, 0])
+        torch.mul(c_prev, f * (1 - f), out=P[:, :, 1])
+        torch.mul(i, 1 - g * g, out=P[:, :, 2])
+        torch.mul(tc, o * (1 - o), out=P[:, :, 3])
+        P_c = o * (1 - tc * tc)  # (T, B, H): dc_t / dh_t path through tanh
+        return {"P": P, "P_c": P_c, "f": f}
+
+    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev, d_c_prev):
+        n, H = d_h.shape
+        P = local["P"]
+        d_c.addcmul_(d_h, local["P_c"])  # total dL/dc_t
+        d_a = d_ah.view(n, 4, H)  # (B, 4H) -> (B, 4, H)
+        torch.mul(d_c.unsqueeze(1), P[:, :3], out=d_a[:, :3])  # d_i, d_f, d_g
+        torch.mul(d_h, P[:, 3], out=d_a[:, 3])  # d_o
+        d_c_prev.addcmul_(d_c, local["f"])  # dL/dc_{t-1} = d_c f_t
+        d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, 4H) @ (4H, H)

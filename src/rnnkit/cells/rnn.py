@@ -1,0 +1,54 @@
+"""Elman recurrent network (Elman 1990), the "vanilla" RNN.
+
+Forward, for one step (x_t: (B, D), h_{t-1}: (B, H)):
+
+    a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+    h_t = act(a_t)                 act = tanh (default) or relu
+
+Backward, given d_h = dL/dh_t (from the output and from step t+1):
+
+    d_a = d_h * act'(a_t)          tanh' = 1 - h_t^2,  relu' = [h_t > 0]
+    dL/dh_{t-1} = d_a W_hh
+
+The repeated product of W_hh^T diag(act') over steps is what makes gradients vanish or explode.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rnnkit.cells.base import Cell
+
+NONLINEARITIES = ("tanh", "relu")
+
+
+class ElmanCell(Cell):
+    name = "rnn"
+    num_gates = 1
+
+    def __init__(self, nonlinearity: str = "tanh"):
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+
+    def _act(self, a, out=None):
+        if self.nonlinearity == "tanh":
+            return torch.tanh(a, out=out)
+        return torch.clamp_min(a, 0.0, out=out)
+
+    def reference_step(self, x_proj, h, c, w_hh, b_hh):
+        return self._act(torch.addmm(x_proj, h, w_hh.t())), None  # (B, H)
+
+    def forward_step(self, a, h_prev, c_prev, h, c, cache, w_hh_t, b_hh):
+        a.addmm_(h_prev, w_hh_t)  # a_t = W_ih x_t + b + W_hh h_{t-1}
+        self._act(a, out=h)
+
+    def local_grads(self, A, H_all, C_all, cache):
+        h = H_all[1:]  # (T, B, H)
+        if self.nonlinearity == "tanh":
+            return {"P": 1 - h * h}
+        return {"P": (h > 0).to(h.dtype)}
+
+    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev, d_c_prev):
+        torch.mul(d_h, local["P"], out=d_ah)  # d_a = d_h act'(a_t)
+        d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, H) @ (H, H)

@@ -1,0 +1,119 @@
+"""Fused backpropagation through time: one autograd node per layer, direction and sequence.
+
+Forward
+    1. A = x W_ih^T + b for ALL steps in one GEMM: (T*B, D) @ (D, G*H).
+    2. for t = 1..T: one recurrent GEMM plus the cell's gate math, in preallocated buffers.
+Backward
+    1. The cell's ``local_grads``: every gradient factor that needs no incoming gradient,
+       for all T at once.
+    2. for t = T..1: the cell's ``backward_step`` -> d_ah_t and dL/dh_{t-1} (the recursion).
+    3. dW_ih, dW_hh, db and dx: each ONE GEMM (or sum) over all T*B rows.
+
+Variable lengths use the packed-sequence trick: the batch is sorted by length (descending),
+so at step t exactly the first n_t = batch_sizes[t] rows are still running. Every op at step t
+works on rows [:n_t]; finished rows are never touched, so no masking math is needed, and their
+final state is h_all[len_b] (gathered by the caller).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from rnnkit.cells.base import Cell
+
+
+class FusedRecurrence(torch.autograd.Function):
+    """(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> (H_all, C_all), time-major.
+
+    Shapes: x (T, B, D) sorted by length descending, rows past a sequence's end zero;
+    h0, c0 (B, H); H_all, C_all (T+1, B, H) with H_all[0] = h0 and H_all[t] = h_t for the rows
+    still running at step t (zero after a sequence ended). C_all is None for cells without a
+    cell state. ``batch_sizes`` is None (all rows run all steps) or a list of T ints.
+    """
+
+    @staticmethod
+    def forward(ctx, cell: Cell, batch_sizes: list[int] | None, x: Tensor, h0: Tensor,
+                c0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                b_hh: Tensor | None):
+        T, B, D = x.shape
+        GH, H = w_hh.shape
+        sizes = batch_sizes or [B] * T
+        bias = cell.input_bias(b_ih, b_hh)
+        x2 = x.reshape(T * B, D)  # (T, B, D) -> (T*B, D)
+        A = (torch.addmm(bias, x2, w_ih.t()) if bias is not None else x2 @ w_ih.t()).view(T, B, GH)
+        H_all = x.new_zeros(T + 1, B, H)
+        H_all[0] = h0
+        C_all = None
+        if cell.has_cell_state:
+            C_all = x.new_zeros(T + 1, B, H)
+            C_all[0] = c0
+        cache = cell.new_cache(T, B, H, x)
+        w_hh_t = w_hh.t()
+        for t in range(T):
+            n = sizes[t]
+            cell.forward_step(
+                A[t, :n], H_all[t, :n], None if C_all is None else C_all[t, :n],
+                H_all[t + 1, :n], None if C_all is None else C_all[t + 1, :n],
+                {k: v[t, :n] for k, v in cache.items()}, w_hh_t, b_hh,
+            )
+        ctx.cell, ctx.batch_sizes = cell, batch_sizes
+        ctx.has_bias = b_ih is not None
+        ctx.save_for_backward(x, w_ih, w_hh)
+        ctx.A, ctx.H_all, ctx.C_all, ctx.cache = A, H_all, C_all, cache
+        return H_all, C_all
+
+    @staticmethod
+    def backward(ctx, d_H_all: Tensor | None, d_C_all: Tensor | None):
+        cell, batch_sizes = ctx.cell, ctx.batch_sizes
+        x, w_ih, w_hh = ctx.saved_tensors
+        A, H_all, C_all, cache = ctx.A, ctx.H_all, ctx.C_all, ctx.cache
+        T, B, D = x.shape
+        GH, H = w_hh.shape
+        sizes = batch_sizes or [B] * T
+        # Our own copies: the loop accumulates into them in place.
+        d_H = H_all.new_zeros(T + 1, B, H) if d_H_all is None else d_H_all.clone()
+        d_C = None
+        if C_all is not None:
+            d_C = C_all.new_zeros(T + 1, B, H) if d_C_all is None else d_C_all.clone()
+        if batch_sizes is not None:
+            # Gradients arriving at padded positions (outputs there are constant zero) are dropped.
+            active = _active_mask(batch_sizes, B, x.device)  # (T, B, 1)
+            d_H[1:].mul_(active)
+            if d_C is not None:
+                d_C[1:].mul_(active)
+
+        local = cell.local_grads(A, H_all, C_all, cache)
+        d_ah = A.new_zeros(T, B, GH)  # rows of finished sequences stay zero
+        for t in reversed(range(T)):
+            n = sizes[t]
+            cell.backward_step(
+                d_H[t + 1, :n], None if d_C is None else d_C[t + 1, :n], d_ah[t, :n],
+                {k: v[t, :n] for k, v in local.items()}, {k: v[t, :n] for k, v in cache.items()},
+                w_hh, d_H[t, :n], None if d_C is None else d_C[t, :n],
+            )
+
+        d_ax = cell.input_grads(d_ah, d_H, local)  # (T, B, G*H)
+        d_ax2 = d_ax.reshape(T * B, GH)
+        need = ctx.needs_input_grad  # (cell, batch_sizes, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        d_x = (d_ax2 @ w_ih).view(T, B, D) if need[2] else None  # (T*B, G*H) @ (G*H, D)
+        d_w_ih = d_ax2.t() @ x.reshape(T * B, D) if need[5] else None  # (G*H, D)
+        d_w_hh = cell.weight_hh_grad(d_ah, H_all[:-1], cache) if need[6] else None  # (G*H, H)
+        d_b_ih = d_ax2.sum(0) if ctx.has_bias and need[7] else None
+        d_b_hh = d_ah.reshape(T * B, GH).sum(0) if ctx.has_bias and need[8] else None
+        d_h0 = d_H[0] if need[3] else None
+        d_c0 = d_C[0] if d_C is not None and need[4] else None
+        return None, None, d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_b_ih, d_b_hh
+
+
+def _active_mask(batch_sizes: list[int], B: int, device) -> Tensor:
+    """(T, B, 1) float mask: 1 where row b is still running at step t (b < batch_sizes[t])."""
+    sizes = torch.tensor(batch_sizes, device=device)
+    return (torch.arange(B, device=device)[None, :] < sizes[:, None]).unsqueeze(-1).float()
+
+
+def fused_recurrence(cell: Cell, x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+                     b_ih: Tensor | None, b_hh: Tensor | None,
+                     batch_sizes: list[int] | None = None) -> tuple[Tensor, Tensor | None]:
+    """Run one layer-direction with the fused BPTT Function. See ``FusedRecurrence``."""
+    return FusedRecurrence.apply(cell, batch_sizes, x, h0, c0, w_ih, w_hh, b_ih, b_hh)

@@ -1,0 +1,275 @@
+"""The recurrent layer: any cell, stacked, bidirectional, variable length, three backends.
+
+    layer = Recurrent(RecurrentConfig("lstm", input_size=64, hidden_size=128, num_layers=2))
+    output, state = layer(x)                       # x (T, B, D) -> output (T, B, dirs*H)
+    output, state = layer(x, state, lengths=lens)  # carry state; padded batch
+    h_t, state = layer.step(x_t, state)            # one step, for generation and decoders
+
+Backends (``backend=``):
+    "fused"     our hand-derived BPTT (``rnnkit.layers.fused``), one autograd node per layer.
+    "autograd"  the equations as plain ops per step; the readable reference.
+    "native"    torch.nn's kernels (cuDNN / oneDNN) on these same parameters.
+    "auto"      (default) "native" wherever torch.nn implements the cell (everything but the
+                reset-before GRU), else "fused". Measured in benchmarks/RESULTS.md: on CPU and
+                GPU torch's kernels are at least as fast as ours for whole sequences, and they are
+                the same math, so auto never loses to torch.nn.
+
+The single-step API always runs our cell equations (``Cell.reference_step``): stepping torch.nn's
+sequence kernel one token at a time pays its setup cost on every token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from rnnkit.cells import CELL_TYPES, FORGET_BIAS, NONLINEARITIES, init_weights_, make_cell
+from rnnkit.layers import native
+from rnnkit.layers.fused import fused_recurrence
+from rnnkit.layers.reference import reference_recurrence
+from rnnkit.layers.sequence import SortedBatch, check_lengths, reverse_index, reverse_time, zero_padding
+from rnnkit.layers.state import initial_state, stack_states
+
+BACKENDS = ("auto", "fused", "autograd", "native")
+
+
+@dataclass
+class RecurrentConfig:
+    """Everything that defines a recurrent stack. Defaults follow torch.nn where it has one."""
+
+    cell: str = "lstm"
+    input_size: int = 64
+    hidden_size: int = 128
+    num_layers: int = 1
+    bias: bool = True
+    batch_first: bool = False
+    dropout: float = 0.0  # between layers, on each layer's output but the last
+    bidirectional: bool = False
+    backend: str = "auto"
+    nonlinearity: str = "tanh"  # Elman only
+    reset_after: bool = True  # GRU only; True = torch.nn/cuDNN form
+    forget_bias: float = FORGET_BIAS  # LSTM only
+    recurrent_init: str = "orthogonal"
+
+    def __post_init__(self):
+        if self.cell not in CELL_TYPES:
+            raise ValueError(f"cell: expected one of {CELL_TYPES}, got {self.cell!r}")
+        for name in ("input_size", "hidden_size", "num_layers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout: expected a probability in [0, 1), got {self.dropout!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend: expected one of {BACKENDS}, got {self.backend!r}")
+        if self.nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {self.nonlinearity!r}")
+        if self.backend == "native" and self.cell == "gru" and not self.reset_after:
+            raise ValueError("backend: expected 'auto', 'fused' or 'autograd' for a GRU with "
+                             "reset_after=False (torch.nn has no such GRU), got 'native'")
+
+
+class Recurrent(nn.Module):
+    """A stack of recurrent layers. Parameters carry torch.nn's names (weight_ih_l0, ...,
+    weight_hh_l1_reverse), so ``state_dict``s are interchangeable with torch.nn's.
+
+    Shapes (batch_first=False; swap T and B in x and output when batch_first=True):
+        x (T, B, D), or a PackedSequence; lengths (B,) in any order, 1 <= len <= T
+        state: h (L*dirs, B, H), or (h, c) for LSTM; zeros when None
+        output (T, B, dirs*H), zero past each sequence's length (a PackedSequence if x was)
+        final state: like ``state``, each sequence's state at its last valid step
+    """
+
+    def __init__(self, config: RecurrentConfig | None = None, **overrides):
+        super().__init__()
+        if config is None:
+            config = RecurrentConfig(**overrides)
+        elif overrides:
+            config = RecurrentConfig(**{**config.__dict__, **overrides})
+        self.config = config
+        self.cell = make_cell(config.cell, config.nonlinearity, config.reset_after)
+        self.num_directions = 2 if config.bidirectional else 1
+        G, H = self.cell.num_gates, config.hidden_size
+        for layer in range(config.num_layers):
+            d_in = config.input_size if layer == 0 else H * self.num_directions
+            for suffix in self._suffixes():
+                self.register_parameter(f"weight_ih_l{layer}{suffix}", nn.Parameter(torch.empty(G * H, d_in)))
+                self.register_parameter(f"weight_hh_l{layer}{suffix}", nn.Parameter(torch.empty(G * H, H)))
+                if config.bias:
+                    self.register_parameter(f"bias_ih_l{layer}{suffix}", nn.Parameter(torch.empty(G * H)))
+                    self.register_parameter(f"bias_hh_l{layer}{suffix}", nn.Parameter(torch.empty(G * H)))
+        self.reset_parameters()
+
+    # ----- parameters -------------------------------------------------------------------------
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse") if self.config.bidirectional else ("",)
+
+    def reset_parameters(self) -> None:
+        for layer in range(self.config.num_layers):
+            for direction in range(self.num_directions):
+                init_weights_(self.cell, *self.layer_weights(layer, direction),
+                              recurrent_init=self.config.recurrent_init, forget_bias=self.config.forget_bias)
+
+    def layer_weights(self, layer: int, direction: int = 0) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (biases None when bias=False)."""
+        s = f"l{layer}" + ("_reverse" if direction else "")
+        get = self._parameters.get
+        return get(f"weight_ih_{s}"), get(f"weight_hh_{s}"), get(f"bias_ih_{s}"), get(f"bias_hh_{s}")
+
+    def flat_weights(self) -> list[Tensor]:
+        """Parameters in torch.nn's ``_flat_weights`` order."""
+        return [w for layer in range(self.config.num_layers) for d in range(self.num_directions)
+                for w in self.layer_weights(layer, d) if w is not None]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def output_size(self) -> int:
+        return self.config.hidden_size * self.num_directions
+
+    def resolved_backend(self) -> str:
+        """The backend that ``backend`` resolves to for this configuration."""
+        if self.config.backend != "auto":
+            return self.config.backend
+        return "native" if native.supports(self.cell) else "fused"
+
+    # ----- forward ----------------------------------------------------------------------------
+    def forward(self, x, state=None, lengths=None):
+        cfg = self.config
+        packed = x if isinstance(x, PackedSequence) else None
+        if packed is not None:
+            if lengths is not None:
+                raise ValueError("lengths: expected None with a PackedSequence input (it carries its own), "
+                                 "got a lengths argument")
+            x, lengths = pad_packed_sequence(packed, batch_first=cfg.batch_first)
+        self._check_input(x)
+        xt = x.transpose(0, 1) if cfg.batch_first else x  # (B, T, D) -> (T, B, D)
+        T, B, _ = xt.shape
+        lengths = check_lengths(lengths, B, T, xt.device)
+        shape = (cfg.num_layers * self.num_directions, B, cfg.hidden_size)
+        h0, c0 = initial_state(state, self.cell.has_cell_state, shape, xt)
+
+        backend = self.resolved_backend()
+        if backend == "native":
+            hx = (h0, c0) if c0 is not None else h0
+            out, h_n, c_n = native.native_recurrence(
+                self.cell, xt, hx, self.flat_weights(), cfg.bias, cfg.num_layers, float(cfg.dropout),
+                self.training, cfg.bidirectional, lengths)
+        else:
+            out, h_n, c_n = self._run_ours(backend, xt, h0, c0, lengths)
+
+        final = (h_n, c_n) if c_n is not None else h_n
+        if packed is not None:
+            order = packed.sorted_indices if packed.sorted_indices is not None else torch.arange(B)
+            data = pack_padded_sequence(out.index_select(1, order.to(out.device)), lengths[order].cpu()).data
+            return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), final
+        return (out.transpose(0, 1) if cfg.batch_first else out), final
+
+    def _run_ours(self, backend: str, xt: Tensor, h0: Tensor, c0: Tensor | None, lengths: Tensor | None):
+        """The stack loop for the fused and autograd backends. xt is (T, B, D)."""
+        cfg, cell = self.config, self.cell
+        T, B, _ = xt.shape
+        fused = backend == "fused"
+        sorted_batch, batch_sizes = None, None
+        if fused and lengths is not None:
+            sorted_batch = SortedBatch.of(lengths, T)
+            xt = zero_padding(xt.index_select(1, sorted_batch.order), sorted_batch.lengths)
+            h0 = h0.index_select(1, sorted_batch.order)
+            c0 = None if c0 is None else c0.index_select(1, sorted_batch.order)
+            lengths, batch_sizes = sorted_batch.lengths, sorted_batch.batch_sizes
+        rev = reverse_index(lengths, T, B, xt.device) if cfg.bidirectional else None
+        rows = torch.arange(B, device=xt.device)
+
+        inp, hs, cs = xt, [], []
+        for layer in range(cfg.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                weights = self.layer_weights(layer, direction)
+                x_in = inp if direction == 0 else reverse_time(inp, rev)
+                c_k = None if c0 is None else c0[k]
+                if fused:
+                    H_all, C_all = fused_recurrence(cell, x_in, h0[k], c_k, *weights, batch_sizes)
+                    y = H_all[1:]  # (T+1, B, H) -> (T, B, H)
+                    last = T if lengths is None else lengths
+                    h = H_all[last, rows] if lengths is not None else H_all[T]
+                    c = None if C_all is None else (C_all[last, rows] if lengths is not None else C_all[T])
+                else:
+                    y, h, c = reference_recurrence(cell, x_in, h0[k], c_k, *weights, lengths)
+                outs.append(y if direction == 0 else reverse_time(y, rev))
+                hs.append(h)
+                cs.append(c)
+            inp = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]  # (T, B, dirs*H)
+            if cfg.dropout and self.training and layer < cfg.num_layers - 1:
+                inp = F.dropout(inp, cfg.dropout, training=True)
+
+        final = stack_states(hs, cs)
+        h_n, c_n = final if isinstance(final, tuple) else (final, None)
+        if sorted_batch is not None:
+            inv = sorted_batch.inverse
+            inp, h_n = inp.index_select(1, inv), h_n.index_select(1, inv)
+            c_n = None if c_n is None else c_n.index_select(1, inv)
+        return inp, h_n, c_n
+
+    # ----- one step ---------------------------------------------------------------------------
+    def step(self, x_t: Tensor, state=None):
+        """One time step of the whole stack: x_t (B, D) -> (h_t of the top layer (B, H), new state).
+
+        Equal to ``forward`` on the sequence, one step at a time (tests check it)."""
+        cfg = self.config
+        if cfg.bidirectional:
+            raise ValueError("step: expected a unidirectional layer (a backward direction needs the "
+                             "whole sequence), got bidirectional=True")
+        self._check_input(x_t, rank=2)
+        B = x_t.shape[0]
+        h0, c0 = initial_state(state, self.cell.has_cell_state, (cfg.num_layers, B, cfg.hidden_size), x_t)
+        inp, hs, cs = x_t, [], []
+        for layer in range(cfg.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self.layer_weights(layer)
+            x_proj = F.linear(inp, w_ih, self.cell.input_bias(b_ih, b_hh))  # (B, D) -> (B, G*H)
+            h, c = self.cell.reference_step(x_proj, h0[layer], None if c0 is None else c0[layer], w_hh, b_hh)
+            hs.append(h)
+            cs.append(c)
+            inp = h
+            if cfg.dropout and self.training and layer < cfg.num_layers - 1:
+                inp = F.dropout(inp, cfg.dropout, training=True)
+        return hs[-1], stack_states(hs, cs)
+
+    # ----- validation -------------------------------------------------------------------------
+    def _check_input(self, x, rank: int = 3) -> None:
+        cfg = self.config
+        layout = "(B, D)" if rank == 2 else ("(B, T, D)" if cfg.batch_first else "(T, B, D)")
+        if not isinstance(x, Tensor):
+            raise ValueError(f"input: expected a tensor {layout}, got {type(x).__name__}")
+        if x.dim() != rank:
+            raise ValueError(f"input: expected a {rank}-D tensor {layout}, got shape {tuple(x.shape)}")
+        if x.shape[-1] != cfg.input_size:
+            raise ValueError(f"input: expected feature size D={cfg.input_size}, got {x.shape[-1]}")
+        w = self.weight_ih_l0
+        if x.dtype != w.dtype:
+            raise ValueError(f"input: expected dtype {w.dtype} (the weights'), got {x.dtype}")
+        if x.device != w.device:
+            raise ValueError(f"input: expected device {w.device} (the weights'), got {x.device}")
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return (f"{c.cell}, {c.input_size}, {c.hidden_size}, num_layers={c.num_layers}, "
+                f"bidirectional={c.bidirectional}, backend={self.resolved_backend()!r}")
+
+
+def LSTM(input_size: int, hidden_size: int, **kwargs) -> Recurrent:
+    return Recurrent(RecurrentConfig("lstm", input_size, hidden_size, **kwargs))
+
+
+def GRU(input_size: int, hidden_size: int, **kwargs) -> Recurrent:
+    return Recurrent(RecurrentConfig("gru", input_size, hidden_size, **kwargs))
+
+
+def RNN(input_size: int, hidden_size: int, **kwargs) -> Recurrent:
+    return Recurrent(RecurrentConfig("rnn", input_size, hidden_size, **kwargs))
