@@ -1,2 +1,15 @@
-"""rnnkit: recurrent neural networks from their equations."""
+"""rnnkit: recurrent neural networks from their equations.
+
+    import rnnkit
+    lm = rnnkit.load("runs/alice/best.safetensors")
+    print(lm.generate("Alice ", length=300, temperature=0.8))
+"""
+
 __version__ = "0.1.0"
+
+
+def load(path, device="cpu"):
+    """Load a trained language model: see ``rnnkit.infer.load``."""
+    from rnnkit.infer import load as _load
+
+    return _load(path, device)

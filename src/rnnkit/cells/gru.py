@@ -61,7 +61,10 @@ class GRUCell(Cell):
     def new_cache(self, T, B, H, like):
         if self.reset_after:
             return {"hw": like.new_empty(T, B, 3 * H)}  # h_{t-1} W_hh^T + b_hh
-        return {"hw": like.new_empty(T, B, 3 * H), "rh": like.new_empty(T, B, H)}
+        # rh is zeroed, not merely allocated: rows of sequences that already ended are never
+        # written, yet weight_hh_grad's one GEMM reads every row (times a zero gradient), and
+        # uninitialised memory may hold NaN (0 * NaN = NaN).
+        return {"hw": like.new_empty(T, B, 3 * H), "rh": like.new_zeros(T, B, H)}
 
     def forward_step(self, a, h_prev, c_prev, h, c, cache, w_hh_t, b_hh):
         H = h_prev.shape[1]

@@ -49,13 +49,12 @@ class LSTMCell(Cell):
         return {"tc": like.new_empty(T, B, H)}  # tanh(c_t)
 
     def forward_step(self, a, h_prev, c_prev, h, c, cache, w_hh_t, b_hh):
-        n, H = h_prev.shape
-        a.addmm_(h_prev, w_hh_t)  # a = W_ih x_t + b + W_hh h_{t-1}
-        gates = a.view(n, 4, H)  # (B, 4H) -> (B, 4, H); overwritten with activations
-        gates[:, :2].sigmoid_()  # i, f
-        gates[:, 2].tanh_()  # g
-        gates[:, 3].sigmoid_()  # o
-        i, f, g, o = gates.unbind(1)
+        H = h_prev.shape[1]
+        a.addmm_(h_prev, w_hh_t)  # a = W_ih x_t + b + W_hh h_{t-1}; overwritten with activations
+        i, f, g, o = a.split(H, dim=1)  # (B, 4H) -> 4 x (B, H)
+        a[:, : 2 * H].sigmoid_()  # i, f
+        g.tanh_()
+        o.sigmoid_()
         torch.mul(f, c_prev, out=c)
         c.addcmul_(i, g)  # c_t = f c_{t-1} + i g
         tc = torch.tanh(c, out=cache["tc"])
@@ -79,7 +78,7 @@ class LSTMCell(Cell):
         P = local["P"]
         d_c.addcmul_(d_h, local["P_c"])  # total dL/dc_t
         d_a = d_ah.view(n, 4, H)  # (B, 4H) -> (B, 4, H)
-        torch.mul(d_c.unsqueeze(1), P[:, :3], out=d_a[:, :3])  # d_i, d_f, d_g
-        torch.mul(d_h, P[:, 3], out=d_a[:, 3])  # d_o
+        torch.mul(d_c.unsqueeze(1), P, out=d_a)  # d_i, d_f, d_g (slot 3 is overwritten next:
+        torch.mul(d_h, P[:, 3], out=d_a[:, 3])  # d_o)   one contiguous write beats a strided one
         d_c_prev.addcmul_(d_c, local["f"])  # dL/dc_{t-1} = d_c f_t
         d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, 4H) @ (4H, H)

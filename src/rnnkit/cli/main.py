@@ -1,2 +1,54 @@
-def main(argv=None):
-    return 0
+"""``rnnkit`` command line: one sub-command per module here. Errors print one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnnkit import __version__
+
+COMMANDS = ("train", "sample", "eval")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit code 2, like every other bad input
+        self.exit(2, f"rnnkit: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rnnkit.cli import eval as eval_cmd
+    from rnnkit.cli import sample as sample_cmd
+    from rnnkit.cli import train as train_cmd
+
+    parser = ArgumentParser(prog="rnnkit", description="Recurrent neural networks from their equations.")
+    parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    for module in (train_cmd, sample_cmd, eval_cmd):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    from rnnkit.train import TrainingStopped
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.run(args) or 0
+    except TrainingStopped as e:
+        print(f"rnnkit: {e}", file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as e:  # DataError and CheckpointError are ValueErrors
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"rnnkit: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnnkit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,7 @@
+"""Using trained models: loading, sampling, decoding, evaluation."""
 
+from rnnkit.infer.generate import LoadedLanguageModel, loss_report
+from rnnkit.infer.loading import load
+from rnnkit.infer.sampling import check_sampling, next_token_probs, sample_next
+
+__all__ = ["LoadedLanguageModel", "check_sampling", "load", "loss_report", "next_token_probs", "sample_next"]

@@ -42,21 +42,21 @@ class FusedRecurrence(torch.autograd.Function):
         bias = cell.input_bias(b_ih, b_hh)
         x2 = x.reshape(T * B, D)  # (T, B, D) -> (T*B, D)
         A = (torch.addmm(bias, x2, w_ih.t()) if bias is not None else x2 @ w_ih.t()).view(T, B, GH)
-        H_all = x.new_zeros(T + 1, B, H)
+        # Without lengths every entry is written before it is read: no zero fill needed. With
+        # lengths, finished rows stay zero (they are the outputs past each sequence's end).
+        new = x.new_empty if batch_sizes is None else x.new_zeros
+        H_all = new(T + 1, B, H)
         H_all[0] = h0
         C_all = None
         if cell.has_cell_state:
-            C_all = x.new_zeros(T + 1, B, H)
+            C_all = new(T + 1, B, H)
             C_all[0] = c0
         cache = cell.new_cache(T, B, H, x)
         w_hh_t = w_hh.t()
-        for t in range(T):
-            n = sizes[t]
-            cell.forward_step(
-                A[t, :n], H_all[t, :n], None if C_all is None else C_all[t, :n],
-                H_all[t + 1, :n], None if C_all is None else C_all[t + 1, :n],
-                {k: v[t, :n] for k, v in cache.items()}, w_hh_t, b_hh,
-            )
+        steps = zip(_rows(A, sizes), _rows(H_all, sizes), _rows(H_all, sizes, 1),
+                    _rows(C_all, sizes), _rows(C_all, sizes, 1), _rows_dict(cache, sizes))
+        for a, h_prev, h, c_prev, c, cache_t in steps:
+            cell.forward_step(a, h_prev, c_prev, h, c, cache_t, w_hh_t, b_hh)
         ctx.cell, ctx.batch_sizes = cell, batch_sizes
         ctx.has_bias = b_ih is not None
         ctx.save_for_backward(x, w_ih, w_hh)
@@ -84,14 +84,12 @@ class FusedRecurrence(torch.autograd.Function):
                 d_C[1:].mul_(active)
 
         local = cell.local_grads(A, H_all, C_all, cache)
-        d_ah = A.new_zeros(T, B, GH)  # rows of finished sequences stay zero
-        for t in reversed(range(T)):
-            n = sizes[t]
-            cell.backward_step(
-                d_H[t + 1, :n], None if d_C is None else d_C[t + 1, :n], d_ah[t, :n],
-                {k: v[t, :n] for k, v in local.items()}, {k: v[t, :n] for k, v in cache.items()},
-                w_hh, d_H[t, :n], None if d_C is None else d_C[t, :n],
-            )
+        d_ah = A.new_empty(T, B, GH) if batch_sizes is None else A.new_zeros(T, B, GH)  # finished rows: 0
+        steps = list(zip(_rows(d_H, sizes, 1), _rows(d_C, sizes, 1), _rows(d_ah, sizes),
+                         _rows_dict(local, sizes), _rows_dict(cache, sizes), _rows(d_H, sizes),
+                         _rows(d_C, sizes)))
+        for d_h, d_c, d_ah_t, local_t, cache_t, d_h_prev, d_c_prev in reversed(steps):
+            cell.backward_step(d_h, d_c, d_ah_t, local_t, cache_t, w_hh, d_h_prev, d_c_prev)
 
         d_ax = cell.input_grads(d_ah, d_H, local)  # (T, B, G*H)
         d_ax2 = d_ax.reshape(T * B, GH)
@@ -104,6 +102,22 @@ class FusedRecurrence(torch.autograd.Function):
         d_h0 = d_H[0] if need[3] else None
         d_c0 = d_C[0] if d_C is not None and need[4] else None
         return None, None, d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_b_ih, d_b_hh
+
+
+def _rows(buffer: Tensor | None, sizes: list[int], start: int = 0) -> list[Tensor | None]:
+    """Per-step views buffer[start + t, :n_t] (one unbind instead of T Python slicings)."""
+    if buffer is None:
+        return [None] * len(sizes)
+    steps = buffer.unbind(0)[start: start + len(sizes)]
+    return [v if n == v.shape[0] else v[:n] for v, n in zip(steps, sizes)]
+
+
+def _rows_dict(buffers: dict[str, Tensor], sizes: list[int]) -> list[dict[str, Tensor]]:
+    """Per-step dicts {name: buffer[t, :n_t]}."""
+    if not buffers:
+        return [{}] * len(sizes)
+    names = list(buffers)
+    return [dict(zip(names, views)) for views in zip(*(_rows(buffers[k], sizes) for k in names))]
 
 
 def _active_mask(batch_sizes: list[int], B: int, device) -> Tensor:

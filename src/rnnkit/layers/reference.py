@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.cells.base import Cell
+from rnnkit.layers.sequence import zero_padding
 
 
 def reference_recurrence(cell: Cell, x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor,
@@ -21,6 +22,9 @@ def reference_recurrence(cell: Cell, x: Tensor, h0: Tensor, c0: Tensor | None, w
 
     With ``lengths``, a finished sequence keeps its state and outputs zeros."""
     T = x.shape[0]
+    # Padding may hold anything, NaN included; masking the state alone would not stop it: NaN
+    # outputs past the end (h_new * 0) and NaN gradients (0 * NaN in the step's backward).
+    x = zero_padding(x, lengths)
     x_proj = F.linear(x, w_ih, cell.input_bias(b_ih, b_hh))  # (T, B, D) -> (T, B, G*H)
     h, c = h0, c0
     outputs = []

@@ -67,9 +67,9 @@ def reverse_time(x: Tensor, index: Tensor | None) -> Tensor:
 
 
 def zero_padding(x: Tensor, lengths: Tensor | None) -> Tensor:
-    """(T, B, F) with steps at or past each sequence's length set to zero."""
+    """(T, B, F) with steps at or past each sequence's length set to zero (NaN padding too)."""
     if lengths is None:
         return x
     T = x.shape[0]
-    valid = torch.arange(T, device=x.device)[:, None] < lengths[None, :]  # (T, B)
-    return x * valid.unsqueeze(-1).to(x.dtype)
+    padding = torch.arange(T, device=x.device)[:, None] >= lengths[None, :]  # (T, B)
+    return x.masked_fill(padding.unsqueeze(-1), 0.0)

@@ -1,1 +1,26 @@
+"""Task architectures: embedding + recurrent layers + head, behind one contract,
+``forward(inputs, state, targets) -> (out, loss, state)``."""
 
+from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, nats_to_bits
+from rnnkit.models.lm_task import LanguageModelTask, stream_loss
+
+#: kind (stored in checkpoints) -> (model class, config class)
+MODEL_KINDS = {
+    LanguageModel.kind: (LanguageModel, LanguageModelConfig),
+}
+
+
+def build_model(kind: str, config: dict):
+    """Rebuild a model from the kind and config dict stored in a checkpoint."""
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"model: expected a kind in {sorted(MODEL_KINDS)}, got {kind!r}")
+    model_cls, config_cls = MODEL_KINDS[kind]
+    known = set(config_cls.__dataclass_fields__)
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(f"model: unknown config keys {unknown}; expected some of {sorted(known)}")
+    return model_cls(config_cls(**config))
+
+
+__all__ = ["MODEL_KINDS", "LanguageModel", "LanguageModelConfig", "LanguageModelTask", "build_model",
+           "nats_to_bits", "stream_loss"]

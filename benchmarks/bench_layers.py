@@ -1,0 +1,177 @@
+"""Recurrent layer throughput: rnnkit backends against torch.nn, timed interleaved in one process.
+
+    python benchmarks/bench_layers.py                    # every cell and configuration
+    python benchmarks/bench_layers.py --cells lstm --configs a,b --rounds 7
+
+For each cell and configuration it prints training (forward + backward) and inference tokens/s
+for rnnkit's fused, autograd, native and auto backends and for torch.nn, the median over rounds
+of the per-round ratio to torch.nn (all contenders run once per round, in turn, so drifts in
+machine speed hit them alike), and achieved GFLOP/s as a share of this machine's measured GEMM
+peak. Configuration (d) is generation: batch 1, one token at a time with carried state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from rnnkit.layers import Recurrent, RecurrentConfig, to_torch
+
+CONFIGS = {  # name: (H, D, B, T, L)
+    "a": (128, 64, 32, 64, 1),
+    "b": (512, 64, 64, 100, 2),
+    "c": (1024, 1024, 64, 50, 1),
+}
+GEN = (512, 64, 2)  # (d): H, D, L at batch 1
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def gemm_peak(n: int = 2048, repeats: int = 5) -> float:
+    """Best observed fp32 GEMM GFLOP/s for an n x n x n product."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def layer_flops(cell: str, H: int, D: int, L: int, tokens: int, train: bool) -> float:
+    """Matmul FLOPs: forward 2*G*H*(D_in + H) per token and layer; training adds dx/dh and dW (x3)."""
+    G = GATES[cell]
+    per_token = sum(2 * G * H * ((D if layer == 0 else H) + H) for layer in range(L))
+    return per_token * tokens * (3 if train else 1)
+
+
+def timed(fn, iters: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    return (time.perf_counter() - t0) / iters
+
+
+def sequence_contenders(cell: str, H: int, D: int, B: int, T: int, L: int):
+    torch.manual_seed(0)
+    ours = {b: Recurrent(RecurrentConfig(cell, D, H, num_layers=L, backend=b)) for b in
+            ("fused", "autograd", "native", "auto")}
+    for layer in ours.values():
+        layer.load_state_dict(ours["fused"].state_dict())
+    reference = to_torch(ours["fused"])
+    x = torch.randn(T, B, D, requires_grad=True)
+    grad = torch.randn(T, B, H)
+
+    def train(module):
+        def run():
+            out = module(x)[0]
+            out.backward(grad)
+        return run
+
+    def infer(module):
+        def run():
+            with torch.no_grad():
+                module(x)
+        return run
+
+    modules = {**{f"rnnkit-{k}": v for k, v in ours.items()}, "torch.nn": reference}
+    return {mode: {name: make(m) for name, m in modules.items()} for mode, make in
+            (("train", train), ("infer", infer))}
+
+
+def generation_contenders(cell: str, H: int, D: int, L: int, steps: int):
+    torch.manual_seed(0)
+    ours = Recurrent(RecurrentConfig(cell, D, H, num_layers=L))
+    reference = to_torch(ours)
+    xs = torch.randn(steps, 1, D)
+
+    def rnnkit_step():
+        with torch.no_grad():
+            state = None
+            for t in range(steps):
+                _, state = ours.step(xs[t], state)
+
+    def torch_step():
+        with torch.no_grad():
+            state = None
+            for t in range(steps):
+                _, state = reference(xs[t : t + 1], state)
+
+    contenders = {"rnnkit-step": rnnkit_step, "torch.nn": torch_step}
+    if cell in ("lstm", "gru"):
+        cells = [getattr(nn, f"{cell.upper()}Cell")(D if i == 0 else H, H) for i in range(L)]
+
+        def torch_cell_loop():
+            with torch.no_grad():
+                hs = [torch.zeros(1, H) for _ in range(L)]
+                cs = [torch.zeros(1, H) for _ in range(L)]
+                for t in range(steps):
+                    inp = xs[t]
+                    for i, c in enumerate(cells):
+                        if cell == "lstm":
+                            hs[i], cs[i] = c(inp, (hs[i], cs[i]))
+                        else:
+                            hs[i] = c(inp, hs[i])
+                        inp = hs[i]
+
+        contenders[f"torch.nn.{cell.upper()}Cell loop"] = torch_cell_loop
+    return contenders
+
+
+def race(contenders: dict, rounds: int, target_s: float) -> dict[str, tuple[float, float]]:
+    """Median seconds per call and median per-round ratio (torch.nn time / contender time)."""
+    iters = {}
+    for name, fn in contenders.items():  # warm up, then size each contender's batch of calls
+        fn()
+        once = timed(fn, 1)
+        iters[name] = max(1, int(target_s / max(once, 1e-6)))
+    times = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            times[name].append(timed(fn, iters[name]))
+    ref = times["torch.nn"]
+    return {name: (statistics.median(ts), statistics.median(r / t for r, t in zip(ref, ts)))
+            for name, ts in times.items()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", default="lstm,gru,rnn", help="comma-separated cells")
+    parser.add_argument("--configs", default="a,b,c,d", help="comma-separated configurations (a-d)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per contender (median)")
+    parser.add_argument("--target", type=float, default=0.4, help="seconds per contender per round")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    peak = gemm_peak()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32 GEMM peak {peak:.1f} GFLOP/s")
+    print(f"{'cell':5} {'cfg':3} {'mode':5} {'contender':26} {'tokens/s':>11} {'x torch.nn':>10} "
+          f"{'GFLOP/s':>8} {'% peak':>6}")
+    for cell in args.cells.split(","):
+        for cfg in args.configs.split(","):
+            if cfg == "d":
+                H, D, L = GEN
+                steps = 50
+                result = race(generation_contenders(cell, H, D, L, steps), args.rounds, args.target)
+                for name, (sec, ratio) in result.items():
+                    flops = layer_flops(cell, H, D, L, steps, train=False) / sec / 1e9
+                    print(f"{cell:5} {cfg:3} {'gen':5} {name:26} {steps / sec:11.0f} {ratio:10.2f} "
+                          f"{flops:8.1f} {100 * flops / peak:6.1f}")
+                continue
+            H, D, B, T, L = CONFIGS[cfg]
+            for mode, contenders in sequence_contenders(cell, H, D, B, T, L).items():
+                result = race(contenders, args.rounds, args.target)
+                for name, (sec, ratio) in result.items():
+                    flops = layer_flops(cell, H, D, L, B * T, train=mode == "train") / sec / 1e9
+                    print(f"{cell:5} {cfg:3} {mode:5} {name:26} {B * T / sec:11.0f} {ratio:10.2f} "
+                          f"{flops:8.1f} {100 * flops / peak:6.1f}")
+            print(flush=True)
+
+
+if __name__ == "__main__":
+    main()

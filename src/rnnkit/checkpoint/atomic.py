@@ -1,0 +1,57 @@
+"""Atomic file replacement: a reader (or a crash) sees the old file or the new one, never a mix.
+
+The recipe, and why each step is there:
+  1. write the new content to a temp file in the SAME directory (os.replace is only atomic within one
+     file system, and a temp file elsewhere could be on another one);
+  2. fsync the temp file, so its data is on disk before the rename is (otherwise a power cut can leave
+     the new name pointing at an empty or partial file on some file systems);
+  3. os.replace(temp, final): one atomic rename on POSIX and Windows; this is the commit point;
+  4. fsync the directory, so the rename itself survives a power cut.
+A failure before step 3 removes the temp file and leaves the old file untouched. A SIGKILL before
+step 3 cannot run any cleanup: it leaves a stray ".NAME.<pid>.<random>.tmp" next to the target (and
+safetensors' writer, which itself writes via a ".tmpXXXXXX" file, may leave one of those). No reader
+ever opens them; they are safe to delete when no save is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Create or replace `path` atomically; `write(tmp)` must create the file `tmp` with the content.
+
+    Raises:
+        whatever `write` or the file system raises; the previous `path` is then unchanged.
+    """
+    path = Path(path)
+    # pid + random: two processes saving to the same path never write into each other's temp file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:  # write access: Windows refuses to flush a read-only handle
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # KeyboardInterrupt too: never leave a half-written temp file behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a directory entry (a rename) to disk; a no-op where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on directories; the rename is still atomic
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,281 @@
+"""The checkpoint file: one safetensors container whose header metadata carries the rnnkit document.
+
+Layout (standard safetensors, so any safetensors reader can open it):
+
+    8 bytes      little-endian u64 N, the header length
+    N bytes      JSON header: {"__metadata__": {"rnnkit": DOCUMENT}, NAME: {dtype, shape, data_offsets}, ...}
+    the rest     raw little-endian tensor data
+
+DOCUMENT is a JSON object: format_version, kind, ..., aliases, tensors_sha256, sha256. Two checksums:
+tensors_sha256 covers every tensor's name, dtype, shape and bytes; sha256 covers the document itself
+(which includes tensors_sha256), so read_document can vouch for the header without reading the data
+and read_container vouches for everything.
+
+Reading is done here rather than by safetensors.load_file, for three reasons: the file is read with a
+single open+read, so a concurrent os.replace by a trainer cannot hand us a header from one version and
+data from the next; the tensors are writable views into one bytearray (no second copy, and optimiser
+state can be stepped in place); and every failure becomes one CheckpointError line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from torch import Tensor
+
+from .atomic import atomic_write
+
+FORMAT_VERSION = 1
+KIND = "rnnkit-checkpoint"
+METADATA_KEY = "rnnkit"
+_MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
+
+# safetensors dtype codes. Optional ones exist only in newer torch builds.
+_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+           "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
+           "U8": torch.uint8, "BOOL": torch.bool, "C64": torch.complex64}
+for _code, _name in (("U64", "uint64"), ("U32", "uint32"), ("U16", "uint16"), ("F8_E4M3", "float8_e4m3fn"),
+                     ("F8_E5M2", "float8_e5m2")):
+    if hasattr(torch, _name):
+        _DTYPES[_code] = getattr(torch, _name)
+_STORABLE = frozenset(_DTYPES.values())
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read: missing, truncated, corrupted, not rnnkit's, or from another
+    format version. The message is one line that names the file."""
+
+
+def write_container(path: Path, tensors: dict[str, Tensor], body: dict) -> dict:
+    """Write `tensors` and the JSON-compatible `body` atomically as one file; return the stored document.
+
+    Tensors are moved to the CPU and made contiguous; names that are exact aliases of an earlier name
+    (tied weights) are stored once and listed in the document's "aliases".
+
+    Raises:
+        ValueError: a tensor that safetensors cannot store (sparse, meta, unsupported dtype).
+        OSError: from the file system; the previous file at `path` is then unchanged.
+    """
+    stored, aliases = _prepare_tensors(tensors)
+    doc = {"format_version": FORMAT_VERSION, "kind": KIND, **body, "aliases": aliases,
+           "tensors_sha256": tensor_digest(stored)}
+    doc["sha256"] = _document_digest(doc)
+    metadata = {METADATA_KEY: _dumps(doc)}
+    atomic_write(path, lambda tmp: write_tensors_file(stored, metadata, tmp))
+    return doc
+
+
+def write_tensors_file(tensors: dict[str, Tensor], metadata: dict[str, str], path: Path) -> None:
+    """The one place bytes are written (tests replace it to simulate a crash mid-write)."""
+    save_file(tensors, path, metadata=metadata)
+
+
+def read_document(path: Path) -> dict:
+    """Read and verify only the header's rnnkit document (fast: the tensor data is not read).
+
+    Raises:
+        CheckpointError: missing, truncated, corrupted header, not rnnkit's, other format version.
+    """
+    with _open(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        n = _header_length(f.read(8), size, path)
+        header = _parse_header(f.read(n), n, size, path)
+    return _document(header, path)
+
+
+def read_container(path: Path) -> tuple[dict, dict[str, Tensor]]:
+    """Read and verify the whole file: (document, {name: CPU tensor}), aliases restored as the same object.
+
+    Raises:
+        CheckpointError: as read_document, and tensor data that does not match its checksum.
+    """
+    with _open(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        buf = bytearray(size)
+        got = f.readinto(buf)
+    if got != size:
+        raise _corrupted(path, f"read {got} of {size} bytes; the file changed while being read")
+    n = _header_length(bytes(buf[:8]), size, path)
+    header = _parse_header(bytes(memoryview(buf)[8:8 + n]), n, size, path)
+    doc = _document(header, path)
+    tensors = {}
+    for name, entry in header.items():
+        if name != "__metadata__":
+            tensors[name] = _tensor(buf, 8 + n, name, entry, path)
+    if tensor_digest(tensors) != doc["tensors_sha256"]:
+        raise CheckpointError(f"checkpoint: {path}: tensor data does not match its checksum; "
+                              f"the file is corrupted")
+    for alias, target in doc["aliases"].items():
+        if target not in tensors:
+            raise _corrupted(path, f"alias {alias!r} points at missing tensor {target!r}")
+        tensors[alias] = tensors[target]
+    return doc, tensors
+
+
+def tensor_digest(tensors: dict[str, Tensor]) -> str:
+    """sha256 over (name, dtype, shape, bytes) of CPU contiguous tensors, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name]
+        h.update(json.dumps([name, str(t.dtype), list(t.shape)]).encode() + b"\n")
+        if t.numel():
+            h.update(t.reshape(-1).view(torch.uint8).numpy())  # (numel * itemsize,) raw bytes, no copy
+    return h.hexdigest()
+
+
+# --- writing helpers -------------------------------------------------------------------------------
+
+def _prepare_tensors(tensors: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, str]]:
+    stored: dict[str, Tensor] = {}
+    aliases: dict[str, str] = {}
+    first_of: dict[tuple, str] = {}
+    for name, t in tensors.items():
+        _check_storable(name, t)
+        if t.numel():  # empty tensors may all report data_ptr 0; they are never aliases
+            view = (t.device, t.data_ptr(), t.dtype, tuple(t.shape), t.stride())
+            if view in first_of:  # the very same view (tied weights): store once, re-tie on load
+                aliases[name] = first_of[view]
+                continue
+            first_of[view] = name
+        # On the CPU and already contiguous this is the same tensor: no copy.
+        stored[name] = t.detach().to("cpu").resolve_conj().resolve_neg().contiguous()
+    _unshare(stored)
+    return stored, aliases
+
+
+def _unshare(stored: dict[str, Tensor]) -> None:
+    """safetensors refuses tensors whose memory overlaps (e.g. w and w[:2]): clone the later ones."""
+    by_storage = defaultdict(list)
+    for name, t in stored.items():
+        if t.numel():
+            by_storage[t.untyped_storage().data_ptr()].append(name)
+    for names in by_storage.values():
+        names.sort(key=lambda k: stored[k].data_ptr())
+        end = 0
+        for name in names:
+            t = stored[name]
+            if t.data_ptr() < end:
+                stored[name] = t.clone()
+            else:
+                end = t.data_ptr() + t.numel() * t.element_size()
+
+
+def _check_storable(name: str, t: Tensor) -> None:
+    if not isinstance(t, Tensor):
+        raise ValueError(f"{name}: expected a Tensor, got {type(t).__name__}")
+    if t.layout != torch.strided:
+        raise ValueError(f"{name}: expected a dense tensor, got layout {t.layout} (use .to_dense())")
+    if t.device.type == "meta":
+        raise ValueError(f"{name}: expected a tensor with data, got one on the meta device")
+    if t.dtype not in _STORABLE:
+        raise ValueError(f"{name}: expected a dtype safetensors can store "
+                         f"({', '.join(sorted(str(d)[6:] for d in _STORABLE))}), got {t.dtype}")
+
+
+def _dumps(doc: dict) -> str:
+    # Compact and deterministic: json.loads then _dumps reproduces the text exactly (key order is kept,
+    # floats print as their shortest round-trip repr), which is what _document_digest relies on.
+    return json.dumps(doc, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
+def _document_digest(doc: dict) -> str:
+    return hashlib.sha256(_dumps({k: v for k, v in doc.items() if k != "sha256"}).encode()).hexdigest()
+
+
+# --- reading helpers -------------------------------------------------------------------------------
+
+def _open(path: Path):
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint: no such file: {path}") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"checkpoint: {path} is a directory; expected a checkpoint file") from None
+
+
+def _corrupted(path: Path, detail: str) -> CheckpointError:
+    detail = " ".join(str(detail).split())  # one line, whatever the detail contains
+    return CheckpointError(f"checkpoint: {path} is truncated or corrupted ({detail}); "
+                           f"expected a complete rnnkit checkpoint")
+
+
+def _header_length(prefix: bytes, size: int, path: Path) -> int:
+    if size == 0:
+        raise _corrupted(path, "the file is empty")
+    if len(prefix) < 8:
+        raise _corrupted(path, f"the file is {size} bytes, shorter than the 8-byte header length")
+    n = int.from_bytes(prefix, "little")
+    if n > size - 8 or n > _MAX_HEADER_BYTES:
+        raise _corrupted(path, f"header length {n} exceeds the {size - 8} bytes after it")
+    return n
+
+
+def _parse_header(raw: bytes, n: int, size: int, path: Path) -> dict:
+    try:
+        header = json.loads(raw)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        raise _corrupted(path, "its header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise _corrupted(path, f"expected a JSON object as header, got {type(header).__name__}")
+    data_bytes = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
+                and 0 <= offsets[0] <= offsets[1]):
+            raise _corrupted(path, f"header entry {name!r} is malformed")
+        data_bytes = max(data_bytes, offsets[1])
+    if 8 + n + data_bytes != size:
+        raise _corrupted(path, f"the file is {size} bytes; its header describes {8 + n + data_bytes}")
+    return header
+
+
+def _document(header: dict, path: Path) -> dict:
+    metadata = header.get("__metadata__")
+    if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
+        raise CheckpointError(f"checkpoint: {path}: not an rnnkit checkpoint "
+                              f"(its safetensors header has no {METADATA_KEY!r} metadata)")
+    try:
+        doc = json.loads(metadata[METADATA_KEY])
+    except (ValueError, TypeError):
+        raise _corrupted(path, "its rnnkit document is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise _corrupted(path, f"expected a JSON object as rnnkit document, got {type(doc).__name__}")
+    version = doc.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint: {path} has format version {version!r}; expected {FORMAT_VERSION} "
+                              f"(this rnnkit reads version {FORMAT_VERSION})")
+    if doc.get("kind") != KIND:
+        raise CheckpointError(f"checkpoint: {path}: not an rnnkit checkpoint "
+                              f"(expected kind {KIND!r}, got {doc.get('kind')!r})")
+    if doc.get("sha256") != _document_digest(doc):
+        raise CheckpointError(f"checkpoint: {path}: header does not match its checksum; "
+                              f"the file is corrupted")
+    if not (isinstance(doc.get("aliases"), dict) and isinstance(doc.get("tensors_sha256"), str)):
+        raise _corrupted(path, "its rnnkit document lacks 'aliases' or 'tensors_sha256'")
+    return doc
+
+
+def _tensor(buf: bytearray, data_start: int, name: str, entry: dict, path: Path) -> Tensor:
+    dtype = _DTYPES.get(entry.get("dtype"))
+    shape = entry.get("shape")
+    if dtype is None or not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)):
+        raise _corrupted(path, f"tensor {name!r} has dtype {entry.get('dtype')!r} and shape {shape!r}")
+    begin, end = entry["data_offsets"]
+    numel = math.prod(shape)
+    if end - begin != numel * dtype.itemsize:
+        raise _corrupted(path, f"tensor {name!r} of shape {shape} spans {end - begin} bytes")
+    if numel == 0:
+        return torch.empty(shape, dtype=dtype)
+    # A writable view into buf (which it keeps alive); the file is little-endian, as is every
+    # platform torch runs on.
+    t = torch.frombuffer(buf, dtype=dtype, count=numel, offset=data_start + begin).reshape(shape)
+    return t if t.data_ptr() % dtype.itemsize == 0 else t.clone()  # clone() re-aligns

@@ -1,0 +1,74 @@
+"""Composing a run's configuration: dataclass defaults <- TOML file <- command-line flags.
+
+Each component owns a dataclass with its defaults (DataConfig, LanguageModelConfig,
+TrainConfig). A config file has one table per component ([data], [model], [train]); a flag is
+registered with ``dest="section.field"`` and ``default=SUPPRESS`` so only flags actually given
+override anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tomllib
+from pathlib import Path
+
+SECTIONS = ("data", "model", "train")
+
+
+def read_toml(path) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"config: no such file: {p}")
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"config: {p} is not valid TOML ({e}); expected [data], [model] and [train] tables") from None
+    unknown = sorted(set(doc) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"config: unknown table(s) {unknown} in {p}; expected some of {list(SECTIONS)}")
+    return doc
+
+
+def override(instance, values: dict, where: str):
+    """A copy of dataclass ``instance`` with ``values`` applied; unknown keys are an error."""
+    fields = {f.name: f for f in dataclasses.fields(instance)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"config: unknown key(s) {unknown} in {where}; expected some of {sorted(fields)}")
+    changes = {}
+    for key, value in values.items():
+        default = getattr(instance, key)
+        if isinstance(default, tuple) and isinstance(value, list):
+            value = tuple(value)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if default is not None and not isinstance(value, type(default)):
+            raise ValueError(f"config: {where} key {key!r}: expected a {type(default).__name__}, got {value!r}")
+        changes[key] = value
+    return dataclasses.replace(instance, **changes)
+
+
+def flag_values(args: argparse.Namespace) -> dict[str, dict]:
+    """{section: {field: value}} for the flags given on the command line."""
+    out: dict[str, dict] = {s: {} for s in SECTIONS}
+    for dest, value in vars(args).items():
+        if "." in dest:
+            section, field = dest.split(".", 1)
+            out[section][field] = value
+    return out
+
+
+def fractions(text: str) -> tuple[float, float, float]:
+    """argparse type for --split "0.9,0.05,0.05"."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected three comma-separated fractions, got {text!r}") from None
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three comma-separated fractions, got {text!r}")
+    return values
+
+
+def add(group, *names, dest: str, help: str, **kwargs) -> None:
+    group.add_argument(*names, dest=dest, default=argparse.SUPPRESS, help=help, **kwargs)

@@ -1,0 +1,214 @@
+"""Reading a text corpus from disk, and cutting an id stream into train / val / test.
+
+The corpus is returned exactly as decoded: no newline translation (a ``\\r\\n`` file keeps its
+``\\r``), no normalisation, no stripping. What the model sees is what the file holds.
+
+Memory: a file is read as bytes and decoded in one go, so reading costs about twice the file
+size at peak (bytes + str; an ASCII str takes one byte per character). Converting the text to
+ids is :meth:`rnnkit.data.vocab.CharVocab.encode`, which works in chunks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+PathLike = str | os.PathLike
+
+#: Default split: the first 90% of the stream trains, the next 5% validates, the last 5% tests.
+DEFAULT_FRACTIONS = (0.9, 0.05, 0.05)
+SPLIT_NAMES = ("train", "val", "test")
+
+#: The fewest tokens a non-empty split may hold: one input and its next-token target.
+MIN_SPLIT_TOKENS = 2
+
+
+# ----- reading ----------------------------------------------------------------------------------
+def read_text(source: PathLike | Sequence[PathLike], encoding: str = "utf-8", errors: str = "strict") -> str:
+    """Read a corpus: one file, every ``*.txt`` under a directory, or a list of such paths.
+
+    Files are concatenated in order (a directory's files sorted by their path relative to the
+    directory, compared component by component, so ``a/z.txt`` comes before ``a-b.txt`` and
+    ``b.txt``). Between two files a ``"\\n"`` is inserted unless the first already ends with
+    one, so a file's last line never runs into the next file's first. Empty ``.txt`` files
+    inside a directory are skipped; a file named directly must not be empty.
+
+    Args:
+        source: a path to a file or directory, or a list/tuple of them.
+        encoding: any Python codec name (``utf-8``, ``latin-1``, ``cp1252``, ...).
+        errors: how undecodable bytes are handled: ``strict`` (raise), ``replace`` (U+FFFD),
+            ``ignore`` (drop), or any other registered codec error handler.
+
+    Returns:
+        The whole corpus as one str.
+
+    Raises:
+        DataError: a path does not exist; a directory holds no ``.txt`` file or only empty
+            ones; a file is empty; the encoding or error handler is unknown; with
+            ``errors="strict"``, bytes that are invalid in ``encoding`` (the message names
+            the file, the byte offset and the byte value).
+    """
+    encoding = _check_codec(encoding, errors)
+    sources = _as_path_list(source)
+    parts: list[str] = []
+    for path in sources:
+        if path.is_dir():
+            files = _txt_files(path)
+            texts = [t for t in (_read_file(f, encoding, errors) for f in files) if t]
+            if not texts:
+                raise DataError(f"data: every .txt file in {path} is empty; expected at least one character "
+                                f"of text")
+            parts.extend(texts)
+        elif path.exists():
+            text = _read_file(path, encoding, errors)
+            if not text and path.stat().st_size == 0:
+                raise DataError(f"data: {path} is empty; expected at least one character of text")
+            if not text:
+                raise DataError(f"data: {path} holds no text after decoding as {encoding} with "
+                                f"errors={errors!r}; expected at least one character of text")
+            parts.append(text)
+        else:
+            raise DataError(f"data: no such file or directory: {path}")
+    if len(parts) == 1:
+        return parts[0]  # the common case: no join, no second copy of a big corpus
+    pieces: list[str] = []
+    for i, text in enumerate(parts):
+        pieces.append(text)
+        if i + 1 < len(parts) and not text.endswith("\n"):
+            pieces.append("\n")
+    return "".join(pieces)
+
+
+def _check_codec(encoding: str, errors: str) -> str:
+    """Validate the codec and the error handler up front; returns the codec's canonical name."""
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise DataError(f"data: unknown encoding {encoding!r}; expected a Python codec name such as "
+                        f"'utf-8' or 'latin-1'") from None
+    try:
+        codecs.lookup_error(errors)
+    except (LookupError, TypeError):
+        raise DataError(f"data: unknown decoding error handler {errors!r}; expected 'strict', 'replace' "
+                        f"or 'ignore'") from None
+    return name
+
+
+def _as_path_list(source) -> list[Path]:
+    if isinstance(source, (str, os.PathLike)):
+        return [Path(source)]
+    if isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
+        paths = list(source)
+        if not paths:
+            raise DataError("data: no input paths given; expected a file, a directory or a list of them")
+        for p in paths:
+            if not isinstance(p, (str, os.PathLike)):
+                raise DataError(f"data: expected a path (str or Path) in the source list, got "
+                                f"{type(p).__name__}")
+        return [Path(p) for p in paths]
+    raise DataError(f"data: expected a path (str or Path) or a list of paths, got {type(source).__name__}")
+
+
+def _txt_files(directory: Path) -> list[Path]:
+    """Every ``*.txt`` file under ``directory`` (recursively), in a stable order."""
+    files = [p for p in directory.rglob("*.txt") if p.is_file()]
+    if not files:
+        raise DataError(f"data: no .txt files in directory {directory}; expected at least one *.txt file "
+                        f"(searched recursively)")
+    # Component-wise order (a tuple of names per path) is the tree order a reader expects and,
+    # unlike comparing whole strings, does not depend on how '/' sorts against '-' or '.'.
+    return sorted(files, key=lambda p: p.relative_to(directory).parts)
+
+
+def _read_file(path: Path, encoding: str, errors: str) -> str:
+    data = path.read_bytes()
+    if not data:
+        return ""  # the caller decides whether an empty file is an error
+    try:
+        return data.decode(encoding, errors)
+    except UnicodeDecodeError as e:
+        # e.start is the offset of the first bad byte within the file: exactly what a hex
+        # editor or `cmp` shows, which is why we report it rather than a character position.
+        raise DataError(f"data: {path} is not valid {encoding} at byte offset {e.start} "
+                        f"(byte 0x{data[e.start]:02x}); pass --encoding ENCODING or --errors replace"
+                        ) from None
+
+
+# ----- splitting --------------------------------------------------------------------------------
+def split_ids(ids: np.ndarray, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> dict[str, np.ndarray]:
+    """Cut an id stream into three contiguous parts: train, then val, then test.
+
+    With the default fractions the first 90% of the tokens train, the next 5% validate and the
+    last 5% test. Contiguous (not shuffled) splits keep every part a faithful stretch of text,
+    which is what a language model evaluated by perplexity on held-out text needs.
+
+    Sizes: ``n_val = round(N * f_val)``, ``n_test = round(N * f_test)`` and train takes the
+    rest, so the three always add up to N.
+
+    Args:
+        ids: 1-D array of token ids (any integer dtype; it is kept).
+        fractions: three numbers (train, val, test), each >= 0, summing to 1 (within 1e-6),
+            with train > 0. A zero fraction gives an empty split.
+
+    Shapes:
+        ids (N,) -> train (N_train,), val (N_val,), test (N_test,); views of ``ids``, no copy.
+
+    Returns:
+        ``{"train": ..., "val": ..., "test": ...}``.
+
+    Raises:
+        DataError: bad fractions, ``ids`` not a 1-D integer array, or too few tokens to give
+            every split with a non-zero fraction at least 2 tokens.
+    """
+    f_train, f_val, f_test = _check_fractions(fractions)
+    ids = _check_ids(ids)
+    n = ids.shape[0]
+    n_val = int(round(n * f_val))
+    n_test = int(round(n * f_test))
+    n_train = n - n_val - n_test
+    sizes = {"train": (f_train, n_train), "val": (f_val, n_val), "test": (f_test, n_test)}
+    for name, (frac, size) in sizes.items():
+        if frac > 0 and size < MIN_SPLIT_TOKENS:
+            raise DataError(f"data: {n} tokens are too few to split by {tuple(fractions)}: {name} would get "
+                            f"{size} tokens; expected at least {MIN_SPLIT_TOKENS} in every split with a "
+                            f"non-zero fraction, use more text or other split fractions")
+    return {
+        "train": ids[:n_train],  # (N_train,)
+        "val": ids[n_train:n_train + n_val],  # (N_val,)
+        "test": ids[n_train + n_val:],  # (N_test,)
+    }
+
+
+def _check_fractions(fractions) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        raise DataError(f"data: expected three split fractions (train, val, test), got {fractions!r}"
+                        ) from None
+    if len(values) != 3:
+        raise DataError(f"data: expected three split fractions (train, val, test), got {len(values)}: "
+                        f"{tuple(fractions)}")
+    if any(not math.isfinite(v) or v < 0 for v in values):
+        raise DataError(f"data: expected non-negative split fractions, got {tuple(fractions)}")
+    if abs(sum(values) - 1.0) > 1e-6:
+        raise DataError(f"data: expected split fractions summing to 1, got {tuple(fractions)} "
+                        f"(sum {sum(values):g})")
+    if values[0] <= 0:
+        raise DataError(f"data: expected a positive train fraction, got {tuple(fractions)}")
+    return values  # type: ignore[return-value]
+
+
+def _check_ids(ids) -> np.ndarray:
+    if not isinstance(ids, np.ndarray):
+        raise DataError(f"data: expected ids as a 1-D numpy integer array, got {type(ids).__name__}")
+    if ids.ndim != 1 or ids.dtype.kind not in "ui":
+        raise DataError(f"data: expected ids as a 1-D numpy integer array, got shape {ids.shape} "
+                        f"dtype {ids.dtype}")
+    return ids

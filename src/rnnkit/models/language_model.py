@@ -1,0 +1,128 @@
+"""A recurrent language model: predict token t+1 from tokens 1..t (char-rnn, Zaremba et al.).
+
+    tokens (B, T) -> embedding (or one-hot) -> dropout -> stacked RNN/LSTM/GRU (dropout between
+    layers) -> dropout -> linear -> logits (B, T, V);  loss = cross-entropy per token (nats)
+
+The one contract every rnnkit model keeps: ``forward(inputs, state, targets) -> (out, loss, state)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.layers import Recurrent, RecurrentConfig
+
+
+@dataclass
+class LanguageModelConfig:
+    """Architecture of a language model. ``vocab_size`` comes from the data."""
+
+    vocab_size: int = 0
+    cell: str = "lstm"
+    embedding_size: int = 64  # 0: one-hot inputs (the textbook "hello" example)
+    hidden_size: int = 512
+    num_layers: int = 2
+    dropout: float = 0.0  # on the non-recurrent connections: input, between layers, before the head
+    tie_weights: bool = False  # share the embedding and output matrices (needs embedding = hidden size)
+    backend: str = "auto"
+    nonlinearity: str = "tanh"
+    reset_after: bool = True
+    forget_bias: float = 1.0
+    init_scale: float = 0.0  # > 0: every parameter ~ U(-init_scale, init_scale) (Zaremba et al. 2014)
+
+    def validate(self) -> LanguageModelConfig:
+        for name in ("vocab_size", "hidden_size", "num_layers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"model: expected {name} to be a positive integer, got {value!r}")
+        if isinstance(self.embedding_size, bool) or not isinstance(self.embedding_size, int) \
+                or self.embedding_size < 0:
+            raise ValueError(f"model: expected embedding_size >= 0 (0 = one-hot), got {self.embedding_size!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        if self.init_scale < 0:
+            raise ValueError(f"model: expected init_scale >= 0, got {self.init_scale!r}")
+        if self.tie_weights and self.embedding_size != self.hidden_size:
+            raise ValueError(f"model: tie_weights needs embedding_size == hidden_size, got embedding_size="
+                             f"{self.embedding_size} and hidden_size={self.hidden_size}")
+        return self
+
+    def recurrent_config(self) -> RecurrentConfig:
+        return RecurrentConfig(
+            cell=self.cell, input_size=self.embedding_size or self.vocab_size, hidden_size=self.hidden_size,
+            num_layers=self.num_layers, dropout=self.dropout, backend=self.backend,
+            nonlinearity=self.nonlinearity, reset_after=self.reset_after, forget_bias=self.forget_bias,
+        )
+
+
+class LanguageModel(nn.Module):
+    """Shapes: inputs, targets (B, T) integer ids in [0, V); logits (B, T, V); state as the
+    recurrent layer's (h (L, B, H), or (h, c) for LSTM). ``loss`` is the mean cross-entropy per
+    target token in nats (sum over steps / number of tokens)."""
+
+    kind = "language_model"
+
+    def __init__(self, config: LanguageModelConfig):
+        super().__init__()
+        self.config = config.validate()
+        V, E, H = config.vocab_size, config.embedding_size, config.hidden_size
+        self.embedding = nn.Embedding(V, E) if E else None
+        self.rnn = Recurrent(config.recurrent_config())
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(H, V)
+        if config.tie_weights:
+            self.head.weight = self.embedding.weight  # one parameter, two uses (Press & Wolf 2017)
+        if config.init_scale > 0:
+            for p in self.parameters():
+                nn.init.uniform_(p, -config.init_scale, config.init_scale)
+
+    def config_dict(self) -> dict:
+        return asdict(self.config)
+
+    def _embed(self, tokens: Tensor) -> Tensor:
+        if self.embedding is None:
+            return F.one_hot(tokens, self.config.vocab_size).to(self.head.weight.dtype)  # (..., V)
+        return self.embedding(tokens)  # (...) -> (..., E)
+
+    def forward(self, inputs: Tensor, state=None, targets: Tensor | None = None):
+        self._check_tokens(inputs, "inputs")
+        x = self.drop(self._embed(inputs.t()))  # (B, T) -> (T, B, E): time-major for the RNN
+        out, state = self.rnn(x, state)  # (T, B, H)
+        logits = self.head(self.drop(out)).transpose(0, 1)  # (T, B, V) -> (B, T, V)
+        loss = None
+        if targets is not None:
+            self._check_tokens(targets, "targets")
+            if targets.shape != inputs.shape:
+                raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (the inputs'), got "
+                                 f"{tuple(targets.shape)}")
+            loss = F.cross_entropy(logits.reshape(-1, self.config.vocab_size), targets.reshape(-1))
+        return logits, loss, state
+
+    def step(self, tokens: Tensor, state=None) -> tuple[Tensor, object]:
+        """One token per sequence: tokens (B,) -> (logits (B, V), state). For generation: the
+        state carries everything, so a prefix is never re-run."""
+        self._check_tokens(tokens, "tokens", rank=1)
+        h, state = self.rnn.step(self.drop(self._embed(tokens)), state)  # (B, E) -> (B, H)
+        return self.head(self.drop(h)), state
+
+    def _check_tokens(self, tokens, what: str, rank: int = 2) -> None:
+        if not isinstance(tokens, Tensor) or tokens.dtype not in (torch.long, torch.int):
+            got = tokens.dtype if isinstance(tokens, Tensor) else type(tokens).__name__
+            raise ValueError(f"{what}: expected an integer tensor of token ids, got {got}")
+        if tokens.dim() != rank:
+            layout = "(B, T)" if rank == 2 else "(B,)"
+            raise ValueError(f"{what}: expected a {rank}-D tensor {layout}, got shape {tuple(tokens.shape)}")
+        if tokens.numel():
+            low, high = int(tokens.min()), int(tokens.max())
+            if low < 0 or high >= self.config.vocab_size:
+                raise ValueError(f"{what}: expected token ids in [0, {self.config.vocab_size}), got values "
+                                 f"in [{low}, {high}]")
+
+
+def nats_to_bits(nats: float) -> float:
+    return nats / math.log(2)

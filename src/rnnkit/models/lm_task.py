@@ -1,0 +1,83 @@
+"""Language-model training as the trainer sees it: truncated BPTT over contiguous streams.
+
+The training text is cut into B parallel streams (``rnnkit.data.StreamBatcher``) consumed in
+windows of T tokens. The hidden state is carried from window to window, detached (so gradients
+stop at the window boundary), and reset to zero at the start of every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rnnkit.data import DataError
+from rnnkit.layers import detach_state
+
+
+class LanguageModelTask:
+    """What the model-agnostic trainer needs: numbered batches, a loss, an evaluation, and the
+    carried state (saved in checkpoints so a resumed run continues exactly)."""
+
+    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray | None, batch_size: int, seq_len: int,
+                 device: torch.device):
+        from rnnkit.data import StreamBatcher
+
+        self.batches = StreamBatcher(train_ids, batch_size, seq_len)
+        self.val_ids = val_ids
+        self.batch_size, self.seq_len, self.device = batch_size, seq_len, device
+        self.state = None
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return len(self.batches)
+
+    def train_loss(self, model, index: int) -> tuple[Tensor, int]:
+        """Loss on window ``index`` of the epoch; returns (mean loss, number of target tokens)."""
+        if index == 0:
+            self.state = None  # every epoch starts from the zero state
+        x, y = self.batches.window(index)  # (B, T) each
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        _, loss, state = model(x, self.state, y)
+        self.state = detach_state(state)
+        return loss, y.numel()
+
+    def evaluate(self, model) -> dict[str, float]:
+        if self.val_ids is None or len(self.val_ids) < 2:
+            return {}
+        loss = stream_loss(model, self.val_ids, self.batch_size, self.seq_len, self.device)
+        return {"val_loss": loss, "val_bpc": loss / math.log(2)}
+
+    def state_tensors(self) -> dict[str, Tensor]:
+        if self.state is None:
+            return {}
+        parts = self.state if isinstance(self.state, tuple) else (self.state,)
+        return {f"carry.{i}": t for i, t in enumerate(parts)}
+
+    def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
+        parts = [tensors[f"carry.{i}"].to(self.device) for i in range(len(tensors))]
+        self.state = None if not parts else (tuple(parts) if len(parts) > 1 else parts[0])
+
+
+@torch.no_grad()
+def stream_loss(model, ids: np.ndarray, batch_size: int, seq_len: int, device) -> float:
+    """Mean cross-entropy (nats per token) of ``model`` over the contiguous stream ``ids``,
+    carrying the hidden state across windows as in training. Every predicted token counts once."""
+    from rnnkit.data import StreamBatcher
+
+    batch_size = max(1, min(batch_size, (len(ids) - 1) // 2 or 1))
+    try:
+        batches = StreamBatcher(ids, batch_size, seq_len)
+    except DataError:
+        batches = StreamBatcher(ids, 1, seq_len)
+    was_training = model.training
+    model.eval()
+    state, total, count = None, 0.0, 0
+    for x, y in batches:
+        _, loss, state = model(x.to(device), state, y.to(device))
+        total += float(loss) * y.numel()
+        count += y.numel()
+    model.train(was_training)
+    return total / count

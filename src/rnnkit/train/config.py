@@ -1,0 +1,69 @@
+"""Training defaults, in one dataclass the entry point composes and overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
+CLIP_MODES = ("norm", "value", "none")
+SCHEDULES = ("none", "step", "epoch", "plateau")
+
+
+@dataclass
+class TrainConfig:
+    """How to train. Budgets (max_steps, max_epochs, max_minutes) combine: the first reached stops.
+
+    Attributes:
+        optimizer: adam (default), sgd (with ``momentum``), rmsprop or adagrad.
+        clip_mode / clip: clip the global gradient norm to ``clip`` (default), clamp each gradient
+            element to [-clip, clip] (char-rnn's "value"), or no clipping.
+        lr_schedule: none; step (x lr_decay every lr_decay_every steps); epoch (constant for
+            lr_decay_start epochs, then x lr_decay each epoch: Zaremba et al.); plateau (x lr_decay
+            when the validation loss has not improved for ``patience`` evaluations).
+        explode_factor: stop when the training loss exceeds this multiple of its best running mean.
+    """
+
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    clip_mode: str = "norm"
+    clip: float = 5.0
+    lr_schedule: str = "none"
+    lr_decay: float = 0.5
+    lr_decay_every: int = 1000
+    lr_decay_start: int = 4
+    patience: int = 1
+    max_steps: int = 0
+    max_epochs: float = 0.0
+    max_minutes: float = 0.0
+    eval_every: int = 200
+    log_every: int = 10
+    seed: int = 1234
+    device: str = "auto"
+    explode_factor: float = 4.0
+
+    def validate(self) -> TrainConfig:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"train: expected optimizer in {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.clip_mode not in CLIP_MODES:
+            raise ValueError(f"train: expected clip_mode in {CLIP_MODES}, got {self.clip_mode!r}")
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"train: expected lr_schedule in {SCHEDULES}, got {self.lr_schedule!r}")
+        for name in ("lr", "clip", "explode_factor"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"train: expected {name} > 0, got {getattr(self, name)!r}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"train: expected lr_decay in (0, 1], got {self.lr_decay!r}")
+        for name in ("momentum", "weight_decay", "max_epochs", "max_minutes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"train: expected {name} >= 0, got {getattr(self, name)!r}")
+        for name in ("max_steps", "lr_decay_start"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"train: expected {name} to be an integer >= 0, got {value!r}")
+        for name in ("eval_every", "log_every", "lr_decay_every", "patience"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"train: expected {name} to be an integer >= 1, got {value!r}")
+        return self

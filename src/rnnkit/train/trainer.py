@@ -1,0 +1,222 @@
+"""The model-agnostic trainer: optimise, clip, evaluate, checkpoint, stop safely, resume exactly.
+
+It knows the model only through its parameters and ``state_dict``, and the task through four
+members (see ``rnnkit.models.LanguageModelTask``):
+
+    batches_per_epoch                     int
+    train_loss(model, index)              -> (mean loss tensor, tokens in the batch)
+    evaluate(model)                       -> {"val_loss": ..., ...} (may be empty)
+    state_tensors() / load_state_tensors  carried state saved in checkpoints (e.g. TBPTT hidden state)
+
+Files in the run directory: config.json (the resolved configuration), metrics.jsonl, curves.png,
+latest.safetensors (full training state, written at every evaluation) and best.safetensors (the
+lowest validation loss so far), each with its .json sidecar. A checkpoint is only ever written
+from finite weights after a finite evaluation, so a diverging run cannot overwrite a good one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rnnkit.checkpoint import load_checkpoint, restore_rng_state, save_checkpoint
+from rnnkit.train.config import TrainConfig
+from rnnkit.train.metrics import MetricsLog, plot_curves
+from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
+
+
+class TrainingStopped(RuntimeError):
+    """Training stopped because the loss diverged (NaN/inf or exploded). One-line message."""
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(f"device: expected 'auto', 'cpu' or 'cuda[:N]', got {name!r}") from e
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: expected an available device, got {name!r} but CUDA is not available")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    """Args:
+        model: any nn.Module the task can compute a loss with.
+        task: see the module docstring.
+        config: TrainConfig.
+        run_dir: where checkpoints, metrics and plots go.
+        meta: JSON-able description stored in every checkpoint (model kind and config, vocabulary,
+            data settings...), so sampling and evaluation need only the checkpoint.
+        log: called with one-line human messages (the CLI prints them); the library never prints.
+        progress: show a tqdm progress bar (loss, tokens/s, ETA).
+    """
+
+    def __init__(self, model, task, config: TrainConfig, run_dir, meta: dict,
+                 log: Callable[[str], None] = lambda message: None, progress: bool = True):
+        self.model, self.task, self.cfg = model, task, config.validate()
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.meta, self.log, self.progress = meta, log, progress
+        self.optimizer = make_optimizer(model.parameters(), config)
+        self.scheduler, self.schedule_on = make_scheduler(self.optimizer, config)
+        self.step, self.epoch, self.index = 0, 0, 0
+        self.best_val = math.inf
+        self.metrics: MetricsLog | None = None
+
+    # ----- checkpoints ------------------------------------------------------------------------
+    @property
+    def latest_path(self) -> Path:
+        return self.run_dir / "latest.safetensors"
+
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / "best.safetensors"
+
+    def _save(self, path: Path, val: dict) -> None:
+        meta = {**self.meta, "step": self.step, "epoch": self.epoch, "index": self.index,
+                "best_val_loss": self.best_val, "eval": val}
+        save_checkpoint(path, self.model.state_dict(), meta,
+                        optimizer_state=self.optimizer.state_dict(),
+                        scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
+                        extra_tensors=self.task.state_tensors())
+
+    def resume(self, path=None) -> None:
+        """Continue from a checkpoint (default: this run's latest) with every state restored."""
+        ckpt = load_checkpoint(path or self.latest_path, map_location=next(self.model.parameters()).device)
+        self.model.load_state_dict(ckpt.model_state)
+        self.optimizer.load_state_dict(ckpt.optimizer_state)
+        if self.scheduler is not None and ckpt.scheduler_state is not None:
+            self.scheduler.load_state_dict(ckpt.scheduler_state)
+        self.task.load_state_tensors(ckpt.extra_tensors)
+        if ckpt.rng_state is not None:
+            restore_rng_state(ckpt.rng_state)
+        meta = ckpt.meta
+        self.step, self.epoch, self.index = meta["step"], meta["epoch"], meta["index"]
+        self.best_val = meta["best_val_loss"]
+
+    # ----- the loop ---------------------------------------------------------------------------
+    def _budget_reached(self, started: float) -> str:
+        cfg = self.cfg
+        if cfg.max_steps and self.step >= cfg.max_steps:
+            return f"reached max_steps={cfg.max_steps}"
+        if cfg.max_epochs and self.epoch + self.index / self.task.batches_per_epoch >= cfg.max_epochs:
+            return f"reached max_epochs={cfg.max_epochs:g}"
+        if cfg.max_minutes and time.perf_counter() - started >= 60 * cfg.max_minutes:
+            return f"reached max_minutes={cfg.max_minutes:g}"
+        return ""
+
+    def _total_steps(self) -> int | None:
+        cfg, per_epoch = self.cfg, self.task.batches_per_epoch
+        totals = [cfg.max_steps] if cfg.max_steps else []
+        if cfg.max_epochs:
+            totals.append(math.ceil(cfg.max_epochs * per_epoch))
+        return min(totals) if totals else None
+
+    def fit(self) -> dict:
+        """Train until a budget is reached. Returns a summary dict. Raises TrainingStopped on divergence."""
+        cfg, model, task = self.cfg, self.model, self.task
+        (self.run_dir / "config.json").write_text(json.dumps(self.meta.get("config", {}), indent=2) + "\n")
+        self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
+        started = time.perf_counter()
+        bar = tqdm(total=self._total_steps(), initial=self.step, disable=not self.progress, unit="step",
+                   dynamic_ncols=True, leave=True)
+        window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
+        window_start, smooth, lowest, stop_reason, last_eval = time.perf_counter(), None, math.inf, "", {}
+        try:
+            while not (stop_reason := self._budget_reached(started)):
+                model.train()
+                loss, tokens = task.train_loss(model, self.index)
+                value = float(loss)
+                if not math.isfinite(value):
+                    raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                norm, clipped = clip_gradients(model, cfg)
+                if not math.isfinite(norm):
+                    raise TrainingStopped(self._diverged(f"gradient norm became {norm} at step {self.step + 1}"))
+                self.optimizer.step()
+                self.step += 1
+                self.index += 1
+                if self.schedule_on == "step":
+                    self.scheduler.step()
+                if self.index >= task.batches_per_epoch:
+                    self.epoch, self.index = self.epoch + 1, 0
+                    if self.schedule_on == "epoch":
+                        self.scheduler.step()
+
+                smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
+                if self.step > 50:
+                    lowest = min(lowest, smooth)
+                if value > cfg.explode_factor * lowest:
+                    raise TrainingStopped(self._diverged(
+                        f"loss exploded to {value:.3f} at step {self.step} (over {cfg.explode_factor:g}x its "
+                        f"best running mean {lowest:.3f})"))
+                window_loss += value * tokens
+                window_tokens += tokens
+                window_norm = max(window_norm, norm)
+                window_clipped += int(clipped)
+                window_steps += 1
+                if self.step % cfg.log_every == 0:
+                    elapsed = time.perf_counter() - window_start
+                    record = {"kind": "train", "step": self.step, "epoch": self.epoch + self.index / task.batches_per_epoch,
+                              "train_loss": window_loss / window_tokens, "grad_norm": window_norm,
+                              "clipped": window_clipped, "lr": self.optimizer.param_groups[0]["lr"],
+                              "tokens_per_s": window_tokens / max(elapsed, 1e-9),
+                              "elapsed_s": time.perf_counter() - started}
+                    self.metrics.append(record)
+                    bar.set_postfix(loss=f"{record['train_loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}",
+                                    epoch=f"{record['epoch']:.2f}", refresh=False)
+                    window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
+                    window_start = time.perf_counter()
+                bar.update(1)
+                if self.step % cfg.eval_every == 0:
+                    last_eval = self._evaluate(started)
+            if not last_eval or last_eval.get("step") != self.step:
+                last_eval = self._evaluate(started)
+        finally:
+            bar.close()
+        return {"step": self.step, "epoch": self.epoch, "best_val_loss": self.best_val, "stopped": stop_reason,
+                "last_eval": last_eval, "elapsed_s": time.perf_counter() - started}
+
+    def _evaluate(self, started: float) -> dict:
+        val = self.task.evaluate(self.model)
+        record = {"kind": "eval", "step": self.step, "epoch": self.epoch + self.index / self.task.batches_per_epoch,
+                  "elapsed_s": time.perf_counter() - started, **val}
+        val_loss = val.get("val_loss")
+        if val_loss is not None and not math.isfinite(val_loss):
+            raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
+        if self.schedule_on == "eval" and val_loss is not None:
+            self.scheduler.step(val_loss)
+        improved = val_loss is not None and val_loss < self.best_val
+        if improved:
+            self.best_val = val_loss
+        if improved or val_loss is None:  # without validation data, "best" is the latest
+            self._save(self.best_path, val)
+        self._save(self.latest_path, val)
+        self.metrics.append(record)
+        plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
+        if val_loss is not None:
+            self.log(f"step {self.step}: val loss {val_loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits)"
+                     + (" (best)" if improved else ""))
+        return record
+
+    def _diverged(self, what: str) -> str:
+        kept = f"the last good checkpoint is kept at {self.latest_path}" if self.latest_path.exists() \
+            else "no checkpoint was written"
+        return f"training stopped: {what}; {kept}; try a lower --lr or a smaller --clip"

@@ -1,0 +1,103 @@
+"""FusedRecurrence (the hand-derived BPTT of rnnkit.layers.fused) against finite differences.
+
+Every cell variant, T = 4 steps, all rows running or a descending ``batch_sizes`` (the packed
+layout the layer builds: rows past a sequence's end are zero), with and without biases; every
+input (x, h0, c0) and every parameter is checked.
+"""
+
+import pytest
+import torch
+
+from rnnkit.layers import fused_recurrence
+
+from ..variants import VARIANTS, cell_of, variant_params, weights
+
+T, B, D, H = 4, 3, 3, 3
+BATCH_SIZES = [3, 3, 2, 1]  # lengths 4, 3, 2
+
+
+def _mask(batch_sizes):
+    """(T, B, 1) float64: 1 where row b runs at step t."""
+    if batch_sizes is None:
+        return torch.ones(T, B, 1, dtype=torch.float64)
+    return (torch.arange(B)[None, :] < torch.tensor(batch_sizes)[:, None]).unsqueeze(-1).double()
+
+
+def _inputs(cell, batch_sizes, bias, seed=0):
+    """[x, h0, c0, W_ih, W_hh, b_ih, b_hh], float64, requiring grad. For relu, seeds are tried
+    until every pre-activation of every running step is 1e-3 or more away from the kink."""
+    relu = cell.name == "rnn" and cell.nonlinearity == "relu"
+    mask = _mask(batch_sizes)
+    for s in range(seed, seed + 100):
+        g = torch.Generator().manual_seed(s)
+        x = (torch.randn(T, B, D, dtype=torch.float64, generator=g) * mask).requires_grad_()
+        h0 = torch.randn(B, H, dtype=torch.float64, generator=g).requires_grad_()
+        c0 = None
+        if cell.has_cell_state:
+            c0 = torch.randn(B, H, dtype=torch.float64, generator=g).requires_grad_()
+        w = weights(cell, D, H, bias=bias, generator=g)
+        if relu:
+            with torch.no_grad():
+                H_all, _ = fused_recurrence(cell, x, h0, c0, *w, batch_sizes=batch_sizes)
+                a = x @ w[0].t() + H_all[:-1] @ w[1].t()  # (T, B, H) pre-activations
+                if bias:
+                    a = a + w[2] + w[3]
+            if (a.abs() + (1 - mask)).min() <= 1e-3:  # padded positions don't count
+                continue
+        return [x, h0, c0, *w]
+    raise AssertionError("no seed kept relu's pre-activations away from 0")
+
+
+def _run(cell, batch_sizes):
+    def f(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        H_all, C_all = fused_recurrence(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes=batch_sizes)
+        return (H_all,) if C_all is None else (H_all, C_all)
+
+    return f
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("batch_sizes", [None, BATCH_SIZES], ids=["full", "batch_sizes"])
+@pytest.mark.parametrize("variant", variant_params())
+def test_fused_backward_passes_gradcheck(variant, batch_sizes, bias):
+    cell = cell_of(variant)
+    inputs = _inputs(cell, batch_sizes, bias)
+    assert torch.autograd.gradcheck(_run(cell, batch_sizes), inputs)
+
+
+@pytest.mark.parametrize("variant", variant_params())
+def test_states_past_a_sequence_end_are_zero_and_first_is_h0(variant):
+    cell = cell_of(variant)
+    x, h0, c0, *w = _inputs(cell, BATCH_SIZES, bias=True)
+    H_all, C_all = fused_recurrence(cell, x, h0, c0, *w, batch_sizes=BATCH_SIZES)
+    assert H_all.shape == (T + 1, B, H)
+    assert (C_all is None) == (not cell.has_cell_state)
+    for states, first in ((H_all, h0), (C_all, c0)):
+        if states is None:
+            continue
+        assert torch.equal(states[0], first)
+        assert torch.all(states[1:] * (1 - _mask(BATCH_SIZES)) == 0)
+
+
+@pytest.fixture
+def uninitialised_memory_is_nan():
+    """torch.empty & co. return NaN-filled memory (deterministic mode), so a backward that reads
+    a buffer it never wrote shows up as NaN instead of passing by luck."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    torch.utils.deterministic.fill_uninitialized_memory = True
+    yield
+    torch.use_deterministic_algorithms(previous)
+
+
+@pytest.mark.parametrize("variant", variant_params(VARIANTS))
+def test_backward_reads_no_uninitialised_buffer(variant, uninitialised_memory_is_nan):
+    # Regression: the reset-before GRU's weight_hh_grad multiplied zero gradients by the
+    # never-written rows of its r*h cache (finished sequences); 0 * NaN poisoned dL/dW_hh.
+    cell = cell_of(variant)
+    inputs = _inputs(cell, BATCH_SIZES, bias=True)
+    H_all, C_all = fused_recurrence(cell, *inputs, batch_sizes=BATCH_SIZES)
+    loss = H_all.sum() + (0 if C_all is None else C_all.sum())
+    grads = torch.autograd.grad(loss, [t for t in inputs if t is not None])
+    for g in grads:
+        assert torch.isfinite(g).all()
