@@ -110,3 +110,12 @@ def test_a_missing_file_or_a_directory_is_named(tmp_path):
         f"checkpoint: no such file: {tmp_path / 'nope.safetensors'}")
     (tmp_path / "dir.safetensors").mkdir()
     assert "is a directory" in error_of(load_checkpoint, tmp_path / "dir")
+
+
+def test_overlapping_tensor_offsets_are_refused(tmp_path):
+    """Hand-made header whose tensors overlap: writable views into one buffer must never alias."""
+    header = json.dumps({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                         "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}).encode()
+    path = tmp_path / "x.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
+    assert "offsets leave a gap or overlap at byte 4" in error_of(load_checkpoint, path)

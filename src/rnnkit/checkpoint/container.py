@@ -224,7 +224,7 @@ def _parse_header(raw: bytes, n: int, size: int, path: Path) -> dict:
         raise _corrupted(path, "its header is not valid JSON") from None
     if not isinstance(header, dict):
         raise _corrupted(path, f"expected a JSON object as header, got {type(header).__name__}")
-    data_bytes = 0
+    spans = []
     for name, entry in header.items():
         if name == "__metadata__":
             continue
@@ -232,7 +232,13 @@ def _parse_header(raw: bytes, n: int, size: int, path: Path) -> dict:
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
                 and 0 <= offsets[0] <= offsets[1]):
             raise _corrupted(path, f"header entry {name!r} is malformed")
-        data_bytes = max(data_bytes, offsets[1])
+        spans.append(offsets)
+    spans.sort()
+    data_bytes = 0
+    for begin, end in spans:  # tensors tile the data region exactly: no gaps, no overlaps
+        if begin != data_bytes:
+            raise _corrupted(path, f"tensor data offsets leave a gap or overlap at byte {begin}")
+        data_bytes = end
     if 8 + n + data_bytes != size:
         raise _corrupted(path, f"the file is {size} bytes; its header describes {8 + n + data_bytes}")
     return header

@@ -142,7 +142,7 @@ class Trainer:
             while not (stop_reason := self._budget_reached(started)):
                 model.train()
                 loss, tokens = task.train_loss(model, self.index)
-                value = float(loss)
+                value = float(loss.detach())
                 if not math.isfinite(value):
                     raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
                 self.optimizer.zero_grad(set_to_none=True)
