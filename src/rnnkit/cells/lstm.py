@@ -38,10 +38,12 @@ class LSTMCell(Cell):
     has_cell_state = True
 
     def reference_step(self, x_proj, h, c, w_hh, b_hh):
+        H = h.shape[1]
         a = torch.addmm(x_proj, h, w_hh.t())  # (B, 4H); b_hh is folded into x_proj
-        a_i, a_f, a_g, a_o = a.chunk(4, dim=1)  # 4 x (B, H)
-        i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
-        c = f * c + i * g
+        i, f = torch.sigmoid(a[:, : 2 * H]).chunk(2, dim=1)  # input and forget gates, 2 x (B, H)
+        g = torch.tanh(a[:, 2 * H: 3 * H])
+        o = torch.sigmoid(a[:, 3 * H:])
+        c = torch.addcmul(f * c, i, g)  # c_t = f c_{t-1} + i g
         h = o * torch.tanh(c)
         return h, c
 

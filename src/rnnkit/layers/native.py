@@ -52,3 +52,14 @@ def native_recurrence(cell: Cell, x: Tensor, hx: Tensor | tuple[Tensor, Tensor],
 
 def torch_module_class(cell: Cell) -> type[torch.nn.RNNBase]:
     return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell.name]
+
+
+def native_step(cell: Cell, x: Tensor, h: Tensor, c: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+                b_ih: Tensor | None, b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    """One step with torch's cell kernels (what nn.LSTMCell/GRUCell/RNNCell run): x (B, D) -> (h, c)."""
+    if cell.name == "lstm":
+        return _VF.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
+    if cell.name == "gru":
+        return _VF.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh), None
+    kernel = _VF.rnn_tanh_cell if cell.nonlinearity == "tanh" else _VF.rnn_relu_cell
+    return kernel(x, h, w_ih, w_hh, b_ih, b_hh), None

@@ -14,8 +14,9 @@ Backends (``backend=``):
                 GPU torch's kernels are at least as fast as ours for whole sequences, and they are
                 the same math, so auto never loses to torch.nn.
 
-The single-step API always runs our cell equations (``Cell.reference_step``): stepping torch.nn's
-sequence kernel one token at a time pays its setup cost on every token.
+The single-step API never steps torch.nn's sequence kernel (which pays its setup cost on every
+token): it runs torch's cell kernels (as nn.LSTMCell does) where the backend resolves to "native",
+and our cell equations (``Cell.reference_step``) otherwise.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Recurrent(nn.Module):
         elif overrides:
             config = RecurrentConfig(**{**config.__dict__, **overrides})
         self.config = config
+        self._bias_cache: dict[int, tuple] = {}
         self.cell = make_cell(config.cell, config.nonlinearity, config.reset_after)
         self.num_directions = 2 if config.bidirectional else 1
         G, H = self.cell.num_gates, config.hidden_size
@@ -229,17 +231,33 @@ class Recurrent(nn.Module):
         self._check_input(x_t, rank=2)
         B = x_t.shape[0]
         h0, c0 = initial_state(state, self.cell.has_cell_state, (cfg.num_layers, B, cfg.hidden_size), x_t)
+        use_native = self.resolved_backend() == "native"
         inp, hs, cs = x_t, [], []
         for layer in range(cfg.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self.layer_weights(layer)
-            x_proj = F.linear(inp, w_ih, self.cell.input_bias(b_ih, b_hh))  # (B, D) -> (B, G*H)
-            h, c = self.cell.reference_step(x_proj, h0[layer], None if c0 is None else c0[layer], w_hh, b_hh)
+            w_ih, w_hh, b_ih, b_hh = weights = self.layer_weights(layer)
+            h, c = h0[layer], None if c0 is None else c0[layer]
+            if use_native:  # torch's C++ cell kernels: same equations, no per-op Python dispatch
+                h, c = native.native_step(self.cell, inp, h, c, *weights)
+            else:
+                x_proj = F.linear(inp, w_ih, self._input_bias(layer, b_ih, b_hh))  # (B, D) -> (B, G*H)
+                h, c = self.cell.reference_step(x_proj, h, c, w_hh, b_hh)
             hs.append(h)
             cs.append(c)
             inp = h
             if cfg.dropout and self.training and layer < cfg.num_layers - 1:
                 inp = F.dropout(inp, cfg.dropout, training=True)
         return hs[-1], stack_states(hs, cs)
+
+    def _input_bias(self, layer: int, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+        """The cell's input bias. Without autograd (generation) the sum b_ih + b_hh is cached
+        until either bias changes (tensor version counters tick on every in-place update)."""
+        if b_ih is None or torch.is_grad_enabled():
+            return self.cell.input_bias(b_ih, b_hh)
+        key = (b_ih._version, b_hh._version, b_ih.data_ptr(), b_hh.data_ptr())
+        cached = self._bias_cache.get(layer)
+        if cached is None or cached[0] != key:
+            cached = self._bias_cache[layer] = (key, self.cell.input_bias(b_ih, b_hh))
+        return cached[1]
 
     # ----- validation -------------------------------------------------------------------------
     def _check_input(self, x, rank: int = 3) -> None:

@@ -86,7 +86,7 @@ class LanguageModel(nn.Module):
 
     def _embed(self, tokens: Tensor) -> Tensor:
         if self.embedding is None:
-            return F.one_hot(tokens, self.config.vocab_size).to(self.head.weight.dtype)  # (..., V)
+            return F.one_hot(tokens.long(), self.config.vocab_size).to(self.head.weight.dtype)  # (..., V)
         return self.embedding(tokens)  # (...) -> (..., E)
 
     def forward(self, inputs: Tensor, state=None, targets: Tensor | None = None):
@@ -100,7 +100,7 @@ class LanguageModel(nn.Module):
             if targets.shape != inputs.shape:
                 raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (the inputs'), got "
                                  f"{tuple(targets.shape)}")
-            loss = F.cross_entropy(logits.reshape(-1, self.config.vocab_size), targets.reshape(-1))
+            loss = F.cross_entropy(logits.reshape(-1, self.config.vocab_size), targets.reshape(-1).long())
         return logits, loss, state
 
     def step(self, tokens: Tensor, state=None) -> tuple[Tensor, object]:
