@@ -58,8 +58,10 @@ def timed(fn, iters: int) -> float:
 
 def sequence_contenders(cell: str, H: int, D: int, B: int, T: int, L: int):
     torch.manual_seed(0)
-    ours = {b: Recurrent(RecurrentConfig(cell, D, H, num_layers=L, backend=b)) for b in
-            ("fused", "autograd", "native", "auto")}
+    ours = {
+        b: Recurrent(RecurrentConfig(cell, D, H, num_layers=L, backend=b))
+        for b in ("fused", "autograd", "native", "auto")
+    }
     for layer in ours.values():
         layer.load_state_dict(ours["fused"].state_dict())
     reference = to_torch(ours["fused"])
@@ -70,17 +72,18 @@ def sequence_contenders(cell: str, H: int, D: int, B: int, T: int, L: int):
         def run():
             out = module(x)[0]
             out.backward(grad)
+
         return run
 
     def infer(module):
         def run():
             with torch.no_grad():
                 module(x)
+
         return run
 
     modules = {**{f"rnnkit-{k}": v for k, v in ours.items()}, "torch.nn": reference}
-    return {mode: {name: make(m) for name, m in modules.items()} for mode, make in
-            (("train", train), ("infer", infer))}
+    return {mode: {name: make(m) for name, m in modules.items()} for mode, make in (("train", train), ("infer", infer))}
 
 
 def generation_contenders(cell: str, H: int, D: int, L: int, steps: int):
@@ -134,8 +137,9 @@ def race(contenders: dict, rounds: int, target_s: float) -> dict[str, tuple[floa
         for name, fn in contenders.items():
             times[name].append(timed(fn, iters[name]))
     ref = times["torch.nn"]
-    return {name: (statistics.median(ts), statistics.median(r / t for r, t in zip(ref, ts)))
-            for name, ts in times.items()}
+    return {
+        name: (statistics.median(ts), statistics.median(r / t for r, t in zip(ref, ts))) for name, ts in times.items()
+    }
 
 
 def main(argv=None) -> None:
@@ -150,8 +154,10 @@ def main(argv=None) -> None:
         torch.set_num_threads(args.threads)
     peak = gemm_peak()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32 GEMM peak {peak:.1f} GFLOP/s")
-    print(f"{'cell':5} {'cfg':3} {'mode':5} {'contender':26} {'tokens/s':>11} {'x torch.nn':>10} "
-          f"{'GFLOP/s':>8} {'% peak':>6}")
+    print(
+        f"{'cell':5} {'cfg':3} {'mode':5} {'contender':26} {'tokens/s':>11} {'x torch.nn':>10} "
+        f"{'GFLOP/s':>8} {'% peak':>6}"
+    )
     for cell in args.cells.split(","):
         for cfg in args.configs.split(","):
             if cfg == "d":
@@ -160,16 +166,20 @@ def main(argv=None) -> None:
                 result = race(generation_contenders(cell, H, D, L, steps), args.rounds, args.target)
                 for name, (sec, ratio) in result.items():
                     flops = layer_flops(cell, H, D, L, steps, train=False) / sec / 1e9
-                    print(f"{cell:5} {cfg:3} {'gen':5} {name:26} {steps / sec:11.0f} {ratio:10.2f} "
-                          f"{flops:8.1f} {100 * flops / peak:6.1f}")
+                    print(
+                        f"{cell:5} {cfg:3} {'gen':5} {name:26} {steps / sec:11.0f} {ratio:10.2f} "
+                        f"{flops:8.1f} {100 * flops / peak:6.1f}"
+                    )
                 continue
             H, D, B, T, L = CONFIGS[cfg]
             for mode, contenders in sequence_contenders(cell, H, D, B, T, L).items():
                 result = race(contenders, args.rounds, args.target)
                 for name, (sec, ratio) in result.items():
                     flops = layer_flops(cell, H, D, L, B * T, train=mode == "train") / sec / 1e9
-                    print(f"{cell:5} {cfg:3} {mode:5} {name:26} {B * T / sec:11.0f} {ratio:10.2f} "
-                          f"{flops:8.1f} {100 * flops / peak:6.1f}")
+                    print(
+                        f"{cell:5} {cfg:3} {mode:5} {name:26} {B * T / sec:11.0f} {ratio:10.2f} "
+                        f"{flops:8.1f} {100 * flops / peak:6.1f}"
+                    )
             print(flush=True)
 
 

@@ -20,10 +20,36 @@ from pathlib import Path
 from rnnkit.cli.main import main as rnnkit_main
 
 CONFIG = [  # the run's flags, printed in the report
-    "--split", "0.9,0.1,0", "--cell", "lstm", "--hidden-size", "512", "--num-layers", "2",
-    "--embedding-size", "64", "--dropout", "0.1", "--batch-size", "64", "--seq-len", "100",
-    "--lr", "3e-3", "--lr-schedule", "plateau", "--lr-decay", "0.5", "--patience", "2",
-    "--eval-every", "150", "--seed", "1234", "--sample-length", "300",
+    "--split",
+    "0.9,0.1,0",
+    "--cell",
+    "lstm",
+    "--hidden-size",
+    "512",
+    "--num-layers",
+    "2",
+    "--embedding-size",
+    "64",
+    "--dropout",
+    "0.1",
+    "--batch-size",
+    "64",
+    "--seq-len",
+    "100",
+    "--lr",
+    "3e-3",
+    "--lr-schedule",
+    "plateau",
+    "--lr-decay",
+    "0.5",
+    "--patience",
+    "2",
+    "--eval-every",
+    "150",
+    "--seed",
+    "1234",
+    "--sample-length",
+    "300",
 ]
 
 
@@ -33,7 +59,9 @@ def default_data_dir() -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=None, help="datasets folder (default $RNNKIT_DATA or ../shared/data)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="datasets folder (default $RNNKIT_DATA or ../shared/data)"
+    )
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget in minutes (default 10)")
     parser.add_argument("--run-dir", type=Path, default=Path("runs") / f"shakespeare-{time.strftime('%Y%m%d-%H%M%S')}")
     args = parser.parse_args(argv)
@@ -56,8 +84,10 @@ def main(argv=None) -> int:
         seen = [r["val_loss"] for r in evals if r["elapsed_s"] <= 60 * minutes + 1]
         if seen and minutes <= args.minutes:
             best = min(seen)
-            print(f"best validation loss within {minutes} min: {best:.4f} nats/char (bar <= {bar}): "
-                  f"{'PASS' if best <= bar else 'FAIL'}")
+            print(
+                f"best validation loss within {minutes} min: {best:.4f} nats/char (bar <= {bar}): "
+                f"{'PASS' if best <= bar else 'FAIL'}"
+            )
     return 0
 
 

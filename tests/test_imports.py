@@ -76,8 +76,14 @@ def violations(root: Path = ROOT) -> list[tuple[str, int, str]]:
             continue  # rnnkit/__init__.py, rnnkit/__main__.py
         source = parts[1]
         if source not in position and source not in LEAVES:
-            problems.append((rel, 0, f"top-level module {source!r} has no place in ORDER {ORDER}; "
-                                     "add it at its position in the data flow (or to LEAVES)"))
+            problems.append(
+                (
+                    rel,
+                    0,
+                    f"top-level module {source!r} has no place in ORDER {ORDER}; "
+                    "add it at its position in the data flow (or to LEAVES)",
+                )
+            )
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for line, target in rnnkit_imports(tree, name, is_package):
@@ -85,20 +91,32 @@ def violations(root: Path = ROOT) -> list[tuple[str, int, str]]:
             dest = t_parts[1] if len(t_parts) > 1 else None  # None: the package root itself
             if source in LEAVES:
                 if dest != source:
-                    problems.append((rel, line, f"{target} imported by the leaf {name}, "
-                                                "which must import nothing from rnnkit"))
+                    problems.append(
+                        (rel, line, f"{target} imported by the leaf {name}, which must import nothing from rnnkit")
+                    )
                 continue
             if dest is None or dest in LEAVES or (dest.startswith("__") and dest.endswith("__")):
                 continue  # `import rnnkit`, the leaf config, rnnkit.__version__
             if dest not in top_level:
-                problems.append((rel, line, f"{name} imports {dest!r} from the package root, which is "
-                                            "exempt from the rule (it may pull in anything): import it "
-                                            "from its own module"))
+                problems.append(
+                    (
+                        rel,
+                        line,
+                        f"{name} imports {dest!r} from the package root, which is "
+                        "exempt from the rule (it may pull in anything): import it "
+                        "from its own module",
+                    )
+                )
             elif dest not in position:
                 problems.append((rel, line, f"{target} is not in ORDER {ORDER}"))
             elif position[dest] > position[source]:
-                problems.append((rel, line, f"{name} ({source}) imports {target} ({dest}), "
-                                            f"which is to its right in {' -> '.join(ORDER)}"))
+                problems.append(
+                    (
+                        rel,
+                        line,
+                        f"{name} ({source}) imports {target} ({dest}), which is to its right in {' -> '.join(ORDER)}",
+                    )
+                )
     return problems
 
 
@@ -124,8 +142,7 @@ def test_the_checker_flags_synthetic_violations(tmp_path):
         # relative import to the right: bad; sibling: ok; absolute import to the right: bad
         "cells/lstm.py": "from ..layers import fused\nfrom . import base\nimport rnnkit.cli.main\n",
         # the root package and its dunders: ok; a name re-exported by the root: bad
-        "cells/base.py": ("import torch\nimport rnnkit\nfrom rnnkit import __version__\n"
-                          "from rnnkit import main\n"),
+        "cells/base.py": ("import torch\nimport rnnkit\nfrom rnnkit import __version__\nfrom rnnkit import main\n"),
         "layers/__init__.py": "from .fused import f\nfrom rnnkit.cells.lstm import LSTMCell\n",  # ok
         "layers/fused.py": "def f():\n    from rnnkit.models import lm\n",  # bad, even inside a function
         "cli/__init__.py": "",
@@ -147,8 +164,9 @@ def test_the_checker_flags_synthetic_violations(tmp_path):
         ("rnnkit/utils.py", 0),
     ], problems
     messages = {(f, n): m for f, n, m in problems}
-    assert messages[("rnnkit/cells/lstm.py", 1)].startswith("rnnkit.cells.lstm (cells) imports rnnkit.layers "
-                                                            "(layers), which is to its right")
+    assert messages[("rnnkit/cells/lstm.py", 1)].startswith(
+        "rnnkit.cells.lstm (cells) imports rnnkit.layers (layers), which is to its right"
+    )
     assert "must import nothing from rnnkit" in messages[("rnnkit/config.py", 2)]
     assert "imports 'main' from the package root" in messages[("rnnkit/cells/base.py", 4)]
     assert "'utils' has no place in ORDER" in messages[("rnnkit/utils.py", 0)]

@@ -32,8 +32,15 @@ def cell_of(variant: dict) -> Cell:
     return make_cell(variant["cell"], variant.get("nonlinearity", "tanh"), variant.get("reset_after", True))
 
 
-def weights(cell: Cell, D: int, H: int, bias: bool = True, dtype=torch.float64, scale: float = 0.5,
-            generator: torch.Generator | None = None) -> list[torch.Tensor | None]:
+def weights(
+    cell: Cell,
+    D: int,
+    H: int,
+    bias: bool = True,
+    dtype=torch.float64,
+    scale: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> list[torch.Tensor | None]:
     """Random (W_ih, W_hh, b_ih, b_hh) in torch.nn's layout, each requiring grad."""
     G = cell.num_gates
 

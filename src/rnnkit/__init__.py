@@ -1,8 +1,8 @@
 """rnnkit: recurrent neural networks from their equations.
 
-    import rnnkit
-    lm = rnnkit.load("runs/alice/best.safetensors")
-    print(lm.generate("Alice ", length=300, temperature=0.8))
+import rnnkit
+lm = rnnkit.load("runs/alice/best.safetensors")
+print(lm.generate("Alice ", length=300, temperature=0.8))
 """
 
 __version__ = "0.1.0"

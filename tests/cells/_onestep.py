@@ -35,9 +35,16 @@ class OneStep(torch.autograd.Function):
             C_all = x.new_zeros(2, B, H)
             C_all[0] = c_prev
         cache = cell.new_cache(1, B, H, x)
-        cell.forward_step(A[0], H_all[0], None if C_all is None else C_all[0], H_all[1],
-                          None if C_all is None else C_all[1], {k: v[0] for k, v in cache.items()},
-                          w_hh.t(), b_hh)
+        cell.forward_step(
+            A[0],
+            H_all[0],
+            None if C_all is None else C_all[0],
+            H_all[1],
+            None if C_all is None else C_all[1],
+            {k: v[0] for k, v in cache.items()},
+            w_hh.t(),
+            b_hh,
+        )
         ctx.cell, ctx.has_bias = cell, b_ih is not None
         ctx.save_for_backward(x, w_ih, w_hh)
         ctx.A, ctx.H_all, ctx.C_all, ctx.cache = A, H_all, C_all, cache
@@ -62,8 +69,16 @@ class OneStep(torch.autograd.Function):
         d_ah = A.new_zeros(1, B, GH)
         local_t = {k: v[0] for k, v in local.items()}
         cache_t = {k: v[0] for k, v in cache.items()}
-        cell.backward_step(d_H[1], None if d_C is None else d_C[1], d_ah[0], local_t, cache_t, w_hh,
-                           d_H[0], None if d_C is None else d_C[0])
+        cell.backward_step(
+            d_H[1],
+            None if d_C is None else d_C[1],
+            d_ah[0],
+            local_t,
+            cache_t,
+            w_hh,
+            d_H[0],
+            None if d_C is None else d_C[0],
+        )
         d_ax = cell.input_grads(d_ah, d_H, local)[0]  # (B, G*H)
         d_x = d_ax @ w_ih  # (B, G*H) @ (G*H, D)
         d_w_ih = d_ax.t() @ x  # (G*H, D)
@@ -93,8 +108,9 @@ def pre_activations(cell: Cell, x, h_prev, w_ih, w_hh, b_ih, b_hh) -> Tensor:
     return a if b_ih is None else a + b_ih + b_hh
 
 
-def step_inputs(cell: Cell, B: int = 3, D: int = 4, H: int = 5, bias: bool = True,
-                seed: int = 0) -> list[Tensor | None]:
+def step_inputs(
+    cell: Cell, B: int = 3, D: int = 4, H: int = 5, bias: bool = True, seed: int = 0
+) -> list[Tensor | None]:
     """float64 [x, h_prev, c_prev (or None), W_ih, W_hh, b_ih, b_hh], each tensor requiring grad.
 
     For relu, seeds are tried from ``seed`` on until every pre-activation is at least 1e-3 away

@@ -70,9 +70,11 @@ def test_reset_before_reference_step_equals_textbook_gru():
 
 def test_docstring_states_the_equations():
     doc = rnnkit.cells.gru.__doc__
-    for equation in ("r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)",
-                     "z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)",
-                     "n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))",
-                     "n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)",
-                     "h_t = (1 - z_t) * n_t + z_t * h_{t-1}"):
+    for equation in (
+        "r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)",
+        "z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)",
+        "n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))",
+        "n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)",
+        "h_t = (1 - z_t) * n_t + z_t * h_{t-1}",
+    ):
         assert equation in doc

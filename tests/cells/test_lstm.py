@@ -27,8 +27,11 @@ def test_reference_step_equals_torch_lstm_cell():
     torch.manual_seed(0)
     B, D, H = 3, 4, 5
     nn_cell = torch.nn.LSTMCell(D, H, dtype=torch.float64)
-    x, h, c = torch.randn(B, D, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64), torch.randn(
-        B, H, dtype=torch.float64)
+    x, h, c = (
+        torch.randn(B, D, dtype=torch.float64),
+        torch.randn(B, H, dtype=torch.float64),
+        torch.randn(B, H, dtype=torch.float64),
+    )
     cell = LSTMCell()
     w_ih, w_hh, b_ih, b_hh = nn_cell.weight_ih, nn_cell.weight_hh, nn_cell.bias_ih, nn_cell.bias_hh
     x_proj = x @ w_ih.t() + cell.input_bias(b_ih, b_hh)  # (B, 4H)
@@ -40,6 +43,12 @@ def test_reference_step_equals_torch_lstm_cell():
 
 def test_docstring_states_the_equations():
     doc = rnnkit.cells.lstm.__doc__
-    for equation in ("i_t = sigmoid(a_i)", "f_t = sigmoid(a_f)", "g_t = tanh(a_g)", "o_t = sigmoid(a_o)",
-                     "c_t = f_t * c_{t-1} + i_t * g_t", "h_t = o_t * tanh(c_t)"):
+    for equation in (
+        "i_t = sigmoid(a_i)",
+        "f_t = sigmoid(a_f)",
+        "g_t = tanh(a_g)",
+        "o_t = sigmoid(a_o)",
+        "c_t = f_t * c_{t-1} + i_t * g_t",
+        "h_t = o_t * tanh(c_t)",
+    ):
         assert equation in doc

@@ -31,15 +31,27 @@ def raw(t: torch.Tensor) -> torch.Tensor:
 def test_every_dtype_and_shape_round_trips_bit_exactly(tmp_path):
     g = torch.Generator().manual_seed(0)
     state = {
-        "f32": torch.randn(3, 4, generator=g), "f64": torch.randn(5, dtype=torch.float64, generator=g),
-        "f16": torch.randn(2, 2, generator=g).half(), "bf16": torch.randn(7, generator=g).bfloat16(),
-        "i64": torch.arange(6).reshape(2, 3), "i8": torch.tensor([-3, 4], dtype=torch.int8),
-        "u8": torch.tensor([0, 255], dtype=torch.uint8), "bool": torch.tensor([True, False]),
-        "scalar": torch.tensor(2.5), "empty": torch.zeros(0, 3), "nan": torch.tensor([float("nan"), -0.0]),
-        "noncontig": torch.randn(4, 3, generator=g).t(), "param": torch.nn.Parameter(torch.ones(2)),
+        "f32": torch.randn(3, 4, generator=g),
+        "f64": torch.randn(5, dtype=torch.float64, generator=g),
+        "f16": torch.randn(2, 2, generator=g).half(),
+        "bf16": torch.randn(7, generator=g).bfloat16(),
+        "i64": torch.arange(6).reshape(2, 3),
+        "i8": torch.tensor([-3, 4], dtype=torch.int8),
+        "u8": torch.tensor([0, 255], dtype=torch.uint8),
+        "bool": torch.tensor([True, False]),
+        "scalar": torch.tensor(2.5),
+        "empty": torch.zeros(0, 3),
+        "nan": torch.tensor([float("nan"), -0.0]),
+        "noncontig": torch.randn(4, 3, generator=g).t(),
+        "param": torch.nn.Parameter(torch.ones(2)),
     }
-    meta = {"config": {"cell": "lstm", "hidden": 8, "dropout": 0.0}, "vocab": ["<unk>", "a", "é"],
-            "step": 12, "best_val_loss": float("inf"), "pair": (1, "x")}
+    meta = {
+        "config": {"cell": "lstm", "hidden": 8, "dropout": 0.0},
+        "vocab": ["<unk>", "a", "é"],
+        "step": 12,
+        "best_val_loss": float("inf"),
+        "pair": (1, "x"),
+    }
     path = save_checkpoint(tmp_path / "ck", state, meta)
     assert path == tmp_path / "ck.safetensors" and (tmp_path / "ck.json").is_file()
     ck = load_checkpoint(path)
@@ -82,8 +94,7 @@ def test_tied_weights_are_stored_once_and_come_back_tied(tmp_path):
     ck = load_checkpoint(path)
     assert ck.model_state["head.weight"] is ck.model_state["emb.weight"]
     assert torch.equal(ck.model_state["head.weight"], emb.weight.detach())
-    fresh = torch.nn.ModuleDict({"emb": torch.nn.Embedding(10, 4),
-                                 "head": torch.nn.Linear(4, 10, bias=False)})
+    fresh = torch.nn.ModuleDict({"emb": torch.nn.Embedding(10, 4), "head": torch.nn.Linear(4, 10, bias=False)})
     fresh["head"].weight = fresh["emb"].weight
     fresh.load_state_dict(ck.model_state)
     assert fresh["head"].weight is fresh["emb"].weight and torch.equal(fresh["emb"].weight, emb.weight)
@@ -141,17 +152,20 @@ def test_any_safetensors_reader_can_open_it(tmp_path):
         assert json.loads(f.metadata()["rnnkit"])["meta"] == {"step": 5}
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"model_state": [torch.ones(1)]}, ValueError, "model_state: expected a dict of str -> Tensor, got list"),
-    ({"model_state": {"w": 1.0}}, ValueError, "expected a dict of str -> Tensor, got str 'w' -> float"),
-    ({"model_state": {"w": torch.ones(2, dtype=torch.complex128)}}, ValueError, "got torch.complex128"),
-    ({"model_state": {"w": torch.ones(2).to_sparse()}}, ValueError, "expected a dense tensor"),
-    ({"meta": {"loss": torch.tensor(1.0)}}, TypeError, "meta['loss']: expected a JSON value"),
-    ({"meta": "step 3"}, ValueError, "meta: expected a dict, got str"),
-    ({"optimizer_state": {"fn": print}}, TypeError, "optimizer_state['fn']: expected"),
-    ({"rng": "yes"}, ValueError, "rng: expected True, False or a dict"),
-    ({"extra_tensors": [torch.ones(1)]}, ValueError, "extra_tensors: expected a dict of str -> Tensor"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"model_state": [torch.ones(1)]}, ValueError, "model_state: expected a dict of str -> Tensor, got list"),
+        ({"model_state": {"w": 1.0}}, ValueError, "expected a dict of str -> Tensor, got str 'w' -> float"),
+        ({"model_state": {"w": torch.ones(2, dtype=torch.complex128)}}, ValueError, "got torch.complex128"),
+        ({"model_state": {"w": torch.ones(2).to_sparse()}}, ValueError, "expected a dense tensor"),
+        ({"meta": {"loss": torch.tensor(1.0)}}, TypeError, "meta['loss']: expected a JSON value"),
+        ({"meta": "step 3"}, ValueError, "meta: expected a dict, got str"),
+        ({"optimizer_state": {"fn": print}}, TypeError, "optimizer_state['fn']: expected"),
+        ({"rng": "yes"}, ValueError, "rng: expected True, False or a dict"),
+        ({"extra_tensors": [torch.ones(1)]}, ValueError, "extra_tensors: expected a dict of str -> Tensor"),
+    ],
+)
 def test_bad_arguments_are_refused_before_anything_is_written(tmp_path, kwargs, error, message):
     args = {"model_state": {"w": torch.ones(1)}, "meta": {}, **kwargs}
     with pytest.raises(error) as err:

@@ -100,8 +100,13 @@ def test_sigkill_at_random_moments_never_breaks_the_checkpoint(tmp_path):
     path, n, kills = tmp_path / "ck", 1_000_000, 6
     save_version(path, 0, n)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    server = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(n)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), str(n)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     moments = random.Random(0)
     latest, saver = 0, None
     try:

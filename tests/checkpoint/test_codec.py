@@ -21,8 +21,9 @@ def same(a, b) -> bool:
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
-        return len(a) == len(b) and all(same(ka, kb) and same(va, vb)
-                                        for (ka, va), (kb, vb) in zip(a.items(), b.items()))
+        return len(a) == len(b) and all(
+            same(ka, kb) and same(va, vb) for (ka, va), (kb, vb) in zip(a.items(), b.items())
+        )
     if isinstance(a, torch.Tensor):
         return a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b)
     return a == b
@@ -34,13 +35,25 @@ def through_json(tree, tensors=None):
     return decode(json.loads(text), tensors or {})
 
 
-keys = st.one_of(st.text(max_size=6), st.integers(-5, 5), st.booleans(), st.none(),
-                 st.floats(allow_nan=False), st.tuples(st.integers(0, 3), st.text(max_size=2)))
+keys = st.one_of(
+    st.text(max_size=6),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.tuples(st.integers(0, 3), st.text(max_size=2)),
+)
 leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8))
-trees = st.recursive(leaves, lambda kids: st.one_of(
-    st.lists(kids, max_size=4), st.tuples(kids, kids),
-    st.dictionaries(keys, kids, max_size=4), st.dictionaries(st.text(max_size=6), kids, max_size=4)),
-    max_leaves=20)
+trees = st.recursive(
+    leaves,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4),
+        st.tuples(kids, kids),
+        st.dictionaries(keys, kids, max_size=4),
+        st.dictionaries(st.text(max_size=6), kids, max_size=4),
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -76,13 +89,16 @@ def test_numpy_scalars_become_python_numbers():
     assert same(back, {"loss": 0.5, "n": 3, "ok": True})
 
 
-@pytest.mark.parametrize("value, where, got", [
-    ({"a": [1, {2}]}, "tree['a'][1]", "got set"),
-    ({"f": len}, "tree['f']", "got builtin_function_or_method"),
-    ({"arr": np.zeros(2)}, "tree['arr']", "got ndarray"),
-    ({"w": torch.zeros(1)}, "tree['w']", "got a Tensor; use .item()"),
-    ({"c": 1j}, "tree['c']", "got complex"),
-])
+@pytest.mark.parametrize(
+    "value, where, got",
+    [
+        ({"a": [1, {2}]}, "tree['a'][1]", "got set"),
+        ({"f": len}, "tree['f']", "got builtin_function_or_method"),
+        ({"arr": np.zeros(2)}, "tree['arr']", "got ndarray"),
+        ({"w": torch.zeros(1)}, "tree['w']", "got a Tensor; use .item()"),
+        ({"c": 1j}, "tree['c']", "got complex"),
+    ],
+)
 def test_values_that_would_need_pickle_are_refused_with_their_path(value, where, got):
     with pytest.raises(TypeError) as err:
         encode(value, "x", None, "tree")

@@ -16,8 +16,9 @@ def ckpt(tmp_path):
     opt = torch.optim.Adam(model.parameters())
     model(torch.randn(2, 16)).sum().backward()
     opt.step()
-    return save_checkpoint(tmp_path / "ck", model.state_dict(), {"step": 1234, "vocab": ["zebra", "yak"]},
-                           opt.state_dict())
+    return save_checkpoint(
+        tmp_path / "ck", model.state_dict(), {"step": 1234, "vocab": ["zebra", "yak"]}, opt.state_dict()
+    )
 
 
 def header_length(path) -> int:
@@ -42,8 +43,16 @@ def damage(path, offset, xor=0xFF):
 @pytest.mark.parametrize("where", ["empty", "4", "8", "mid-header", "header-1", "header", "mid-data", "last"])
 def test_truncation_at_any_point_is_reported(ckpt, where):
     size, n = ckpt.stat().st_size, header_length(ckpt)
-    cut = {"empty": 0, "4": 4, "8": 8, "mid-header": n // 2, "header-1": n - 1, "header": n,
-           "mid-data": (n + size) // 2, "last": size - 1}[where]
+    cut = {
+        "empty": 0,
+        "4": 4,
+        "8": 8,
+        "mid-header": n // 2,
+        "header-1": n - 1,
+        "header": n,
+        "mid-data": (n + size) // 2,
+        "last": size - 1,
+    }[where]
     ckpt.write_bytes(ckpt.read_bytes()[:cut])
     for fn in (load_checkpoint, read_meta):
         message = error_of(fn, ckpt)
@@ -54,7 +63,8 @@ def test_truncation_at_any_point_is_reported(ckpt, where):
 def test_a_flipped_byte_in_the_tensor_data_fails_the_checksum(ckpt):
     damage(ckpt, ckpt.stat().st_size - 3)
     assert error_of(load_checkpoint, ckpt) == (
-        f"checkpoint: {ckpt}: tensor data does not match its checksum; the file is corrupted")
+        f"checkpoint: {ckpt}: tensor data does not match its checksum; the file is corrupted"
+    )
     assert read_meta(ckpt)["step"] == 1234  # the header alone is intact, and read_meta reads only that
 
 
@@ -62,7 +72,7 @@ def test_a_changed_value_in_the_header_fails_the_header_checksum(ckpt):
     data = ckpt.read_bytes()
     at = data.index(b"zebra")
     assert at < header_length(ckpt)
-    ckpt.write_bytes(data[:at] + b"zebrb" + data[at + 5:])  # still valid JSON, different meaning
+    ckpt.write_bytes(data[:at] + b"zebrb" + data[at + 5 :])  # still valid JSON, different meaning
     expected = f"checkpoint: {ckpt}: header does not match its checksum; the file is corrupted"
     assert error_of(load_checkpoint, ckpt) == expected
     assert error_of(read_meta, ckpt) == expected
@@ -93,8 +103,9 @@ def test_a_document_without_a_version_is_named(tmp_path):
 def test_a_plain_safetensors_file_is_not_an_rnnkit_checkpoint(tmp_path):
     path = tmp_path / "hf.safetensors"
     save_file({"w": torch.ones(2)}, path)
-    assert error_of(load_checkpoint, path) == (f"checkpoint: {path}: not an rnnkit checkpoint "
-                                               f"(its safetensors header has no 'rnnkit' metadata)")
+    assert error_of(load_checkpoint, path) == (
+        f"checkpoint: {path}: not an rnnkit checkpoint (its safetensors header has no 'rnnkit' metadata)"
+    )
 
 
 def test_a_file_of_another_kind_is_refused(tmp_path):
@@ -105,17 +116,21 @@ def test_a_file_of_another_kind_is_refused(tmp_path):
 
 def test_a_missing_file_or_a_directory_is_named(tmp_path):
     assert error_of(load_checkpoint, tmp_path / "nope") == (
-        f"checkpoint: no such file: {tmp_path / 'nope.safetensors'}")
-    assert error_of(read_meta, tmp_path / "nope.json") == (
-        f"checkpoint: no such file: {tmp_path / 'nope.safetensors'}")
+        f"checkpoint: no such file: {tmp_path / 'nope.safetensors'}"
+    )
+    assert error_of(read_meta, tmp_path / "nope.json") == (f"checkpoint: no such file: {tmp_path / 'nope.safetensors'}")
     (tmp_path / "dir.safetensors").mkdir()
     assert "is a directory" in error_of(load_checkpoint, tmp_path / "dir")
 
 
 def test_overlapping_tensor_offsets_are_refused(tmp_path):
     """Hand-made header whose tensors overlap: writable views into one buffer must never alias."""
-    header = json.dumps({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-                         "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}).encode()
+    header = json.dumps(
+        {
+            "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+            "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]},
+        }
+    ).encode()
     path = tmp_path / "x.safetensors"
     path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
     assert "offsets leave a gap or overlap at byte 4" in error_of(load_checkpoint, path)

@@ -71,16 +71,28 @@ def build(opt_name, sched_name, seed):
     return model, opt, SCHEDULERS[sched_name](opt)
 
 
-@pytest.mark.parametrize("opt_name, sched_name", [
-    ("adam", "step"), ("adamw-amsgrad", "none"), ("sgd-momentum", "plateau"), ("rmsprop", "cosine"),
-    ("adagrad", "step"), ("adam", "plateau"),
-])
+@pytest.mark.parametrize(
+    "opt_name, sched_name",
+    [
+        ("adam", "step"),
+        ("adamw-amsgrad", "none"),
+        ("sgd-momentum", "plateau"),
+        ("rmsprop", "cosine"),
+        ("adagrad", "step"),
+        ("adam", "plateau"),
+    ],
+)
 def test_resume_is_bit_exact(tmp_path, opt_name, sched_name):
     torch.manual_seed(0), random.seed(0), np.random.seed(0)
     model, opt, sched = build(opt_name, sched_name, seed=0)
     train(model, opt, sched, 3)  # odd, so a scheduler restarted from zero would step at other times
-    save_checkpoint(tmp_path / "ck", model.state_dict(), {"step": 3}, opt.state_dict(),
-                    None if sched is None else sched.state_dict())
+    save_checkpoint(
+        tmp_path / "ck",
+        model.state_dict(),
+        {"step": 3},
+        opt.state_dict(),
+        None if sched is None else sched.state_dict(),
+    )
     train(model, opt, sched, 4)  # the run that never stopped
 
     random.seed(99), np.random.seed(99)  # a new process would start from anything
@@ -119,10 +131,13 @@ def test_optimizer_state_comes_back_with_its_types(tmp_path):
             assert back["state"][pid][k].dtype == v.dtype and torch.equal(back["state"][pid][k], v)
 
 
-@pytest.mark.parametrize("make", [
-    lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.1),
-    lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, mode="max", patience=1),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.1),
+        lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, mode="max", patience=1),
+    ],
+)
 def test_scheduler_state_round_trips(tmp_path, make):
     opt = torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=0.1)
     sched = make(opt)
@@ -137,8 +152,7 @@ def test_scheduler_state_round_trips(tmp_path, make):
 
 
 def draws():
-    return (torch.rand(3), torch.randn(2), random.random(), random.gauss(0, 1),
-            np.random.rand(2), np.random.randn())
+    return (torch.rand(3), torch.randn(2), random.random(), random.gauss(0, 1), np.random.rand(2), np.random.randn())
 
 
 def assert_same_draws(a, b):

@@ -82,22 +82,27 @@ def test_streams_are_a_view_in_the_compact_dtype():
 
 
 def test_too_little_data_for_the_batch_size():
-    msg = ("data: 37 tokens give fewer than 2 tokens per stream for batch size 32; "
-           "expected at least 64 tokens, use a smaller --batch-size")
+    msg = (
+        "data: 37 tokens give fewer than 2 tokens per stream for batch size 32; "
+        "expected at least 64 tokens, use a smaller --batch-size"
+    )
     with raises(msg):
         StreamBatcher(np.arange(37), batch_size=32, seq_len=10)
     StreamBatcher(np.arange(64), batch_size=32, seq_len=10)  # exactly enough: one 1-step window
 
 
-@pytest.mark.parametrize("kwargs, msg", [
-    ({"batch_size": 0}, "data: expected batch size >= 1, got 0"),
-    ({"seq_len": -2}, "data: expected sequence length >= 1, got -2"),
-    ({"batch_size": 2.0}, "data: expected batch size to be an integer >= 1, got 2.0"),
-    ({"seq_len": True}, "data: expected sequence length to be an integer >= 1, got True"),
-    ({"ids": [1, 2, 3]}, "data: expected ids as a 1-D numpy integer array, got list"),
-    ({"ids": np.zeros((4, 4), dtype=np.int64)}, "got shape (4, 4) dtype int64"),
-    ({"ids": np.zeros(8)}, "got shape (8,) dtype float64"),
-])
+@pytest.mark.parametrize(
+    "kwargs, msg",
+    [
+        ({"batch_size": 0}, "data: expected batch size >= 1, got 0"),
+        ({"seq_len": -2}, "data: expected sequence length >= 1, got -2"),
+        ({"batch_size": 2.0}, "data: expected batch size to be an integer >= 1, got 2.0"),
+        ({"seq_len": True}, "data: expected sequence length to be an integer >= 1, got True"),
+        ({"ids": [1, 2, 3]}, "data: expected ids as a 1-D numpy integer array, got list"),
+        ({"ids": np.zeros((4, 4), dtype=np.int64)}, "got shape (4, 4) dtype int64"),
+        ({"ids": np.zeros(8)}, "got shape (8,) dtype float64"),
+    ],
+)
 def test_bad_arguments(kwargs, msg):
     args = {"ids": np.arange(100), "batch_size": 2, "seq_len": 3, **kwargs}
     with raises(msg):
@@ -112,6 +117,6 @@ def test_windows_cover_each_stream_contiguously(N, B, T):
     b = StreamBatcher(ids, B, T)
     L = N // B
     xs, ys = zip(*b)
-    streams = ids[:B * L].reshape(B, L)
+    streams = ids[: B * L].reshape(B, L)
     np.testing.assert_array_equal(torch.cat(xs, dim=1).numpy(), streams[:, :-1])
     np.testing.assert_array_equal(torch.cat(ys, dim=1).numpy(), streams[:, 1:])

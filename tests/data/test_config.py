@@ -18,15 +18,18 @@ def test_defaults_are_valid():
     assert (c.batch_size, c.seq_len) == (50, 50)
 
 
-@pytest.mark.parametrize("override, msg", [
-    ({"encoding": "nope"}, "data: unknown encoding 'nope'"),
-    ({"errors": "nope"}, "data: unknown decoding error handler 'nope'"),
-    ({"mode": "words"}, "data: expected mode 'chars' or 'lines', got 'words'"),
-    ({"unknown": "keep"}, "data: expected unknown 'error' or 'skip', got 'keep'"),
-    ({"split": (0.5, 0.5, 0.5)}, "data: expected split fractions summing to 1"),
-    ({"batch_size": 0}, "data: expected batch size to be an integer >= 1, got 0"),
-    ({"seq_len": 1.5}, "data: expected sequence length to be an integer >= 1, got 1.5"),
-])
+@pytest.mark.parametrize(
+    "override, msg",
+    [
+        ({"encoding": "nope"}, "data: unknown encoding 'nope'"),
+        ({"errors": "nope"}, "data: unknown decoding error handler 'nope'"),
+        ({"mode": "words"}, "data: expected mode 'chars' or 'lines', got 'words'"),
+        ({"unknown": "keep"}, "data: expected unknown 'error' or 'skip', got 'keep'"),
+        ({"split": (0.5, 0.5, 0.5)}, "data: expected split fractions summing to 1"),
+        ({"batch_size": 0}, "data: expected batch size to be an integer >= 1, got 0"),
+        ({"seq_len": 1.5}, "data: expected sequence length to be an integer >= 1, got 1.5"),
+    ],
+)
 def test_bad_fields(override, msg):
     with raises(msg):
         DataConfig(**override).validate()

@@ -58,8 +58,7 @@ def test_missing_path(tmp_path):
 
 def test_directory_without_txt_files(tmp_path):
     write(tmp_path / "a.md", "text")
-    msg = (f"data: no .txt files in directory {tmp_path}; expected at least one *.txt file "
-           f"(searched recursively)")
+    msg = f"data: no .txt files in directory {tmp_path}; expected at least one *.txt file (searched recursively)"
     with raises(msg):
         read_text(tmp_path)
 
@@ -79,8 +78,9 @@ def test_empty_file(tmp_path):
 
 def test_file_with_no_text_after_decoding(tmp_path):
     f = write(tmp_path / "a.txt", b"\xff\xfe")
-    msg = (f"data: {f} holds no text after decoding as utf-8 with errors='ignore'; "
-           f"expected at least one character of text")
+    msg = (
+        f"data: {f} holds no text after decoding as utf-8 with errors='ignore'; expected at least one character of text"
+    )
     with raises(msg):
         read_text(f, errors="ignore")
 
@@ -95,8 +95,7 @@ def test_empty_source_list_and_bad_source_type():
 # ----- read_text: decoding ----------------------------------------------------------------------
 def test_invalid_utf8_reports_byte_offset_and_value(tmp_path):
     f = write(tmp_path / "a.txt", b"abc\xffdef")
-    msg = (f"data: {f} is not valid utf-8 at byte offset 3 (byte 0xff); "
-           f"pass --encoding ENCODING or --errors replace")
+    msg = f"data: {f} is not valid utf-8 at byte offset 3 (byte 0xff); pass --encoding ENCODING or --errors replace"
     with raises(msg):
         read_text(f)
 
@@ -157,22 +156,27 @@ def test_fractions_sum_within_tolerance_is_accepted():
     split_ids(np.arange(100), (0.9, 0.05, 0.0500000001))
 
 
-@pytest.mark.parametrize("fractions, msg", [
-    ((0.9, 0.1), "data: expected three split fractions (train, val, test), got 2: (0.9, 0.1)"),
-    ((1.1, -0.05, -0.05), "data: expected non-negative split fractions, got (1.1, -0.05, -0.05)"),
-    ((0.9, 0.05, float("nan")), "data: expected non-negative split fractions, got (0.9, 0.05, nan)"),
-    ((0.8, 0.1, 0.05), "data: expected split fractions summing to 1, got (0.8, 0.1, 0.05) (sum 0.95)"),
-    ((0.0, 0.5, 0.5), "data: expected a positive train fraction, got (0.0, 0.5, 0.5)"),
-    ("abc", "data: expected three split fractions (train, val, test), got 'abc'"),
-])
+@pytest.mark.parametrize(
+    "fractions, msg",
+    [
+        ((0.9, 0.1), "data: expected three split fractions (train, val, test), got 2: (0.9, 0.1)"),
+        ((1.1, -0.05, -0.05), "data: expected non-negative split fractions, got (1.1, -0.05, -0.05)"),
+        ((0.9, 0.05, float("nan")), "data: expected non-negative split fractions, got (0.9, 0.05, nan)"),
+        ((0.8, 0.1, 0.05), "data: expected split fractions summing to 1, got (0.8, 0.1, 0.05) (sum 0.95)"),
+        ((0.0, 0.5, 0.5), "data: expected a positive train fraction, got (0.0, 0.5, 0.5)"),
+        ("abc", "data: expected three split fractions (train, val, test), got 'abc'"),
+    ],
+)
 def test_bad_fractions(fractions, msg):
     with raises(msg):
         split_ids(np.arange(100), fractions)
 
 
 def test_too_short_to_split():
-    msg = ("data: 20 tokens are too few to split by (0.9, 0.05, 0.05): val would get 1 tokens; expected at "
-           "least 2 in every split with a non-zero fraction, use more text or other split fractions")
+    msg = (
+        "data: 20 tokens are too few to split by (0.9, 0.05, 0.05): val would get 1 tokens; expected at "
+        "least 2 in every split with a non-zero fraction, use more text or other split fractions"
+    )
     with raises(msg):
         split_ids(np.arange(20))
     with raises("data: 1 tokens are too few to split by (1.0, 0.0, 0.0): train"):

@@ -31,17 +31,22 @@ def test_imports_nothing_else_from_rnnkit():
 
 
 def test_only_batching_imports_torch():
-    users = {path.name for path in DATA_DIR.glob("*.py")
-             if any(level == 0 and module.split(".")[0] == "torch" for level, module in imports_of(path))}
+    users = {
+        path.name
+        for path in DATA_DIR.glob("*.py")
+        if any(level == 0 and module.split(".")[0] == "torch" for level, module in imports_of(path))
+    }
     assert users == {"batching.py"}
 
 
 def test_vocab_and_lines_work_without_torch():
-    code = ("import sys; sys.modules['torch'] = None\n"  # any import of torch now fails
-            "import rnnkit.data as d\n"
-            "v = d.line_vocab('ab\\nba')\n"
-            "assert v.decode(d.lines_to_ids('ab', v)) == '<bos>ab<eos>'\n"
-            "assert 'rnnkit.data.batching' not in sys.modules\n")
+    code = (
+        "import sys; sys.modules['torch'] = None\n"  # any import of torch now fails
+        "import rnnkit.data as d\n"
+        "v = d.line_vocab('ab\\nba')\n"
+        "assert v.decode(d.lines_to_ids('ab', v)) == '<bos>ab<eos>'\n"
+        "assert 'rnnkit.data.batching' not in sys.modules\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 

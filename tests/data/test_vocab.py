@@ -56,14 +56,17 @@ def test_has_and_id_of():
         v.id_of("c")
 
 
-@pytest.mark.parametrize("chars, specials, msg", [
-    (["a", "bc"], (), "vocab: expected single characters, got 'bc'"),
-    (["a", "b", "a"], (), "vocab: expected distinct characters, got 'a' twice"),
-    ([], (BOS,), "vocab: expected at least one character, got none"),
-    (["a"], ("",), "vocab: expected each special to be a non-empty str, got ''"),
-    (["a"], (BOS, BOS), "vocab: expected distinct specials, got '<bos>' twice"),
-    (["a", "|"], ("|",), "vocab: special '|' is also a character; expected specials distinct from the chara"),
-])
+@pytest.mark.parametrize(
+    "chars, specials, msg",
+    [
+        (["a", "bc"], (), "vocab: expected single characters, got 'bc'"),
+        (["a", "b", "a"], (), "vocab: expected distinct characters, got 'a' twice"),
+        ([], (BOS,), "vocab: expected at least one character, got none"),
+        (["a"], ("",), "vocab: expected each special to be a non-empty str, got ''"),
+        (["a"], (BOS, BOS), "vocab: expected distinct specials, got '<bos>' twice"),
+        (["a", "|"], ("|",), "vocab: special '|' is also a character; expected specials distinct from the chara"),
+    ],
+)
 def test_constructor_rejects_bad_symbols(chars, specials, msg):
     with raises(msg):
         CharVocab(chars, specials)
@@ -109,10 +112,13 @@ def test_encode_decode_round_trip_across_chunks(small_chunks):
     assert v.encode("").shape == (0,)
 
 
-@pytest.mark.parametrize("text", [
-    "a\U0001f600b\udcff",  # an emoji (4 UTF-8 bytes) and a surrogate left by surrogateescape
-    "naïve \xff\x00",  # every code point below U+0100: the one-byte decode path
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\U0001f600b\udcff",  # an emoji (4 UTF-8 bytes) and a surrogate left by surrogateescape
+        "naïve \xff\x00",  # every code point below U+0100: the one-byte decode path
+    ],
+)
 def test_non_ascii_round_trip(text, small_chunks):
     v = CharVocab.from_text(text)
     assert v.decode(v.encode(text)) == text
@@ -120,8 +126,10 @@ def test_non_ascii_round_trip(text, small_chunks):
 
 def test_unknown_characters_raise_with_their_names():
     v = CharVocab.from_text("abc")
-    msg = ("text: characters not in the vocabulary: 'é', '—' (2 distinct); expected only the model's "
-           "characters, or --unknown skip")
+    msg = (
+        "text: characters not in the vocabulary: 'é', '—' (2 distinct); expected only the model's "
+        "characters, or --unknown skip"
+    )
     with raises(msg):
         v.encode("ab—cé—é")
 

@@ -61,24 +61,31 @@ def test_from_torch_gives_identical_outputs(name):
     out, state = layer(x)
     out_nn, state_nn = module(x)
     assert torch.equal(out, out_nn)
-    for s, s_nn in zip(state if isinstance(state, tuple) else (state,),
-                       state_nn if isinstance(state_nn, tuple) else (state_nn,)):
+    for s, s_nn in zip(
+        state if isinstance(state, tuple) else (state,), state_nn if isinstance(state_nn, tuple) else (state_nn,)
+    ):
         assert torch.equal(s, s_nn)
     # and our own BPTT agrees to rounding
     fused_out, _ = from_torch(module, backend="fused").eval()(x)
     torch.testing.assert_close(fused_out, out_nn, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize(("cell", "extra"), [("lstm", {}), ("gru", {}), ("rnn", {"nonlinearity": "relu"}),
-                                             ("rnn", {"bias": False, "batch_first": True})],
-                         ids=["lstm", "gru", "rnn_relu", "rnn_no_bias_batch_first"])
+@pytest.mark.parametrize(
+    ("cell", "extra"),
+    [("lstm", {}), ("gru", {}), ("rnn", {"nonlinearity": "relu"}), ("rnn", {"bias": False, "batch_first": True})],
+    ids=["lstm", "gru", "rnn_relu", "rnn_no_bias_batch_first"],
+)
 def test_to_torch_round_trip_is_exact(cell, extra):
     torch.manual_seed(0)
     layer = Recurrent(RecurrentConfig(cell, D, H, num_layers=2, bidirectional=True, **extra)).eval()
     module = to_torch(layer)
     assert type(module) is {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell]
     assert (module.num_layers, module.bidirectional, module.batch_first, module.bias) == (
-        2, True, layer.config.batch_first, layer.config.bias)
+        2,
+        True,
+        layer.config.batch_first,
+        layer.config.bias,
+    )
     _assert_same_state_dict(module, layer)
     back = from_torch(module)
     _assert_same_state_dict(back, layer)
@@ -94,8 +101,10 @@ def test_to_torch_keeps_dtype():
 
 def test_to_torch_rejects_reset_before_gru():
     layer = Recurrent(RecurrentConfig("gru", D, H, reset_after=False))
-    msg = ("to_torch: expected a cell torch.nn implements, got a GRU with reset_after=False "
-           "(torch.nn's GRU applies the reset gate after the recurrent matmul)")
+    msg = (
+        "to_torch: expected a cell torch.nn implements, got a GRU with reset_after=False "
+        "(torch.nn's GRU applies the reset gate after the recurrent matmul)"
+    )
     with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
         to_torch(layer)
 

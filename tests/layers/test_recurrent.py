@@ -139,20 +139,24 @@ def test_matches_torch_nn_after_weight_copy(variant, backend, bidirectional, bat
 # ----- variable lengths ----------------------------------------------------------------------
 def backend_params():
     """(variant, backend) pairs: every backend each variant supports."""
-    return [pytest.param(kw, backend, id=f"{name}-{backend}") for name, kw in VARIANTS.items()
-            for backend in ("fused", "autograd", "native") if name in NATIVE_VARIANTS or backend != "native"]
+    return [
+        pytest.param(kw, backend, id=f"{name}-{backend}")
+        for name, kw in VARIANTS.items()
+        for backend in ("fused", "autograd", "native")
+        if name in NATIVE_VARIANTS or backend != "native"
+    ]
 
 
 def assert_padded_equals_alone(layer, x, state, lengths):
     """Row b of the padded run == sequence b run alone; zero outputs past its length."""
     out, final = layer(x, state, lengths=torch.tensor(lengths))
     for b, n in enumerate(lengths):
-        alone_state = tuple(s[:, b:b + 1] for s in parts(state))
-        out_b, final_b = layer(x[:n, b:b + 1], alone_state if len(alone_state) == 2 else alone_state[0])
-        torch.testing.assert_close(out[:n, b:b + 1], out_b, **TIGHT)
+        alone_state = tuple(s[:, b : b + 1] for s in parts(state))
+        out_b, final_b = layer(x[:n, b : b + 1], alone_state if len(alone_state) == 2 else alone_state[0])
+        torch.testing.assert_close(out[:n, b : b + 1], out_b, **TIGHT)
         assert torch.all(out[n:, b] == 0)
         for s, s_b in zip(parts(final), parts(final_b)):
-            torch.testing.assert_close(s[:, b:b + 1], s_b, **TIGHT)
+            torch.testing.assert_close(s[:, b : b + 1], s_b, **TIGHT)
 
 
 @pytest.mark.parametrize("bidirectional", BIDIRECTIONAL)
@@ -222,8 +226,7 @@ def test_packed_sequence_equals_padded_with_lengths_for_reset_before_gru(backend
     packed = pack_padded_sequence(x, torch.tensor(LENGTHS), batch_first=batch_first, enforce_sorted=False)
     out, final = layer(packed, state)
     padded_out, padded_final = layer(x, state, lengths=LENGTHS)
-    expected = pack_padded_sequence(padded_out, torch.tensor(LENGTHS), batch_first=batch_first,
-                                    enforce_sorted=False)
+    expected = pack_padded_sequence(padded_out, torch.tensor(LENGTHS), batch_first=batch_first, enforce_sorted=False)
     torch.testing.assert_close(out.data, expected.data, **TIGHT)
     torch.testing.assert_close(final, padded_final, **TIGHT)
 
@@ -296,8 +299,9 @@ def test_step_by_step_equals_sequence_forward(variant):
 def test_step_on_a_bidirectional_layer_raises():
     layer = make(VARIANTS["gru"], bidirectional=True)
     x, _ = inputs(layer)
-    msg = ("step: expected a unidirectional layer (a backward direction needs the whole sequence), "
-           "got bidirectional=True")
+    msg = (
+        "step: expected a unidirectional layer (a backward direction needs the whole sequence), got bidirectional=True"
+    )
     with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
         layer.step(x[0])
 
@@ -319,10 +323,10 @@ def test_dropout_only_in_training(backend):
 
 
 # ----- backend resolution --------------------------------------------------------------------
-@pytest.mark.parametrize(("variant", "expected"), [
-    pytest.param(kw, "fused" if name == "gru_reset_before" else "native", id=name)
-    for name, kw in VARIANTS.items()
-])
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [pytest.param(kw, "fused" if name == "gru_reset_before" else "native", id=name) for name, kw in VARIANTS.items()],
+)
 def test_auto_backend_resolves_to_native_where_torch_has_the_cell(variant, expected):
     assert make(variant, "auto", num_layers=1).resolved_backend() == expected
 
@@ -347,14 +351,17 @@ CONFIG_ERRORS = [
     ({"dropout": -0.1}, "dropout: expected a probability in [0, 1), got -0.1"),
     ({"backend": "cudnn"}, "backend: expected one of ('auto', 'fused', 'autograd', 'native'), got 'cudnn'"),
     ({"cell": "rnn", "nonlinearity": "gelu"}, "nonlinearity: expected one of ('tanh', 'relu'), got 'gelu'"),
-    ({"cell": "gru", "reset_after": False, "backend": "native"},
-     "backend: expected 'auto', 'fused' or 'autograd' for a GRU with reset_after=False (torch.nn has no such "
-     "GRU), got 'native'"),
+    (
+        {"cell": "gru", "reset_after": False, "backend": "native"},
+        "backend: expected 'auto', 'fused' or 'autograd' for a GRU with reset_after=False (torch.nn has no such "
+        "GRU), got 'native'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("overrides", "msg"), CONFIG_ERRORS,
-                         ids=[f"{m.split(':')[0]}-{i}" for i, (_, m) in enumerate(CONFIG_ERRORS)])
+@pytest.mark.parametrize(
+    ("overrides", "msg"), CONFIG_ERRORS, ids=[f"{m.split(':')[0]}-{i}" for i, (_, m) in enumerate(CONFIG_ERRORS)]
+)
 def test_bad_config_values_are_rejected_with_expected_got(overrides, msg):
     with raises(msg):
         RecurrentConfig(**{"input_size": D, "hidden_size": H, **overrides})
@@ -370,9 +377,15 @@ def env():
     """float32 layers (L=2, D=3, H=4); x (T=5, B=3, D=3); h and c (2, 3, 4); lengths (3,)."""
     lstm = make(VARIANTS["lstm"], dtype=torch.float32)
     x, (h, c) = inputs(lstm, dtype=torch.float32)
-    return SimpleNamespace(lstm=lstm, gru=make(VARIANTS["gru"], dtype=torch.float32),
-                           rnn_bf=make(VARIANTS["rnn_tanh"], dtype=torch.float32, batch_first=True),
-                           x=x, h=h, c=c, lens=torch.tensor(LENGTHS))
+    return SimpleNamespace(
+        lstm=lstm,
+        gru=make(VARIANTS["gru"], dtype=torch.float32),
+        rnn_bf=make(VARIANTS["rnn_tanh"], dtype=torch.float32, batch_first=True),
+        x=x,
+        h=h,
+        c=c,
+        lens=torch.tensor(LENGTHS),
+    )
 
 
 def _packed_with_lengths(e):
@@ -381,43 +394,86 @@ def _packed_with_lengths(e):
 
 INPUT_ERRORS = [
     ("rank", lambda e: e.lstm(e.x[0]), "input: expected a 3-D tensor (T, B, D), got shape (3, 3)"),
-    ("rank_batch_first", lambda e: e.rnn_bf(e.x[0]),
-     "input: expected a 3-D tensor (B, T, D), got shape (3, 3)"),
+    ("rank_batch_first", lambda e: e.rnn_bf(e.x[0]), "input: expected a 3-D tensor (B, T, D), got shape (3, 3)"),
     ("not_a_tensor", lambda e: e.lstm(e.x.tolist()), "input: expected a tensor (T, B, D), got list"),
     ("feature_size", lambda e: e.lstm(torch.zeros(T, B, D + 1)), "input: expected feature size D=3, got 4"),
-    ("input_dtype", lambda e: e.lstm(e.x.double()),
-     "input: expected dtype torch.float32 (the weights'), got torch.float64"),
-    ("state_shape", lambda e: e.gru(e.x, e.h[:1]),
-     "state: expected shape (2, 3, 4) (L*dirs, B, H), got (1, 3, 4)"),
-    ("lstm_h_shape", lambda e: e.lstm(e.x, (e.h[:, :2], e.c)),
-     "state h: expected shape (2, 3, 4) (L*dirs, B, H), got (2, 2, 4)"),
-    ("lstm_c_shape", lambda e: e.lstm(e.x, (e.h, e.c[:1])),
-     "state c: expected shape (2, 3, 4) (L*dirs, B, H), got (1, 3, 4)"),
-    ("lstm_state_not_tuple", lambda e: e.lstm(e.x, e.h),
-     "state: expected a tuple (h, c) for an LSTM, got a tensor of shape (2, 3, 4)"),
-    ("lstm_state_triple", lambda e: e.lstm(e.x, (e.h, e.c, e.c)),
-     "state: expected a tuple (h, c) for an LSTM, got a tuple of 3"),
-    ("gru_state_tuple", lambda e: e.gru(e.x, (e.h, e.c)),
-     "state: expected a tensor h of shape (2, 3, 4), got a tuple of 2"),
-    ("state_dtype", lambda e: e.gru(e.x, e.h.double()),
-     "state: expected dtype torch.float32 (the input's), got torch.float64"),
-    ("lstm_state_dtype", lambda e: e.lstm(e.x, (e.h, e.c.double())),
-     "state c: expected dtype torch.float32 (the input's), got torch.float64"),
-    ("lengths_count", lambda e: e.lstm(e.x, lengths=e.lens[:2]),
-     "lengths: expected one length per sequence (B=3), got 2"),
-    ("lengths_zero", lambda e: e.lstm(e.x, lengths=[0, 2, 5]),
-     "lengths: expected values in [1, T=5], got min 0, max 5"),
-    ("lengths_too_long", lambda e: e.lstm(e.x, lengths=[6, 2, 5]),
-     "lengths: expected values in [1, T=5], got min 2, max 6"),
-    ("lengths_float", lambda e: e.lstm(e.x, lengths=[3.0, 5.0, 1.0]),
-     "lengths: expected integer lengths, got dtype torch.float32"),
-    ("lengths_rank", lambda e: e.lstm(e.x, lengths=e.lens[:, None]),
-     "lengths: expected a 1-D tensor of B=3 sequence lengths, got shape (3, 1)"),
-    ("lengths_with_packed", _packed_with_lengths,
-     "lengths: expected None with a PackedSequence input (it carries its own), got a lengths argument"),
+    (
+        "input_dtype",
+        lambda e: e.lstm(e.x.double()),
+        "input: expected dtype torch.float32 (the weights'), got torch.float64",
+    ),
+    ("state_shape", lambda e: e.gru(e.x, e.h[:1]), "state: expected shape (2, 3, 4) (L*dirs, B, H), got (1, 3, 4)"),
+    (
+        "lstm_h_shape",
+        lambda e: e.lstm(e.x, (e.h[:, :2], e.c)),
+        "state h: expected shape (2, 3, 4) (L*dirs, B, H), got (2, 2, 4)",
+    ),
+    (
+        "lstm_c_shape",
+        lambda e: e.lstm(e.x, (e.h, e.c[:1])),
+        "state c: expected shape (2, 3, 4) (L*dirs, B, H), got (1, 3, 4)",
+    ),
+    (
+        "lstm_state_not_tuple",
+        lambda e: e.lstm(e.x, e.h),
+        "state: expected a tuple (h, c) for an LSTM, got a tensor of shape (2, 3, 4)",
+    ),
+    (
+        "lstm_state_triple",
+        lambda e: e.lstm(e.x, (e.h, e.c, e.c)),
+        "state: expected a tuple (h, c) for an LSTM, got a tuple of 3",
+    ),
+    (
+        "gru_state_tuple",
+        lambda e: e.gru(e.x, (e.h, e.c)),
+        "state: expected a tensor h of shape (2, 3, 4), got a tuple of 2",
+    ),
+    (
+        "state_dtype",
+        lambda e: e.gru(e.x, e.h.double()),
+        "state: expected dtype torch.float32 (the input's), got torch.float64",
+    ),
+    (
+        "lstm_state_dtype",
+        lambda e: e.lstm(e.x, (e.h, e.c.double())),
+        "state c: expected dtype torch.float32 (the input's), got torch.float64",
+    ),
+    (
+        "lengths_count",
+        lambda e: e.lstm(e.x, lengths=e.lens[:2]),
+        "lengths: expected one length per sequence (B=3), got 2",
+    ),
+    (
+        "lengths_zero",
+        lambda e: e.lstm(e.x, lengths=[0, 2, 5]),
+        "lengths: expected values in [1, T=5], got min 0, max 5",
+    ),
+    (
+        "lengths_too_long",
+        lambda e: e.lstm(e.x, lengths=[6, 2, 5]),
+        "lengths: expected values in [1, T=5], got min 2, max 6",
+    ),
+    (
+        "lengths_float",
+        lambda e: e.lstm(e.x, lengths=[3.0, 5.0, 1.0]),
+        "lengths: expected integer lengths, got dtype torch.float32",
+    ),
+    (
+        "lengths_rank",
+        lambda e: e.lstm(e.x, lengths=e.lens[:, None]),
+        "lengths: expected a 1-D tensor of B=3 sequence lengths, got shape (3, 1)",
+    ),
+    (
+        "lengths_with_packed",
+        _packed_with_lengths,
+        "lengths: expected None with a PackedSequence input (it carries its own), got a lengths argument",
+    ),
     ("step_rank", lambda e: e.lstm.step(e.x), "input: expected a 2-D tensor (B, D), got shape (5, 3, 3)"),
-    ("step_state_shape", lambda e: e.gru.step(e.x[0], e.h[:, :2]),
-     "state: expected shape (2, 3, 4) (L*dirs, B, H), got (2, 2, 4)"),
+    (
+        "step_state_shape",
+        lambda e: e.gru.step(e.x[0], e.h[:, :2]),
+        "state: expected shape (2, 3, 4) (L*dirs, B, H), got (2, 2, 4)",
+    ),
 ]
 
 

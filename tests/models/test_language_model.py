@@ -125,21 +125,25 @@ def test_tied_weights_survive_a_state_dict_round_trip():
 
 @pytest.mark.parametrize("emb, hidden", [(8, 16), (0, 16)])
 def test_tie_weights_needs_equal_sizes(emb, hidden):
-    with raises(f"model: tie_weights needs embedding_size == hidden_size, got embedding_size={emb} and "
-                f"hidden_size={hidden}"):
+    with raises(
+        f"model: tie_weights needs embedding_size == hidden_size, got embedding_size={emb} and hidden_size={hidden}"
+    ):
         LanguageModelConfig(vocab_size=V, embedding_size=emb, hidden_size=hidden, tie_weights=True).validate()
     with raises("tie_weights needs embedding_size == hidden_size"):
         make(embedding_size=emb, hidden_size=hidden, tie_weights=True)
 
 
-@pytest.mark.parametrize("field, value, msg", [
-    ("vocab_size", 0, "model: expected vocab_size to be a positive integer, got 0"),
-    ("hidden_size", True, "model: expected hidden_size to be a positive integer, got True"),
-    ("num_layers", 1.5, "model: expected num_layers to be a positive integer, got 1.5"),
-    ("embedding_size", -1, "model: expected embedding_size >= 0 (0 = one-hot), got -1"),
-    ("dropout", 1.0, "model: expected dropout in [0, 1), got 1.0"),
-    ("init_scale", -0.1, "model: expected init_scale >= 0, got -0.1"),
-])
+@pytest.mark.parametrize(
+    "field, value, msg",
+    [
+        ("vocab_size", 0, "model: expected vocab_size to be a positive integer, got 0"),
+        ("hidden_size", True, "model: expected hidden_size to be a positive integer, got True"),
+        ("num_layers", 1.5, "model: expected num_layers to be a positive integer, got 1.5"),
+        ("embedding_size", -1, "model: expected embedding_size >= 0 (0 = one-hot), got -1"),
+        ("dropout", 1.0, "model: expected dropout in [0, 1), got 1.0"),
+        ("init_scale", -0.1, "model: expected init_scale >= 0, got -0.1"),
+    ],
+)
 def test_config_validation(field, value, msg):
     kwargs = {"vocab_size": V, "embedding_size": 4, "hidden_size": 8, field: value}
     with raises(msg):
@@ -160,8 +164,9 @@ def test_build_model_rejects_unknown_kind_and_keys():
 
 
 # ----- step == forward ----------------------------------------------------------------------------
-@pytest.mark.parametrize("cell, backend", [("lstm", "auto"), ("gru", "auto"), ("rnn", "auto"),
-                                           ("lstm", "fused"), ("gru", "autograd")])
+@pytest.mark.parametrize(
+    "cell, backend", [("lstm", "auto"), ("gru", "auto"), ("rnn", "auto"), ("lstm", "fused"), ("gru", "autograd")]
+)
 def test_step_equals_forward_token_by_token(cell, backend):
     model = make(cell=cell, backend=backend, dropout=0.3).eval()  # eval: dropout off in both
     x = tokens(B, T)
@@ -170,8 +175,7 @@ def test_step_equals_forward_token_by_token(cell, backend):
     for t in range(T):
         step_logits, state = model.step(x[:, t], state)
         torch.testing.assert_close(step_logits, logits[:, t], rtol=1e-5, atol=1e-5)
-    for a, b in zip(state if isinstance(state, tuple) else (state,),
-                    final if isinstance(final, tuple) else (final,)):
+    for a, b in zip(state if isinstance(state, tuple) else (state,), final if isinstance(final, tuple) else (final,)):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
@@ -224,8 +228,11 @@ def overfit(cell: str, backend: str, steps: int = 200) -> float:
     ids = torch.from_numpy(vocab.encode(TEXT).astype("int64"))[:240].reshape(8, 30)  # (B, T+1)
     x, y = ids[:, :-1], ids[:, 1:]
     torch.manual_seed(0)
-    model = LanguageModel(LanguageModelConfig(vocab_size=len(vocab), cell=cell, embedding_size=8,
-                                              hidden_size=32, num_layers=1, backend=backend))
+    model = LanguageModel(
+        LanguageModelConfig(
+            vocab_size=len(vocab), cell=cell, embedding_size=8, hidden_size=32, num_layers=1, backend=backend
+        )
+    )
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(steps):
         _, loss, _ = model(x, None, y)

@@ -17,8 +17,7 @@ CPU = torch.device("cpu")
 
 def make(cell: str = "lstm", seed: int = 0) -> LanguageModel:
     torch.manual_seed(seed)
-    return LanguageModel(LanguageModelConfig(vocab_size=V, cell=cell, embedding_size=5, hidden_size=16,
-                                             num_layers=2))
+    return LanguageModel(LanguageModelConfig(vocab_size=V, cell=cell, embedding_size=5, hidden_size=16, num_layers=2))
 
 
 def stream(n: int, seed: int = 0) -> np.ndarray:
@@ -126,7 +125,7 @@ def test_stream_loss_counts_every_prediction_of_every_stream_once():
     total, count = 0.0, 0
     with torch.no_grad():
         for b in range(3):
-            row = torch.from_numpy(ids[b * 20:(b + 1) * 20].astype(np.int64))[None]
+            row = torch.from_numpy(ids[b * 20 : (b + 1) * 20].astype(np.int64))[None]
             logits, _, _ = model(row[:, :-1])
             total += F.cross_entropy(logits[0], row[0, 1:], reduction="sum").item()
             count += 19

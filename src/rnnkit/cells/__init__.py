@@ -19,5 +19,15 @@ def make_cell(cell: str, nonlinearity: str = "tanh", reset_after: bool = True) -
     raise ValueError(f"cell: expected one of {CELL_TYPES}, got {cell!r}")
 
 
-__all__ = ["CELL_TYPES", "FORGET_BIAS", "GATE_ORDER", "Cell", "ElmanCell", "GRUCell", "LSTMCell",
-           "NONLINEARITIES", "init_weights_", "make_cell"]
+__all__ = [
+    "CELL_TYPES",
+    "FORGET_BIAS",
+    "GATE_ORDER",
+    "Cell",
+    "ElmanCell",
+    "GRUCell",
+    "LSTMCell",
+    "NONLINEARITIES",
+    "init_weights_",
+    "make_cell",
+]

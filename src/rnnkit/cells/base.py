@@ -63,8 +63,9 @@ class Cell:
         return b_ih + b_hh
 
     # ----- reference path ---------------------------------------------------------------------
-    def reference_step(self, x_proj: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor,
-                       b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    def reference_step(
+        self, x_proj: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh: Tensor | None
+    ) -> tuple[Tensor, Tensor | None]:
         """One step in plain ops. ``x_proj`` = x_t W_ih^T + ``input_bias``. Returns (h_t, c_t)."""
         raise NotImplementedError
 
@@ -73,18 +74,35 @@ class Cell:
         """Extra per-step buffers the backward needs, beyond A, H_all and C_all."""
         return {}
 
-    def forward_step(self, a: Tensor, h_prev: Tensor, c_prev: Tensor | None, h: Tensor,
-                     c: Tensor | None, cache: dict[str, Tensor], w_hh_t: Tensor,
-                     b_hh: Tensor | None) -> None:
+    def forward_step(
+        self,
+        a: Tensor,
+        h_prev: Tensor,
+        c_prev: Tensor | None,
+        h: Tensor,
+        c: Tensor | None,
+        cache: dict[str, Tensor],
+        w_hh_t: Tensor,
+        b_hh: Tensor | None,
+    ) -> None:
         raise NotImplementedError
 
-    def local_grads(self, A: Tensor, H_all: Tensor, C_all: Tensor | None,
-                    cache: dict[str, Tensor]) -> dict[str, Tensor]:
+    def local_grads(
+        self, A: Tensor, H_all: Tensor, C_all: Tensor | None, cache: dict[str, Tensor]
+    ) -> dict[str, Tensor]:
         raise NotImplementedError
 
-    def backward_step(self, d_h: Tensor, d_c: Tensor | None, d_ah: Tensor, local: dict[str, Tensor],
-                      cache: dict[str, Tensor], w_hh: Tensor, d_h_prev: Tensor,
-                      d_c_prev: Tensor | None) -> None:
+    def backward_step(
+        self,
+        d_h: Tensor,
+        d_c: Tensor | None,
+        d_ah: Tensor,
+        local: dict[str, Tensor],
+        cache: dict[str, Tensor],
+        w_hh: Tensor,
+        d_h_prev: Tensor,
+        d_c_prev: Tensor | None,
+    ) -> None:
         """Given d_h (and d_c), the total gradient w.r.t. this step's new state, write d_ah, the
         gradient w.r.t. the recurrent projection h_{t-1} W_hh^T + b_hh, and ADD this step's
         contribution to d_h_prev (and d_c_prev)."""
@@ -101,8 +119,15 @@ class Cell:
         return d_ah.reshape(-1, GH).t() @ H_prev.reshape(-1, H)  # (G*H, T*B) @ (T*B, H)
 
 
-def init_weights_(cell: Cell, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-                  recurrent_init: str = "orthogonal", forget_bias: float = FORGET_BIAS) -> None:
+def init_weights_(
+    cell: Cell,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+    recurrent_init: str = "orthogonal",
+    forget_bias: float = FORGET_BIAS,
+) -> None:
     """Initialise one layer-direction's weights in place.
 
     * W_ih ~ U(-1/sqrt(H), 1/sqrt(H)), torch.nn's default.
@@ -127,4 +152,4 @@ def init_weights_(cell: Cell, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b
             b_ih.zero_()
             b_hh.zero_()
             if cell.name == "lstm":
-                b_ih[H:2 * H] = forget_bias  # block 1 is f in GATE_ORDER["lstm"]
+                b_ih[H : 2 * H] = forget_bias  # block 1 is f in GATE_ORDER["lstm"]

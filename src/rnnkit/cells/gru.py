@@ -51,10 +51,10 @@ class GRUCell(Cell):
             r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
             n = torch.tanh(x_n + r * h_n)
         else:
-            b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H:])
+            b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H :])
             h_r, h_z = F.linear(h, w_hh[: 2 * H], b_rz).chunk(2, dim=1)  # (B, 2H) -> 2 x (B, H)
             r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + F.linear(r * h, w_hh[2 * H:], b_n))
+            n = torch.tanh(x_n + F.linear(r * h, w_hh[2 * H :], b_n))
         return (1 - z) * n + z * h, None
 
     # ----- fused path -------------------------------------------------------------------------
@@ -73,15 +73,15 @@ class GRUCell(Cell):
             _affine(h_prev, w_hh_t, b_hh, out=hw)  # (B, 3H)
             rz = a[:, : 2 * H].add_(hw[:, : 2 * H]).sigmoid_()  # r, z
             r, z = rz[:, :H], rz[:, H:]
-            n = a[:, 2 * H:].addcmul_(r, hw[:, 2 * H:]).tanh_()
+            n = a[:, 2 * H :].addcmul_(r, hw[:, 2 * H :]).tanh_()
         else:
-            b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H:])
+            b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H :])
             _affine(h_prev, w_hh_t[:, : 2 * H], b_rz, out=hw[:, : 2 * H])  # (B, 2H)
             rz = a[:, : 2 * H].add_(hw[:, : 2 * H]).sigmoid_()
             r, z = rz[:, :H], rz[:, H:]
             rh = torch.mul(r, h_prev, out=cache["rh"])
-            _affine(rh, w_hh_t[:, 2 * H:], b_n, out=hw[:, 2 * H:])  # (B, H)
-            n = a[:, 2 * H:].add_(hw[:, 2 * H:]).tanh_()
+            _affine(rh, w_hh_t[:, 2 * H :], b_n, out=hw[:, 2 * H :])  # (B, H)
+            n = a[:, 2 * H :].add_(hw[:, 2 * H :]).tanh_()
         torch.sub(h_prev, n, out=h)
         h.mul_(z).add_(n)  # h_t = n + z (h_{t-1} - n)
 
@@ -93,7 +93,7 @@ class GRUCell(Cell):
         P_n = (1 - z) * (1 - n * n)
         P_z = (h_prev - n) * (z * (1 - z))
         if self.reset_after:
-            hn = cache["hw"][:, :, 2 * H:]
+            hn = cache["hw"][:, :, 2 * H :]
             P = A.new_empty(T, B, 3, H)  # d(grad of r, z, hn) per unit of d_h
             torch.mul(P_n * hn, r * (1 - r), out=P[:, :, 0])
             P[:, :, 1] = P_z
@@ -112,7 +112,7 @@ class GRUCell(Cell):
             d_h_prev.addmm_(d_ah, w_hh)  # (B, 3H) @ (3H, H)
             return
         torch.mul(d_h.unsqueeze(1), local["P_zn"], out=d_a[:, 1:])  # d_z, d_n
-        d_rh = d_a[:, 2] @ w_hh[2 * H:]  # (B, H) @ (H, H)
+        d_rh = d_a[:, 2] @ w_hh[2 * H :]  # (B, H) @ (H, H)
         torch.mul(d_rh, local["P_r"], out=d_a[:, 0])  # d_r
         d_h_prev.addcmul_(d_rh, local["r"])
         d_h_prev.addmm_(d_ah[:, : 2 * H], w_hh[: 2 * H])  # (B, 2H) @ (2H, H)
@@ -122,7 +122,7 @@ class GRUCell(Cell):
             return d_ah  # a_n = x_n + hn: the same gradient reaches both projections
         H = d_H.shape[-1]
         d_ax = d_ah.clone()
-        torch.mul(d_H[1:], local["P_n"], out=d_ax[:, :, 2 * H:])  # n slot: d_n, not d_n r
+        torch.mul(d_H[1:], local["P_n"], out=d_ax[:, :, 2 * H :])  # n slot: d_n, not d_n r
         return d_ax
 
     def weight_hh_grad(self, d_ah, H_prev, cache):
@@ -130,7 +130,7 @@ class GRUCell(Cell):
             return super().weight_hh_grad(d_ah, H_prev, cache)
         H = H_prev.shape[-1]
         d_rz = d_ah[:, :, : 2 * H].reshape(-1, 2 * H)  # (T*B, 2H)
-        d_n = d_ah[:, :, 2 * H:].reshape(-1, H)  # (T*B, H)
+        d_n = d_ah[:, :, 2 * H :].reshape(-1, H)  # (T*B, H)
         return torch.cat((d_rz.t() @ H_prev.reshape(-1, H), d_n.t() @ cache["rh"].reshape(-1, H)))
 
 

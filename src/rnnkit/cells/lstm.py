@@ -27,7 +27,6 @@ for all steps at once; the loop then costs five ops per step.
 from __future__ import annotations
 
 import torch
-from torch import Tensor
 
 from rnnkit.cells.base import Cell
 
@@ -41,8 +40,8 @@ class LSTMCell(Cell):
         H = h.shape[1]
         a = torch.addmm(x_proj, h, w_hh.t())  # (B, 4H); b_hh is folded into x_proj
         i, f = torch.sigmoid(a[:, : 2 * H]).chunk(2, dim=1)  # input and forget gates, 2 x (B, H)
-        g = torch.tanh(a[:, 2 * H: 3 * H])
-        o = torch.sigmoid(a[:, 3 * H:])
+        g = torch.tanh(a[:, 2 * H : 3 * H])
+        o = torch.sigmoid(a[:, 3 * H :])
         c = torch.addcmul(f * c, i, g)  # c_t = f c_{t-1} + i g
         h = o * torch.tanh(c)
         return h, c

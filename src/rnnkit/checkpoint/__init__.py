@@ -53,8 +53,17 @@ from .codec import decode, encode
 from .container import FORMAT_VERSION, CheckpointError, read_container, read_document, write_container
 from .rng import capture_rng_state, restore_rng_state
 
-__all__ = ["FORMAT_VERSION", "Checkpoint", "CheckpointError", "capture_rng_state", "checkpoint_paths",
-           "load_checkpoint", "read_meta", "restore_rng_state", "save_checkpoint"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "capture_rng_state",
+    "checkpoint_paths",
+    "load_checkpoint",
+    "read_meta",
+    "restore_rng_state",
+    "save_checkpoint",
+]
 
 WEIGHTS_SUFFIX = ".safetensors"
 SIDECAR_SUFFIX = ".json"
@@ -99,9 +108,15 @@ def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
     return base.with_name(base.name + WEIGHTS_SUFFIX), base.with_name(base.name + SIDECAR_SUFFIX)
 
 
-def save_checkpoint(path: str | os.PathLike, model_state: dict[str, Tensor], meta: dict,
-                    optimizer_state: Any = None, scheduler_state: Any = None,
-                    rng: bool | dict = True, extra_tensors: dict[str, Tensor] | None = None) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike,
+    model_state: dict[str, Tensor],
+    meta: dict,
+    optimizer_state: Any = None,
+    scheduler_state: Any = None,
+    rng: bool | dict = True,
+    extra_tensors: dict[str, Tensor] | None = None,
+) -> Path:
     """Save a checkpoint atomically: the previous file at `path` survives any failure or kill.
 
     Args:
@@ -128,21 +143,21 @@ def save_checkpoint(path: str | os.PathLike, model_state: dict[str, Tensor], met
         raise ValueError(f"model_state: expected a dict of str -> Tensor, got {type(model_state).__name__}")
     for key, value in model_state.items():
         if not (isinstance(key, str) and isinstance(value, Tensor)):
-            raise ValueError(f"model_state: expected a dict of str -> Tensor, got {type(key).__name__} "
-                             f"{key!r} -> {type(value).__name__}")
+            raise ValueError(
+                f"model_state: expected a dict of str -> Tensor, got {type(key).__name__} "
+                f"{key!r} -> {type(value).__name__}"
+            )
     if not isinstance(meta, dict):
         raise ValueError(f"meta: expected a dict, got {type(meta).__name__}")
     extra_tensors = {} if extra_tensors is None else extra_tensors
     if not isinstance(extra_tensors, dict):
-        raise ValueError(f"extra_tensors: expected a dict of str -> Tensor or None, "
-                         f"got {type(extra_tensors).__name__}")
+        raise ValueError(f"extra_tensors: expected a dict of str -> Tensor or None, got {type(extra_tensors).__name__}")
     if isinstance(rng, bool):
         rng_state = capture_rng_state() if rng else None
     elif isinstance(rng, dict):
         rng_state = rng
     else:
-        raise ValueError(f"rng: expected True, False or a dict from capture_rng_state(), "
-                         f"got {type(rng).__name__}")
+        raise ValueError(f"rng: expected True, False or a dict from capture_rng_state(), got {type(rng).__name__}")
 
     tensors: dict[str, Tensor] = {f"model.{key}": value for key, value in model_state.items()}
     body = {
@@ -190,8 +205,10 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         scheduler_state = decode(doc["scheduler"], tensors)
         rng_state = decode(doc["rng"], tensors)
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"checkpoint: {weights}: its rnnkit document is malformed ({type(e).__name__}: "
-                              f"{' '.join(str(e).split())}); expected a complete rnnkit checkpoint") from None
+        raise CheckpointError(
+            f"checkpoint: {weights}: its rnnkit document is malformed ({type(e).__name__}: "
+            f"{' '.join(str(e).split())}); expected a complete rnnkit checkpoint"
+        ) from None
     if device.type != "cpu":
         moved: dict[int, Tensor] = {}  # by id, so tied weights stay one tensor on the device
         for part in (model_state, extra_tensors):
@@ -200,10 +217,17 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
                     if id(value) not in moved:
                         moved[id(value)] = value.to(device)
                     part[key] = moved[id(value)]
-    return Checkpoint(model_state=model_state, meta=meta, extra_tensors=extra_tensors,
-                      optimizer_state=optimizer_state,
-                      scheduler_state=scheduler_state, rng_state=rng_state, path=weights,
-                      created=doc.get("created", ""), rnnkit_version=doc.get("rnnkit_version", ""))
+    return Checkpoint(
+        model_state=model_state,
+        meta=meta,
+        extra_tensors=extra_tensors,
+        optimizer_state=optimizer_state,
+        scheduler_state=scheduler_state,
+        rng_state=rng_state,
+        path=weights,
+        created=doc.get("created", ""),
+        rnnkit_version=doc.get("rnnkit_version", ""),
+    )
 
 
 def read_meta(path: str | os.PathLike) -> dict:
@@ -219,8 +243,9 @@ def read_meta(path: str | os.PathLike) -> dict:
     try:
         return decode(doc["meta"], {})
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"checkpoint: {weights}: its rnnkit document is malformed ({e}); "
-                              f"expected a complete rnnkit checkpoint") from None
+        raise CheckpointError(
+            f"checkpoint: {weights}: its rnnkit document is malformed ({e}); expected a complete rnnkit checkpoint"
+        ) from None
 
 
 def _existing_weights(path: str | os.PathLike) -> Path:
@@ -234,17 +259,19 @@ def _device(map_location: str | torch.device) -> torch.device:
     try:
         device = torch.device(map_location)
     except (RuntimeError, TypeError):
-        raise ValueError(f"map_location: expected a device such as 'cpu' or 'cuda:0', "
-                         f"got {map_location!r}") from None
+        raise ValueError(f"map_location: expected a device such as 'cpu' or 'cuda:0', got {map_location!r}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"map_location: expected an available device, got {str(device)!r} "
-                         f"(CUDA is not available here; use 'cpu')")
+        raise ValueError(
+            f"map_location: expected an available device, got {str(device)!r} (CUDA is not available here; use 'cpu')"
+        )
     return device
 
 
 def _sidecar_text(doc: dict, weights: Path) -> str:
-    note = (f"A readable copy of the header of {weights.name}, written after it. rnnkit never reads this "
-            f"file: {weights.name} alone is the checkpoint.")
+    note = (
+        f"A readable copy of the header of {weights.name}, written after it. rnnkit never reads this "
+        f"file: {weights.name} alone is the checkpoint."
+    )
     return json.dumps({"_note": note, **doc}, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -96,8 +96,10 @@ def _encode(value: Any, path: tuple, tensors: dict[str, Tensor] | None, what: st
         return float(value) if math.isfinite(value) else {FLOAT: repr(float(value))}
     if isinstance(value, Tensor):
         if tensors is None:
-            raise TypeError(f"{_where(what, path)}: expected a JSON value (number, str, bool, None, list, "
-                            f"tuple, dict), got a Tensor; use .item() for a number or .tolist() for a list")
+            raise TypeError(
+                f"{_where(what, path)}: expected a JSON value (number, str, bool, None, list, "
+                f"tuple, dict), got a Tensor; use .item() for a number or .tolist() for a list"
+            )
         return {TENSOR: _add_tensor(tensors, ".".join(str(p) for p in path), value)}
     if isinstance(value, tuple):
         return {TUPLE: [_encode(v, (*path, i), tensors, what) for i, v in enumerate(value)]}
@@ -106,17 +108,20 @@ def _encode(value: Any, path: tuple, tensors: dict[str, Tensor] | None, what: st
     if isinstance(value, dict):
         if all(isinstance(k, str) and not k.startswith("__") for k in value):
             return {k: _encode(v, (*path, k), tensors, what) for k, v in value.items()}
-        return {DICT: [[_encode_key(k, path, what), _encode(v, (*path, k), tensors, what)]
-                       for k, v in value.items()]}
-    raise TypeError(f"{_where(what, path)}: expected a tensor, number, str, bool, None, list, tuple or dict, "
-                    f"got {type(value).__name__} (storing it would need pickle)")
+        return {DICT: [[_encode_key(k, path, what), _encode(v, (*path, k), tensors, what)] for k, v in value.items()]}
+    raise TypeError(
+        f"{_where(what, path)}: expected a tensor, number, str, bool, None, list, tuple or dict, "
+        f"got {type(value).__name__} (storing it would need pickle)"
+    )
 
 
 def _encode_key(key: Any, path: tuple, what: str) -> Any:
     # Keys are hashable, so lists/dicts cannot occur; tensors are hashable but meaningless as keys.
     if isinstance(key, Tensor):
-        raise TypeError(f"{_where(what, path)}: expected dict keys that are str, int, float, bool, None "
-                        f"or tuples of those, got a Tensor key")
+        raise TypeError(
+            f"{_where(what, path)}: expected dict keys that are str, int, float, bool, None "
+            f"or tuples of those, got a Tensor key"
+        )
     return _encode(key, path, None, what)
 
 

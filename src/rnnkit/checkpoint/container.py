@@ -38,11 +38,26 @@ METADATA_KEY = "rnnkit"
 _MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
 
 # safetensors dtype codes. Optional ones exist only in newer torch builds.
-_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-           "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-           "U8": torch.uint8, "BOOL": torch.bool, "C64": torch.complex64}
-for _code, _name in (("U64", "uint64"), ("U32", "uint32"), ("U16", "uint16"), ("F8_E4M3", "float8_e4m3fn"),
-                     ("F8_E5M2", "float8_e5m2")):
+_DTYPES = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+    "C64": torch.complex64,
+}
+for _code, _name in (
+    ("U64", "uint64"),
+    ("U32", "uint32"),
+    ("U16", "uint16"),
+    ("F8_E4M3", "float8_e4m3fn"),
+    ("F8_E5M2", "float8_e5m2"),
+):
     if hasattr(torch, _name):
         _DTYPES[_code] = getattr(torch, _name)
 _STORABLE = frozenset(_DTYPES.values())
@@ -64,8 +79,13 @@ def write_container(path: Path, tensors: dict[str, Tensor], body: dict) -> dict:
         OSError: from the file system; the previous file at `path` is then unchanged.
     """
     stored, aliases = _prepare_tensors(tensors)
-    doc = {"format_version": FORMAT_VERSION, "kind": KIND, **body, "aliases": aliases,
-           "tensors_sha256": tensor_digest(stored)}
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "kind": KIND,
+        **body,
+        "aliases": aliases,
+        "tensors_sha256": tensor_digest(stored),
+    }
     doc["sha256"] = _document_digest(doc)
     metadata = {METADATA_KEY: _dumps(doc)}
     atomic_write(path, lambda tmp: write_tensors_file(stored, metadata, tmp))
@@ -103,15 +123,14 @@ def read_container(path: Path) -> tuple[dict, dict[str, Tensor]]:
     if got != size:
         raise _corrupted(path, f"read {got} of {size} bytes; the file changed while being read")
     n = _header_length(bytes(buf[:8]), size, path)
-    header = _parse_header(bytes(memoryview(buf)[8:8 + n]), n, size, path)
+    header = _parse_header(bytes(memoryview(buf)[8 : 8 + n]), n, size, path)
     doc = _document(header, path)
     tensors = {}
     for name, entry in header.items():
         if name != "__metadata__":
             tensors[name] = _tensor(buf, 8 + n, name, entry, path)
     if tensor_digest(tensors) != doc["tensors_sha256"]:
-        raise CheckpointError(f"checkpoint: {path}: tensor data does not match its checksum; "
-                              f"the file is corrupted")
+        raise CheckpointError(f"checkpoint: {path}: tensor data does not match its checksum; the file is corrupted")
     for alias, target in doc["aliases"].items():
         if target not in tensors:
             raise _corrupted(path, f"alias {alias!r} points at missing tensor {target!r}")
@@ -131,6 +150,7 @@ def tensor_digest(tensors: dict[str, Tensor]) -> str:
 
 
 # --- writing helpers -------------------------------------------------------------------------------
+
 
 def _prepare_tensors(tensors: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[str, str]]:
     stored: dict[str, Tensor] = {}
@@ -175,8 +195,10 @@ def _check_storable(name: str, t: Tensor) -> None:
     if t.device.type == "meta":
         raise ValueError(f"{name}: expected a tensor with data, got one on the meta device")
     if t.dtype not in _STORABLE:
-        raise ValueError(f"{name}: expected a dtype safetensors can store "
-                         f"({', '.join(sorted(str(d)[6:] for d in _STORABLE))}), got {t.dtype}")
+        raise ValueError(
+            f"{name}: expected a dtype safetensors can store "
+            f"({', '.join(sorted(str(d)[6:] for d in _STORABLE))}), got {t.dtype}"
+        )
 
 
 def _dumps(doc: dict) -> str:
@@ -191,6 +213,7 @@ def _document_digest(doc: dict) -> str:
 
 # --- reading helpers -------------------------------------------------------------------------------
 
+
 def _open(path: Path):
     try:
         return open(path, "rb")
@@ -202,8 +225,9 @@ def _open(path: Path):
 
 def _corrupted(path: Path, detail: str) -> CheckpointError:
     detail = " ".join(str(detail).split())  # one line, whatever the detail contains
-    return CheckpointError(f"checkpoint: {path} is truncated or corrupted ({detail}); "
-                           f"expected a complete rnnkit checkpoint")
+    return CheckpointError(
+        f"checkpoint: {path} is truncated or corrupted ({detail}); expected a complete rnnkit checkpoint"
+    )
 
 
 def _header_length(prefix: bytes, size: int, path: Path) -> int:
@@ -229,8 +253,12 @@ def _parse_header(raw: bytes, n: int, size: int, path: Path) -> dict:
         if name == "__metadata__":
             continue
         offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-        if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
-                and 0 <= offsets[0] <= offsets[1]):
+        if not (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(type(o) is int for o in offsets)
+            and 0 <= offsets[0] <= offsets[1]
+        ):
             raise _corrupted(path, f"header entry {name!r} is malformed")
         spans.append(offsets)
     spans.sort()
@@ -247,8 +275,9 @@ def _parse_header(raw: bytes, n: int, size: int, path: Path) -> dict:
 def _document(header: dict, path: Path) -> dict:
     metadata = header.get("__metadata__")
     if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
-        raise CheckpointError(f"checkpoint: {path}: not an rnnkit checkpoint "
-                              f"(its safetensors header has no {METADATA_KEY!r} metadata)")
+        raise CheckpointError(
+            f"checkpoint: {path}: not an rnnkit checkpoint (its safetensors header has no {METADATA_KEY!r} metadata)"
+        )
     try:
         doc = json.loads(metadata[METADATA_KEY])
     except (ValueError, TypeError):
@@ -257,14 +286,16 @@ def _document(header: dict, path: Path) -> dict:
         raise _corrupted(path, f"expected a JSON object as rnnkit document, got {type(doc).__name__}")
     version = doc.get("format_version")
     if type(version) is not int or version != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint: {path} has format version {version!r}; expected {FORMAT_VERSION} "
-                              f"(this rnnkit reads version {FORMAT_VERSION})")
+        raise CheckpointError(
+            f"checkpoint: {path} has format version {version!r}; expected {FORMAT_VERSION} "
+            f"(this rnnkit reads version {FORMAT_VERSION})"
+        )
     if doc.get("kind") != KIND:
-        raise CheckpointError(f"checkpoint: {path}: not an rnnkit checkpoint "
-                              f"(expected kind {KIND!r}, got {doc.get('kind')!r})")
+        raise CheckpointError(
+            f"checkpoint: {path}: not an rnnkit checkpoint (expected kind {KIND!r}, got {doc.get('kind')!r})"
+        )
     if doc.get("sha256") != _document_digest(doc):
-        raise CheckpointError(f"checkpoint: {path}: header does not match its checksum; "
-                              f"the file is corrupted")
+        raise CheckpointError(f"checkpoint: {path}: header does not match its checksum; the file is corrupted")
     if not (isinstance(doc.get("aliases"), dict) and isinstance(doc.get("tensors_sha256"), str)):
         raise _corrupted(path, "its rnnkit document lacks 'aliases' or 'tensors_sha256'")
     return doc

@@ -29,10 +29,14 @@ def capture_rng_state() -> dict:
     name, key, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
     state = {
         "torch": torch.get_rng_state(),
-        "python": {"version": version, "state": torch.tensor(words, dtype=torch.int64),
-                   "gauss_next": gauss_next},
-        "numpy": {"bit_generator": name, "key": torch.from_numpy(key.astype(np.int64)), "pos": int(pos),
-                  "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)},
+        "python": {"version": version, "state": torch.tensor(words, dtype=torch.int64), "gauss_next": gauss_next},
+        "numpy": {
+            "bit_generator": name,
+            "key": torch.from_numpy(key.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached_gaussian),
+        },
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -53,8 +57,10 @@ def restore_rng_state(state: dict) -> None:
     """
     if not isinstance(state, dict) or not {"torch", "python", "numpy"} <= state.keys():
         got = sorted(state) if isinstance(state, dict) else type(state).__name__
-        raise ValueError(f"restore_rng_state: expected a dict with keys 'torch', 'python', 'numpy' "
-                         f"(from capture_rng_state), got {got}")
+        raise ValueError(
+            f"restore_rng_state: expected a dict with keys 'torch', 'python', 'numpy' "
+            f"(from capture_rng_state), got {got}"
+        )
     cpu = state["torch"]
     if not (isinstance(cpu, torch.Tensor) and cpu.dtype == torch.uint8):
         raise ValueError(f"restore_rng_state: expected 'torch' to be a uint8 tensor, got {_describe(cpu)}")
@@ -62,17 +68,24 @@ def restore_rng_state(state: dict) -> None:
     try:
         words = tuple(int(w) for w in py["state"].tolist())
         py_state = (py["version"], words, py["gauss_next"])
-        np_state = (npy["bit_generator"], npy["key"].numpy().astype(np.uint32), npy["pos"], npy["has_gauss"],
-                    npy["cached_gaussian"])
+        np_state = (
+            npy["bit_generator"],
+            npy["key"].numpy().astype(np.uint32),
+            npy["pos"],
+            npy["has_gauss"],
+            npy["cached_gaussian"],
+        )
     except (KeyError, TypeError, AttributeError) as e:
-        raise ValueError(f"restore_rng_state: expected 'python' and 'numpy' parts from capture_rng_state, "
-                         f"got a malformed one ({type(e).__name__}: {e})") from None
+        raise ValueError(
+            f"restore_rng_state: expected 'python' and 'numpy' parts from capture_rng_state, "
+            f"got a malformed one ({type(e).__name__}: {e})"
+        ) from None
     # Both tuples are built above, so a malformed python/numpy part fails before any generator changes.
     torch.set_rng_state(cpu.cpu())
     random.setstate(py_state)
     np.random.set_state(np_state)
     if state.get("cuda") and torch.cuda.is_available():
-        for device, s in enumerate(state["cuda"][:torch.cuda.device_count()]):
+        for device, s in enumerate(state["cuda"][: torch.cuda.device_count()]):
             torch.cuda.set_rng_state(s.cpu(), device)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 SECTIONS = ("data", "model", "train")
 

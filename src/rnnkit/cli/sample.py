@@ -1,7 +1,7 @@
 """``rnnkit sample CHECKPOINT``: generate text from a trained model, streamed as it comes.
 
-    rnnkit sample runs/alice --prime "Alice was" --length 500 --temperature 0.7
-    rnnkit sample runs/names --num-samples 10          # line mode: one item per sample
+rnnkit sample runs/alice --prime "Alice was" --length 500 --temperature 0.7
+rnnkit sample runs/names --num-samples 10          # line mode: one item per sample
 """
 
 from __future__ import annotations
@@ -14,22 +14,34 @@ from rnnkit.infer import check_sampling, load
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("sample", help="generate text from a trained model", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "sample",
+        help="generate text from a trained model",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("checkpoint", help="a .safetensors checkpoint or a run directory (uses its best)")
     p.add_argument("--prime", default="", help="text to condition on (run through the network once)")
     p.add_argument("--prime-file", metavar="FILE", help="read the prime from a UTF-8 file")
     p.add_argument("--length", type=int, default=500, help="symbols to generate per sample (default 500)")
-    p.add_argument("--temperature", type=float, default=1.0,
-                   help="> 0; lower = more conservative and repetitive, higher = more surprising (default 1)")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="> 0; lower = more conservative and repetitive, higher = more surprising (default 1)",
+    )
     p.add_argument("--top-k", type=int, default=None, help="sample only among the k most likely symbols")
     p.add_argument("--top-p", type=float, default=1.0, help="sample from the smallest set with this much mass")
     p.add_argument("--greedy", action="store_true", help="always take the most likely symbol")
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same text)")
     p.add_argument("--stop-at", default=None, metavar="STRING", help="stop a sample once it produces STRING")
     p.add_argument("--num-samples", type=int, default=1, help="how many samples (default 1)")
-    p.add_argument("--unknown", choices=["error", "skip"], default="error",
-                   help="prime characters the vocabulary lacks: error (default) or skip them")
+    p.add_argument(
+        "--unknown",
+        choices=["error", "skip"],
+        default="error",
+        help="prime characters the vocabulary lacks: error (default) or skip them",
+    )
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     p.set_defaults(run=run)
 
@@ -62,7 +74,17 @@ def run(args) -> int:
             emit("\n" if lm.line_mode else "\n\n")
         emit(prime)
         seed = None if args.seed is None else args.seed + i
-        lm.generate(prime, length=args.length, temperature=args.temperature, top_k=top_k, top_p=args.top_p,
-                    greedy=args.greedy, seed=seed, stop_at=args.stop_at, unknown=args.unknown, on_text=emit)
+        lm.generate(
+            prime,
+            length=args.length,
+            temperature=args.temperature,
+            top_k=top_k,
+            top_p=args.top_p,
+            greedy=args.greedy,
+            seed=seed,
+            stop_at=args.stop_at,
+            unknown=args.unknown,
+            on_text=emit,
+        )
     emit("\n")
     return 0

@@ -1,9 +1,9 @@
 """``rnnkit train``: train a character-level language model on any text (default: the bundled Alice).
 
-    rnnkit train                                  # the demo: Alice in Wonderland, ~3 minutes on CPU
-    rnnkit train input.txt --hidden-size 512 --max-minutes 10
-    rnnkit train --config run.toml corpus/ --run-dir runs/mine
-    rnnkit train --resume runs/mine --max-steps 20000
+rnnkit train                                  # the demo: Alice in Wonderland, ~3 minutes on CPU
+rnnkit train input.txt --hidden-size 512 --max-minutes 10
+rnnkit train --config run.toml corpus/ --run-dir runs/mine
+rnnkit train --resume runs/mine --max-steps 20000
 """
 
 from __future__ import annotations
@@ -35,28 +35,62 @@ DEFAULT_EPOCHS = 20.0
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a character-level language model",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("data", nargs="*", help="text file(s) or directories of .txt files "
-                   "(default: the bundled Alice's Adventures in Wonderland)")
-    p.add_argument("--config", metavar="TOML", help="config file with [data], [model], [train] tables; "
-                   "flags override it")
-    p.add_argument("--run-dir", metavar="DIR", help="where checkpoints, metrics and plots go "
-                   "(default: runs/<data name>-<time>)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its latest checkpoint; "
-                   "training flags (budgets, lr, ...) may be changed")
+    p = sub.add_parser(
+        "train",
+        help="train a character-level language model",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "data",
+        nargs="*",
+        help="text file(s) or directories of .txt files (default: the bundled Alice's Adventures in Wonderland)",
+    )
+    p.add_argument(
+        "--config", metavar="TOML", help="config file with [data], [model], [train] tables; flags override it"
+    )
+    p.add_argument(
+        "--run-dir", metavar="DIR", help="where checkpoints, metrics and plots go (default: runs/<data name>-<time>)"
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its latest checkpoint; training flags (budgets, lr, ...) may be changed",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--sample-length", type=int, default=300, metavar="N",
-                   help="characters to sample from the best model at the end (0: none; default 300)")
+    p.add_argument(
+        "--sample-length",
+        type=int,
+        default=300,
+        metavar="N",
+        help="characters to sample from the best model at the end (0: none; default 300)",
+    )
 
     d = p.add_argument_group("data")
     add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")
-    add(d, "--errors", dest="data.errors", choices=["strict", "replace", "ignore"],
-        help="undecodable bytes: strict (fail, naming the byte offset), replace or ignore")
-    add(d, "--line-mode", dest="data.mode", action="store_const", const="lines",
-        help="one item per line (e.g. names): train with <bos>/<eos> per line; sampling stops at <eos>")
-    add(d, "--split", dest="data.split", type=fractions, metavar="TRAIN,VAL,TEST",
-        help="contiguous split fractions (default 0.9,0.05,0.05)")
+    add(
+        d,
+        "--errors",
+        dest="data.errors",
+        choices=["strict", "replace", "ignore"],
+        help="undecodable bytes: strict (fail, naming the byte offset), replace or ignore",
+    )
+    add(
+        d,
+        "--line-mode",
+        dest="data.mode",
+        action="store_const",
+        const="lines",
+        help="one item per line (e.g. names): train with <bos>/<eos> per line; sampling stops at <eos>",
+    )
+    add(
+        d,
+        "--split",
+        dest="data.split",
+        type=fractions,
+        metavar="TRAIN,VAL,TEST",
+        help="contiguous split fractions (default 0.9,0.05,0.05)",
+    )
     add(d, "--batch-size", dest="data.batch_size", type=int, help="B: parallel streams per batch")
     add(d, "--seq-len", dest="data.seq_len", type=int, help="T: steps per window (truncated-BPTT length)")
 
@@ -66,26 +100,59 @@ def add_parser(sub) -> None:
     add(m, "--hidden-size", dest="model.hidden_size", type=int, help="H: hidden units per layer")
     add(m, "--num-layers", dest="model.num_layers", type=int, help="L: stacked recurrent layers")
     add(m, "--dropout", dest="model.dropout", type=float, help="dropout on non-recurrent connections")
-    add(m, "--tie-weights", dest="model.tie_weights", action="store_const", const=True,
-        help="share embedding and output weights (needs embedding size = hidden size)")
-    add(m, "--backend", dest="model.backend", choices=["auto", "fused", "autograd", "native"],
-        help="recurrent backend (default auto)")
+    add(
+        m,
+        "--tie-weights",
+        dest="model.tie_weights",
+        action="store_const",
+        const=True,
+        help="share embedding and output weights (needs embedding size = hidden size)",
+    )
+    add(
+        m,
+        "--backend",
+        dest="model.backend",
+        choices=["auto", "fused", "autograd", "native"],
+        help="recurrent backend (default auto)",
+    )
     add(m, "--nonlinearity", dest="model.nonlinearity", choices=["tanh", "relu"], help="Elman RNN activation")
-    add(m, "--reset-before", dest="model.reset_after", action="store_const", const=False,
-        help="GRU: apply the reset gate before the recurrent matmul (Cho et al. 2014)")
+    add(
+        m,
+        "--reset-before",
+        dest="model.reset_after",
+        action="store_const",
+        const=False,
+        help="GRU: apply the reset gate before the recurrent matmul (Cho et al. 2014)",
+    )
     add(m, "--forget-bias", dest="model.forget_bias", type=float, help="LSTM forget-gate bias at init (default 1)")
-    add(m, "--init-scale", dest="model.init_scale", type=float, help="init every weight ~ U(-s, s) (0: per-layer default)")
+    add(
+        m,
+        "--init-scale",
+        dest="model.init_scale",
+        type=float,
+        help="init every weight ~ U(-s, s) (0: per-layer default)",
+    )
 
     t = p.add_argument_group("training")
     add(t, "--optimizer", dest="train.optimizer", choices=["adam", "sgd", "rmsprop", "adagrad"], help="default adam")
     add(t, "--lr", dest="train.lr", type=float, help="learning rate")
     add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum")
     add(t, "--weight-decay", dest="train.weight_decay", type=float, help="L2 weight decay")
-    add(t, "--clip-mode", dest="train.clip_mode", choices=["norm", "value", "none"],
-        help="gradient clipping: global norm (default), per-element value (char-rnn), none")
+    add(
+        t,
+        "--clip-mode",
+        dest="train.clip_mode",
+        choices=["norm", "value", "none"],
+        help="gradient clipping: global norm (default), per-element value (char-rnn), none",
+    )
     add(t, "--clip", dest="train.clip", type=float, help="clipping threshold (default 5)")
-    add(t, "--lr-schedule", dest="train.lr_schedule", choices=["none", "step", "epoch", "plateau"],
-        help="learning-rate decay schedule")
+    add(
+        t,
+        "--lr-schedule",
+        dest="train.lr_schedule",
+        choices=["none", "step", "epoch", "plateau"],
+        help="learning-rate decay schedule",
+    )
     add(t, "--lr-decay", dest="train.lr_decay", type=float, help="decay multiplier")
     add(t, "--lr-decay-every", dest="train.lr_decay_every", type=int, help="steps between decays (step schedule)")
     add(t, "--lr-decay-start", dest="train.lr_decay_start", type=int, help="epochs at constant lr (epoch schedule)")
@@ -126,10 +193,14 @@ def run(args) -> int:
     cfg["data"].validate()
     cfg["train"].validate()
     sources = [str(Path(s).resolve()) for s in args.data] or [str(BUNDLED)]
-    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / f"{_name(args.data)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir = (
+        Path(args.run_dir) if args.run_dir else Path("runs") / f"{_name(args.data)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
     if (run_dir / "latest.safetensors").exists():
-        raise ValueError(f"run directory: {run_dir} already holds a checkpoint; expected a new directory "
-                         f"(--run-dir) or --resume {run_dir}")
+        raise ValueError(
+            f"run directory: {run_dir} already holds a checkpoint; expected a new directory "
+            f"(--run-dir) or --resume {run_dir}"
+        )
     return _train(args, cfg, sources, run_dir, resume=False)
 
 
@@ -140,12 +211,16 @@ def _resume(args) -> int:
     changed = [f"{s}.{k}" for s in ("data", "model") for k in flags[s]]
     if args.data or args.config or changed:
         what = ", ".join(changed) or ("data" if args.data else "--config")
-        raise ValueError(f"resume: expected only training options with --resume (the data and model are fixed "
-                         f"by the checkpoint), got {what}")
+        raise ValueError(
+            f"resume: expected only training options with --resume (the data and model are fixed "
+            f"by the checkpoint), got {what}"
+        )
     stored = meta["config"]
-    cfg = {"data": override(DataConfig(), stored["data"], "checkpoint [data]"),
-           "model": override(LanguageModelConfig(), stored["model"], "checkpoint [model]"),
-           "train": override(override(TrainConfig(), stored["train"], "checkpoint [train]"), flags["train"], "flags")}
+    cfg = {
+        "data": override(DataConfig(), stored["data"], "checkpoint [data]"),
+        "model": override(LanguageModelConfig(), stored["model"], "checkpoint [model]"),
+        "train": override(override(TrainConfig(), stored["train"], "checkpoint [train]"), flags["train"], "flags"),
+    }
     cfg["train"].validate()
     return _train(args, cfg, stored["source"], run_dir, resume=True, stored_vocab=meta["vocab"])
 
@@ -158,18 +233,27 @@ def _train(args, cfg: dict, sources: list[str], run_dir: Path, resume: bool, sto
     if stored_vocab is not None and vocab.to_dict() != stored_vocab:
         old = vocab_from_dict(stored_vocab)
         diff = sorted(set(vocab.symbols) ^ set(old.symbols))[:5]
-        raise ValueError(f"resume: the vocabulary built from {', '.join(sources)} ({len(vocab)} symbols) differs "
-                         f"from the checkpoint's ({len(old)} symbols; e.g. {diff}); expected the same training data")
+        raise ValueError(
+            f"resume: the vocabulary built from {', '.join(sources)} ({len(vocab)} symbols) differs "
+            f"from the checkpoint's ({len(old)} symbols; e.g. {diff}); expected the same training data"
+        )
     device = resolve_device(train_cfg.device)
     seed_everything(train_cfg.seed)
     model_cfg = dataclasses.replace(cfg["model"], vocab_size=len(vocab)).validate()
     model = LanguageModel(model_cfg).to(device)
     val = corpus.splits["val"] if len(corpus.splits["val"]) >= 2 else None
     task = LanguageModelTask(corpus.splits["train"], val, data_cfg.batch_size, data_cfg.seq_len, device)
-    resolved = {"data": dataclasses.asdict(data_cfg), "model": dataclasses.asdict(model_cfg),
-                "train": dataclasses.asdict(train_cfg), "source": sources}
-    meta = {"model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(model_cfg)},
-            "vocab": vocab.to_dict(), "config": resolved}
+    resolved = {
+        "data": dataclasses.asdict(data_cfg),
+        "model": dataclasses.asdict(model_cfg),
+        "train": dataclasses.asdict(train_cfg),
+        "source": sources,
+    }
+    meta = {
+        "model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(model_cfg)},
+        "vocab": vocab.to_dict(),
+        "config": resolved,
+    }
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -180,13 +264,18 @@ def _train(args, cfg: dict, sources: list[str], run_dir: Path, resume: bool, sto
         log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
     else:
         n_params = sum(p.numel() for p in model.parameters())
-        log(f"training a {model_cfg.num_layers}x{model_cfg.hidden_size} {model_cfg.cell.upper()} "
+        sizes = ", ".join(str(len(v)) for v in corpus.splits.values())
+        log(
+            f"training a {model_cfg.num_layers}x{model_cfg.hidden_size} {model_cfg.cell.upper()} "
             f"({n_params / 1e6:.2f}M parameters, backend {model.rnn.resolved_backend()}) on {len(text):,} "
-            f"characters ({len(vocab)} symbols; train/val/test {', '.join(str(len(v)) for v in corpus.splits.values())}) "
-            f"on {device}; run directory {run_dir}")
+            f"characters ({len(vocab)} symbols; train/val/test {sizes}) "
+            f"on {device}; run directory {run_dir}"
+        )
     summary = trainer.fit()
-    log(f"stopped: {summary['stopped']} at step {summary['step']}; best validation loss "
-        f"{summary['best_val_loss']:.4f} nats/char; checkpoints in {run_dir}")
+    log(
+        f"stopped: {summary['stopped']} at step {summary['step']}; best validation loss "
+        f"{summary['best_val_loss']:.4f} nats/char; checkpoints in {run_dir}"
+    )
     if args.sample_length > 0:
         from rnnkit.infer import load
 
@@ -194,8 +283,13 @@ def _train(args, cfg: dict, sources: list[str], run_dir: Path, resume: bool, sto
         prime = "" if data_cfg.mode == "lines" else ("Alice " if sources == [str(BUNDLED)] else "")
         log(f"--- a sample from {run_dir / 'best.safetensors'} (temperature 0.8) ---")
         sys.stdout.write(prime)
-        lm.generate(prime, length=args.sample_length, temperature=0.8, seed=train_cfg.seed,
-                    on_text=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
+        lm.generate(
+            prime,
+            length=args.sample_length,
+            temperature=0.8,
+            seed=train_cfg.seed,
+            on_text=lambda s: (sys.stdout.write(s), sys.stdout.flush()),
+        )
         sys.stdout.write("\n")
     return 0
 

@@ -60,8 +60,7 @@ class StreamBatcher:
 
     def __init__(self, ids: np.ndarray, batch_size: int, seq_len: int):
         if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype.kind not in "ui":
-            got = (f"shape {ids.shape} dtype {ids.dtype}" if isinstance(ids, np.ndarray)
-                   else type(ids).__name__)
+            got = f"shape {ids.shape} dtype {ids.dtype}" if isinstance(ids, np.ndarray) else type(ids).__name__
             raise DataError(f"data: expected ids as a 1-D numpy integer array, got {got}")
         B = _positive_int(batch_size, "batch size")
         T = _positive_int(seq_len, "sequence length")
@@ -69,11 +68,13 @@ class StreamBatcher:
         L = N // B
         if L < 2:
             # One input and its target per stream is the least a window can hold.
-            raise DataError(f"data: {N} tokens give fewer than 2 tokens per stream for batch size {B}; "
-                            f"expected at least {2 * B} tokens, use a smaller --batch-size")
+            raise DataError(
+                f"data: {N} tokens give fewer than 2 tokens per stream for batch size {B}; "
+                f"expected at least {2 * B} tokens, use a smaller --batch-size"
+            )
         self._ids = ids
         self._B, self._T, self._L = B, T, L
-        self._streams = ids[:B * L].reshape(B, L)  # (N,) -> (B, L), a view
+        self._streams = ids[: B * L].reshape(B, L)  # (N,) -> (B, L), a view
         self._num_windows = -(-(L - 1) // T)  # ceil((L - 1) / T): L - 1 input steps per stream
 
     # ----- sizes --------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class StreamBatcher:
         stop = min(start + self._T, self._L - 1)
         # Widen to int64 per window only: the whole stream stays in its compact dtype.
         x = torch.from_numpy(self._streams[:, start:stop].astype(np.int64))  # (B, T_k)
-        y = torch.from_numpy(self._streams[:, start + 1:stop + 1].astype(np.int64))  # (B, T_k)
+        y = torch.from_numpy(self._streams[:, start + 1 : stop + 1].astype(np.int64))  # (B, T_k)
         return x, y
 
     def iter_from(self, k: int) -> Iterator[tuple[Tensor, Tensor]]:
@@ -139,8 +140,7 @@ class StreamBatcher:
         return self.iter_from(0)
 
     def __repr__(self) -> str:
-        return (f"StreamBatcher(batch_size={self._B}, seq_len={self._T}, stream_len={self._L}, "
-                f"windows={len(self)})")
+        return f"StreamBatcher(batch_size={self._B}, seq_len={self._T}, stream_len={self._L}, windows={len(self)})"
 
 
 def _positive_int(value, what: str) -> int:

@@ -63,16 +63,17 @@ def read_text(source: PathLike | Sequence[PathLike], encoding: str = "utf-8", er
             files = _txt_files(path)
             texts = [t for t in (_read_file(f, encoding, errors) for f in files) if t]
             if not texts:
-                raise DataError(f"data: every .txt file in {path} is empty; expected at least one character "
-                                f"of text")
+                raise DataError(f"data: every .txt file in {path} is empty; expected at least one character of text")
             parts.extend(texts)
         elif path.exists():
             text = _read_file(path, encoding, errors)
             if not text and path.stat().st_size == 0:
                 raise DataError(f"data: {path} is empty; expected at least one character of text")
             if not text:
-                raise DataError(f"data: {path} holds no text after decoding as {encoding} with "
-                                f"errors={errors!r}; expected at least one character of text")
+                raise DataError(
+                    f"data: {path} holds no text after decoding as {encoding} with "
+                    f"errors={errors!r}; expected at least one character of text"
+                )
             parts.append(text)
         else:
             raise DataError(f"data: no such file or directory: {path}")
@@ -91,13 +92,15 @@ def _check_codec(encoding: str, errors: str) -> str:
     try:
         name = codecs.lookup(encoding).name
     except (LookupError, TypeError):
-        raise DataError(f"data: unknown encoding {encoding!r}; expected a Python codec name such as "
-                        f"'utf-8' or 'latin-1'") from None
+        raise DataError(
+            f"data: unknown encoding {encoding!r}; expected a Python codec name such as 'utf-8' or 'latin-1'"
+        ) from None
     try:
         codecs.lookup_error(errors)
     except (LookupError, TypeError):
-        raise DataError(f"data: unknown decoding error handler {errors!r}; expected 'strict', 'replace' "
-                        f"or 'ignore'") from None
+        raise DataError(
+            f"data: unknown decoding error handler {errors!r}; expected 'strict', 'replace' or 'ignore'"
+        ) from None
     return name
 
 
@@ -110,8 +113,7 @@ def _as_path_list(source) -> list[Path]:
             raise DataError("data: no input paths given; expected a file, a directory or a list of them")
         for p in paths:
             if not isinstance(p, (str, os.PathLike)):
-                raise DataError(f"data: expected a path (str or Path) in the source list, got "
-                                f"{type(p).__name__}")
+                raise DataError(f"data: expected a path (str or Path) in the source list, got {type(p).__name__}")
         return [Path(p) for p in paths]
     raise DataError(f"data: expected a path (str or Path) or a list of paths, got {type(source).__name__}")
 
@@ -120,8 +122,9 @@ def _txt_files(directory: Path) -> list[Path]:
     """Every ``*.txt`` file under ``directory`` (recursively), in a stable order."""
     files = [p for p in directory.rglob("*.txt") if p.is_file()]
     if not files:
-        raise DataError(f"data: no .txt files in directory {directory}; expected at least one *.txt file "
-                        f"(searched recursively)")
+        raise DataError(
+            f"data: no .txt files in directory {directory}; expected at least one *.txt file (searched recursively)"
+        )
     # Component-wise order (a tuple of names per path) is the tree order a reader expects and,
     # unlike comparing whole strings, does not depend on how '/' sorts against '-' or '.'.
     return sorted(files, key=lambda p: p.relative_to(directory).parts)
@@ -136,9 +139,10 @@ def _read_file(path: Path, encoding: str, errors: str) -> str:
     except UnicodeDecodeError as e:
         # e.start is the offset of the first bad byte within the file: exactly what a hex
         # editor or `cmp` shows, which is why we report it rather than a character position.
-        raise DataError(f"data: {path} is not valid {encoding} at byte offset {e.start} "
-                        f"(byte 0x{data[e.start]:02x}); pass --encoding ENCODING or --errors replace"
-                        ) from None
+        raise DataError(
+            f"data: {path} is not valid {encoding} at byte offset {e.start} "
+            f"(byte 0x{data[e.start]:02x}); pass --encoding ENCODING or --errors replace"
+        ) from None
 
 
 # ----- splitting --------------------------------------------------------------------------------
@@ -176,13 +180,15 @@ def split_ids(ids: np.ndarray, fractions: Sequence[float] = DEFAULT_FRACTIONS) -
     sizes = {"train": (f_train, n_train), "val": (f_val, n_val), "test": (f_test, n_test)}
     for name, (frac, size) in sizes.items():
         if frac > 0 and size < MIN_SPLIT_TOKENS:
-            raise DataError(f"data: {n} tokens are too few to split by {tuple(fractions)}: {name} would get "
-                            f"{size} tokens; expected at least {MIN_SPLIT_TOKENS} in every split with a "
-                            f"non-zero fraction, use more text or other split fractions")
+            raise DataError(
+                f"data: {n} tokens are too few to split by {tuple(fractions)}: {name} would get "
+                f"{size} tokens; expected at least {MIN_SPLIT_TOKENS} in every split with a "
+                f"non-zero fraction, use more text or other split fractions"
+            )
     return {
         "train": ids[:n_train],  # (N_train,)
-        "val": ids[n_train:n_train + n_val],  # (N_val,)
-        "test": ids[n_train + n_val:],  # (N_test,)
+        "val": ids[n_train : n_train + n_val],  # (N_val,)
+        "test": ids[n_train + n_val :],  # (N_test,)
     }
 
 
@@ -190,16 +196,15 @@ def _check_fractions(fractions) -> tuple[float, float, float]:
     try:
         values = tuple(float(f) for f in fractions)
     except (TypeError, ValueError):
-        raise DataError(f"data: expected three split fractions (train, val, test), got {fractions!r}"
-                        ) from None
+        raise DataError(f"data: expected three split fractions (train, val, test), got {fractions!r}") from None
     if len(values) != 3:
-        raise DataError(f"data: expected three split fractions (train, val, test), got {len(values)}: "
-                        f"{tuple(fractions)}")
+        raise DataError(
+            f"data: expected three split fractions (train, val, test), got {len(values)}: {tuple(fractions)}"
+        )
     if any(not math.isfinite(v) or v < 0 for v in values):
         raise DataError(f"data: expected non-negative split fractions, got {tuple(fractions)}")
     if abs(sum(values) - 1.0) > 1e-6:
-        raise DataError(f"data: expected split fractions summing to 1, got {tuple(fractions)} "
-                        f"(sum {sum(values):g})")
+        raise DataError(f"data: expected split fractions summing to 1, got {tuple(fractions)} (sum {sum(values):g})")
     if values[0] <= 0:
         raise DataError(f"data: expected a positive train fraction, got {tuple(fractions)}")
     return values  # type: ignore[return-value]
@@ -209,6 +214,5 @@ def _check_ids(ids) -> np.ndarray:
     if not isinstance(ids, np.ndarray):
         raise DataError(f"data: expected ids as a 1-D numpy integer array, got {type(ids).__name__}")
     if ids.ndim != 1 or ids.dtype.kind not in "ui":
-        raise DataError(f"data: expected ids as a 1-D numpy integer array, got shape {ids.shape} "
-                        f"dtype {ids.dtype}")
+        raise DataError(f"data: expected ids as a 1-D numpy integer array, got shape {ids.shape} dtype {ids.dtype}")
     return ids

@@ -58,8 +58,10 @@ def lines_to_ids(text: str, vocab: CharVocab, unknown: str = "error") -> np.ndar
         raise DataError(f"lines: expected unknown='error' or 'skip', got {unknown!r}")
     bos, eos = vocab.bos_id, vocab.eos_id
     if bos is None or eos is None:
-        raise DataError(f"lines: the vocabulary has specials {vocab.specials}; expected both {BOS!r} and "
-                        f"{EOS!r}, e.g. a vocabulary from line_vocab(text)")
+        raise DataError(
+            f"lines: the vocabulary has specials {vocab.specials}; expected both {BOS!r} and "
+            f"{EOS!r}, e.g. a vocabulary from line_vocab(text)"
+        )
     if unknown == "skip":
         # Drop unknown characters first, so each line's length is its length in ids.
         missing = [c for c in vocab.unknown_symbols(text) if c not in _LINE_ENDS]

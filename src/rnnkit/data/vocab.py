@@ -62,7 +62,7 @@ def _code_point_chunks(text: str) -> Iterator[np.ndarray]:
     quarter of the memory traffic, about twice as fast.
     """
     for start in range(0, len(text), CHUNK_CHARS):
-        chunk = text[start:start + CHUNK_CHARS]
+        chunk = text[start : start + CHUNK_CHARS]
         if chunk.isascii():
             yield np.frombuffer(chunk.encode("ascii"), dtype=np.uint8)  # (n,) n <= CHUNK_CHARS
         else:
@@ -119,16 +119,17 @@ class CharVocab:
         """
         _check_text(text)
         if not text:
-            raise DataError("text: cannot build a vocabulary from empty text; expected at least one "
-                            "character")
+            raise DataError("text: cannot build a vocabulary from empty text; expected at least one character")
         present = np.zeros(_UNICODE_SIZE, dtype=bool)  # (U,) one flag per code point
         for cps in _code_point_chunks(text):
             present[cps] = True
         chars = [chr(c) for c in np.flatnonzero(present)]
         clash = [s for s in specials if isinstance(s, str) and len(s) == 1 and present[ord(s)]]
         if clash:
-            raise DataError(f"vocab: special {clash[0]!r} also occurs in the text as a character; expected "
-                            f"specials distinct from the text's characters, e.g. '<bos>'")
+            raise DataError(
+                f"vocab: special {clash[0]!r} also occurs in the text as a character; expected "
+                f"specials distinct from the text's characters, e.g. '<bos>'"
+            )
         return cls(chars, specials)
 
     # ----- size and lookup ----------------------------------------------------------------------
@@ -174,8 +175,9 @@ class CharVocab:
         try:
             return self._index[symbol]
         except (KeyError, TypeError):
-            raise DataError(f"vocab: symbol {symbol!r} is not in the vocabulary; expected one of its "
-                            f"{len(self)} symbols") from None
+            raise DataError(
+                f"vocab: symbol {symbol!r} is not in the vocabulary; expected one of its {len(self)} symbols"
+            ) from None
 
     # ----- text <-> ids -------------------------------------------------------------------------
     def encode(self, text: str, unknown: str = "error") -> np.ndarray:
@@ -204,7 +206,7 @@ class CharVocab:
                 if unknown == "error":
                     raise self._unknown_error(text)
                 ids = ids[~bad]  # (n_known,)
-            out[pos:pos + ids.shape[0]] = ids
+            out[pos : pos + ids.shape[0]] = ids
             pos += ids.shape[0]
         # Skipping shrank the result: copy so the unused tail of `out` is freed.
         return out if pos == out.shape[0] else out[:pos].copy()
@@ -222,18 +224,15 @@ class CharVocab:
         try:
             arr = np.asarray(ids)
         except (TypeError, ValueError):
-            raise DataError(f"ids: expected a 1-D sequence of integer ids, got {type(ids).__name__}"
-                            ) from None
+            raise DataError(f"ids: expected a 1-D sequence of integer ids, got {type(ids).__name__}") from None
         if arr.size == 0 and arr.ndim == 1:
             return ""
         if arr.ndim != 1 or arr.dtype.kind not in "ui":
-            raise DataError(f"ids: expected a 1-D sequence of integer ids, got shape {arr.shape} dtype "
-                            f"{arr.dtype}")
+            raise DataError(f"ids: expected a 1-D sequence of integer ids, got shape {arr.shape} dtype {arr.dtype}")
         lo, hi = int(arr.min()), int(arr.max())
         if lo < 0 or hi >= len(self):
             bad = lo if lo < 0 else hi
-            raise DataError(f"ids: id {bad} is out of range; expected 0 <= id < {len(self)} "
-                            f"(the vocabulary size)")
+            raise DataError(f"ids: id {bad} is out of range; expected 0 <= id < {len(self)} (the vocabulary size)")
         S = len(self._specials)
         if S == 0 or lo >= S:
             return self._decode_chars(arr)
@@ -273,7 +272,7 @@ class CharVocab:
         S = len(self._specials)
         parts = []
         for i in range(0, ids.shape[0], CHUNK_CHARS):
-            char_ids = ids[i:i + CHUNK_CHARS].astype(np.intp) - S  # (n,) index into the characters
+            char_ids = ids[i : i + CHUNK_CHARS].astype(np.intp) - S  # (n,) index into the characters
             parts.append(self._char_cps[char_ids].tobytes().decode(self._char_codec, "surrogatepass"))
         return "".join(parts)
 
@@ -282,8 +281,10 @@ class CharVocab:
         shown = ", ".join(repr(c) for c in missing[:_MAX_SHOWN])
         if len(missing) > _MAX_SHOWN:
             shown += ", ..."
-        return DataError(f"text: characters not in the vocabulary: {shown} ({len(missing)} distinct); "
-                         f"expected only the model's characters, or --unknown skip")
+        return DataError(
+            f"text: characters not in the vocabulary: {shown} ({len(missing)} distinct); "
+            f"expected only the model's characters, or --unknown skip"
+        )
 
     # ----- serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -361,8 +362,10 @@ def _check_symbols(chars: tuple, specials: tuple) -> None:
         raise DataError(f"vocab: expected distinct specials, got {dup!r} twice")
     clash = set(specials) & set(chars)
     if clash:
-        raise DataError(f"vocab: special {min(clash)!r} is also a character; expected specials distinct "
-                        f"from the characters, e.g. '<bos>'")
+        raise DataError(
+            f"vocab: special {min(clash)!r} is also a character; expected specials distinct "
+            f"from the characters, e.g. '<bos>'"
+        )
 
 
 def _first_duplicate(items: tuple):

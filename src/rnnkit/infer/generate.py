@@ -16,9 +16,9 @@ from rnnkit.models import stream_loss
 class LoadedLanguageModel:
     """A trained model with its vocabulary and checkpoint metadata.
 
-        lm = rnnkit.load("runs/x/best.safetensors")
-        print(lm.generate("ROMEO:", length=200, temperature=0.8, seed=1))
-        lm.next_distribution("The cat sat on the ")   # {char: probability}
+    lm = rnnkit.load("runs/x/best.safetensors")
+    print(lm.generate("ROMEO:", length=200, temperature=0.8, seed=1))
+    lm.next_distribution("The cat sat on the ")   # {char: probability}
     """
 
     model: torch.nn.Module
@@ -47,8 +47,9 @@ class LoadedLanguageModel:
         return logits[:, -1], state
 
     @torch.no_grad()
-    def next_distribution(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                          unknown: str = "error") -> dict[str, float]:
+    def next_distribution(
+        self, prime: str = "", temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, unknown: str = "error"
+    ) -> dict[str, float]:
         """Probability of each next symbol after ``prime``, most likely first."""
         check_sampling(temperature, top_k, top_p)
         logits, _ = self._run_prime(self._prime_ids(prime, unknown))
@@ -57,9 +58,19 @@ class LoadedLanguageModel:
         return {self.vocab.decode([i]): float(probs[i]) for i in order}
 
     @torch.no_grad()
-    def generate(self, prime: str = "", length: int = 500, temperature: float = 1.0, top_k: int = 0,
-                 top_p: float = 1.0, greedy: bool = False, seed: int | None = None, stop_at: str | None = None,
-                 unknown: str = "error", on_text: Callable[[str], None] | None = None) -> str:
+    def generate(
+        self,
+        prime: str = "",
+        length: int = 500,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        greedy: bool = False,
+        seed: int | None = None,
+        stop_at: str | None = None,
+        unknown: str = "error",
+        on_text: Callable[[str], None] | None = None,
+    ) -> str:
         """Sample ``length`` symbols after ``prime`` (the prime is not repeated in the result).
 
         The prime sets the state in one pass; then one symbol at a time is drawn and fed back,
@@ -85,7 +96,7 @@ class LoadedLanguageModel:
             if on_text is not None:
                 on_text(piece)
             if stop_at:
-                tail = (tail + piece)[-len(stop_at):]
+                tail = (tail + piece)[-len(stop_at) :]
                 if tail == stop_at:
                     break
             logits, state = self.model.step(token, state)

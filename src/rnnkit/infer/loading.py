@@ -19,8 +19,10 @@ def resolve_checkpoint(path) -> Path:
         for name in ("best.safetensors", "latest.safetensors"):
             if (p / name).exists():
                 return p / name
-        raise CheckpointError(f"checkpoint: {p} is a directory without best.safetensors or latest.safetensors; "
-                              "expected a run directory or a checkpoint file")
+        raise CheckpointError(
+            f"checkpoint: {p} is a directory without best.safetensors or latest.safetensors; "
+            "expected a run directory or a checkpoint file"
+        )
     return p
 
 
@@ -31,11 +33,9 @@ def load(path, device: str | torch.device = "cpu") -> LoadedLanguageModel:
     meta = ckpt.meta
     model_meta = meta.get("model")
     if not isinstance(model_meta, dict) or "kind" not in model_meta:
-        raise CheckpointError(f"checkpoint: {ckpt.path} has no model description; expected one written by "
-                              "rnnkit train")
+        raise CheckpointError(f"checkpoint: {ckpt.path} has no model description; expected one written by rnnkit train")
     if model_meta["kind"] != "language_model":
-        raise CheckpointError(f"checkpoint: {ckpt.path} holds a {model_meta['kind']} model; expected a "
-                              "language_model")
+        raise CheckpointError(f"checkpoint: {ckpt.path} holds a {model_meta['kind']} model; expected a language_model")
     model = build_model(model_meta["kind"], model_meta["config"]).to(device)
     model.load_state_dict(ckpt.model_state)
     model.eval()

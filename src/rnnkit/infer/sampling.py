@@ -40,8 +40,14 @@ def next_token_probs(logits: Tensor, temperature: float = 1.0, top_k: int = 0, t
     return probs
 
 
-def sample_next(logits: Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-                greedy: bool = False, generator: torch.Generator | None = None) -> Tensor:
+def sample_next(
+    logits: Tensor,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    greedy: bool = False,
+    generator: torch.Generator | None = None,
+) -> Tensor:
     """One token per row: logits (B, V) -> ids (B,)."""
     if greedy:
         return logits.argmax(-1)

@@ -7,5 +7,17 @@ from rnnkit.layers.recurrent import BACKENDS, GRU, LSTM, RNN, Recurrent, Recurre
 from rnnkit.layers.reference import reference_recurrence
 from rnnkit.layers.state import detach_state
 
-__all__ = ["BACKENDS", "GRU", "LSTM", "RNN", "FusedRecurrence", "Recurrent", "RecurrentConfig",
-           "detach_state", "from_torch", "fused_recurrence", "reference_recurrence", "to_torch"]
+__all__ = [
+    "BACKENDS",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "FusedRecurrence",
+    "Recurrent",
+    "RecurrentConfig",
+    "detach_state",
+    "from_torch",
+    "fused_recurrence",
+    "reference_recurrence",
+    "to_torch",
+]

@@ -33,9 +33,18 @@ class FusedRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, cell: Cell, batch_sizes: list[int] | None, x: Tensor, h0: Tensor,
-                c0: Tensor | None, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-                b_hh: Tensor | None):
+    def forward(
+        ctx,
+        cell: Cell,
+        batch_sizes: list[int] | None,
+        x: Tensor,
+        h0: Tensor,
+        c0: Tensor | None,
+        w_ih: Tensor,
+        w_hh: Tensor,
+        b_ih: Tensor | None,
+        b_hh: Tensor | None,
+    ):
         T, B, D = x.shape
         GH, H = w_hh.shape
         sizes = batch_sizes or [B] * T
@@ -53,8 +62,14 @@ class FusedRecurrence(torch.autograd.Function):
             C_all[0] = c0
         cache = cell.new_cache(T, B, H, x)
         w_hh_t = w_hh.t()
-        steps = zip(_rows(A, sizes), _rows(H_all, sizes), _rows(H_all, sizes, 1),
-                    _rows(C_all, sizes), _rows(C_all, sizes, 1), _rows_dict(cache, sizes))
+        steps = zip(
+            _rows(A, sizes),
+            _rows(H_all, sizes),
+            _rows(H_all, sizes, 1),
+            _rows(C_all, sizes),
+            _rows(C_all, sizes, 1),
+            _rows_dict(cache, sizes),
+        )
         for a, h_prev, h, c_prev, c, cache_t in steps:
             cell.forward_step(a, h_prev, c_prev, h, c, cache_t, w_hh_t, b_hh)
         ctx.cell, ctx.batch_sizes = cell, batch_sizes
@@ -85,9 +100,17 @@ class FusedRecurrence(torch.autograd.Function):
 
         local = cell.local_grads(A, H_all, C_all, cache)
         d_ah = A.new_empty(T, B, GH) if batch_sizes is None else A.new_zeros(T, B, GH)  # finished rows: 0
-        steps = list(zip(_rows(d_H, sizes, 1), _rows(d_C, sizes, 1), _rows(d_ah, sizes),
-                         _rows_dict(local, sizes), _rows_dict(cache, sizes), _rows(d_H, sizes),
-                         _rows(d_C, sizes)))
+        steps = list(
+            zip(
+                _rows(d_H, sizes, 1),
+                _rows(d_C, sizes, 1),
+                _rows(d_ah, sizes),
+                _rows_dict(local, sizes),
+                _rows_dict(cache, sizes),
+                _rows(d_H, sizes),
+                _rows(d_C, sizes),
+            )
+        )
         for d_h, d_c, d_ah_t, local_t, cache_t, d_h_prev, d_c_prev in reversed(steps):
             cell.backward_step(d_h, d_c, d_ah_t, local_t, cache_t, w_hh, d_h_prev, d_c_prev)
 
@@ -108,7 +131,7 @@ def _rows(buffer: Tensor | None, sizes: list[int], start: int = 0) -> list[Tenso
     """Per-step views buffer[start + t, :n_t] (one unbind instead of T Python slicings)."""
     if buffer is None:
         return [None] * len(sizes)
-    steps = buffer.unbind(0)[start: start + len(sizes)]
+    steps = buffer.unbind(0)[start : start + len(sizes)]
     return [v if n == v.shape[0] else v[:n] for v, n in zip(steps, sizes)]
 
 
@@ -126,8 +149,16 @@ def _active_mask(batch_sizes: list[int], B: int, device) -> Tensor:
     return (torch.arange(B, device=device)[None, :] < sizes[:, None]).unsqueeze(-1).float()
 
 
-def fused_recurrence(cell: Cell, x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
-                     b_ih: Tensor | None, b_hh: Tensor | None,
-                     batch_sizes: list[int] | None = None) -> tuple[Tensor, Tensor | None]:
+def fused_recurrence(
+    cell: Cell,
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor | None,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+    batch_sizes: list[int] | None = None,
+) -> tuple[Tensor, Tensor | None]:
     """Run one layer-direction with the fused BPTT Function. See ``FusedRecurrence``."""
     return FusedRecurrence.apply(cell, batch_sizes, x, h0, c0, w_ih, w_hh, b_ih, b_hh)

@@ -23,9 +23,16 @@ def from_torch(module: nn.RNNBase, backend: str = "auto") -> Recurrent:
         raise ValueError(f"from_torch: expected an LSTM without projection, got proj_size={module.proj_size}")
     nonlinearity = getattr(module, "nonlinearity", "tanh")
     config = RecurrentConfig(
-        cell=cell, input_size=module.input_size, hidden_size=module.hidden_size, num_layers=module.num_layers,
-        bias=module.bias, batch_first=module.batch_first, dropout=float(module.dropout),
-        bidirectional=module.bidirectional, backend=backend, nonlinearity=nonlinearity,
+        cell=cell,
+        input_size=module.input_size,
+        hidden_size=module.hidden_size,
+        num_layers=module.num_layers,
+        bias=module.bias,
+        batch_first=module.batch_first,
+        dropout=float(module.dropout),
+        bidirectional=module.bidirectional,
+        backend=backend,
+        nonlinearity=nonlinearity,
     )
     p = next(module.parameters())
     layer = Recurrent(config).to(device=p.device, dtype=p.dtype)
@@ -37,11 +44,19 @@ def to_torch(layer: Recurrent) -> nn.RNNBase:
     """The torch.nn module with this layer's configuration and exact weights."""
     cfg = layer.config
     if not native.supports(layer.cell):
-        raise ValueError("to_torch: expected a cell torch.nn implements, got a GRU with reset_after=False "
-                         "(torch.nn's GRU applies the reset gate after the recurrent matmul)")
-    kwargs = dict(input_size=cfg.input_size, hidden_size=cfg.hidden_size, num_layers=cfg.num_layers,
-                  bias=cfg.bias, batch_first=cfg.batch_first, dropout=cfg.dropout,
-                  bidirectional=cfg.bidirectional)
+        raise ValueError(
+            "to_torch: expected a cell torch.nn implements, got a GRU with reset_after=False "
+            "(torch.nn's GRU applies the reset gate after the recurrent matmul)"
+        )
+    kwargs = dict(
+        input_size=cfg.input_size,
+        hidden_size=cfg.hidden_size,
+        num_layers=cfg.num_layers,
+        bias=cfg.bias,
+        batch_first=cfg.batch_first,
+        dropout=cfg.dropout,
+        bidirectional=cfg.bidirectional,
+    )
     if cfg.cell == "rnn":
         kwargs["nonlinearity"] = cfg.nonlinearity
     p = layer.weight_ih_l0

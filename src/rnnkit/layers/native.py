@@ -7,7 +7,7 @@ torch.nn's names and layout, so nothing is copied.
 from __future__ import annotations
 
 import torch
-from torch import Tensor, _VF
+from torch import _VF, Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells.base import Cell
@@ -26,9 +26,18 @@ def _kernel(cell: Cell):
     return _VF.rnn_tanh if cell.nonlinearity == "tanh" else _VF.rnn_relu
 
 
-def native_recurrence(cell: Cell, x: Tensor, hx: Tensor | tuple[Tensor, Tensor], flat_weights: list[Tensor],
-                      has_bias: bool, num_layers: int, dropout: float, training: bool,
-                      bidirectional: bool, lengths: Tensor | None):
+def native_recurrence(
+    cell: Cell,
+    x: Tensor,
+    hx: Tensor | tuple[Tensor, Tensor],
+    flat_weights: list[Tensor],
+    has_bias: bool,
+    num_layers: int,
+    dropout: float,
+    training: bool,
+    bidirectional: bool,
+    lengths: Tensor | None,
+):
     """The whole stack over time-major x (T, B, D). Returns (output (T, B, dirs*H), h_n, c_n or None)."""
     kernel = _kernel(cell)
     if lengths is None:
@@ -39,8 +48,9 @@ def native_recurrence(cell: Cell, x: Tensor, hx: Tensor | tuple[Tensor, Tensor],
         packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
         order = packed.sorted_indices
         hx = tuple(s.index_select(1, order) for s in hx) if isinstance(hx, tuple) else hx.index_select(1, order)
-        result = kernel(packed.data, packed.batch_sizes, hx, flat_weights, has_bias, num_layers, dropout,
-                        training, bidirectional)
+        result = kernel(
+            packed.data, packed.batch_sizes, hx, flat_weights, has_bias, num_layers, dropout, training, bidirectional
+        )
         out_packed = PackedSequence(result[0], packed.batch_sizes, order, packed.unsorted_indices)
         output, _ = pad_packed_sequence(out_packed, total_length=T)
         inverse = packed.unsorted_indices
@@ -54,8 +64,16 @@ def torch_module_class(cell: Cell) -> type[torch.nn.RNNBase]:
     return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell.name]
 
 
-def native_step(cell: Cell, x: Tensor, h: Tensor, c: Tensor | None, w_ih: Tensor, w_hh: Tensor,
-                b_ih: Tensor | None, b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
+def native_step(
+    cell: Cell,
+    x: Tensor,
+    h: Tensor,
+    c: Tensor | None,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+) -> tuple[Tensor, Tensor | None]:
     """One step with torch's cell kernels (what nn.LSTMCell/GRUCell/RNNCell run): x (B, D) -> (h, c)."""
     if cell.name == "lstm":
         return _VF.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)

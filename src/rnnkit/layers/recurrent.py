@@ -70,8 +70,10 @@ class RecurrentConfig:
         if self.nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {self.nonlinearity!r}")
         if self.backend == "native" and self.cell == "gru" and not self.reset_after:
-            raise ValueError("backend: expected 'auto', 'fused' or 'autograd' for a GRU with "
-                             "reset_after=False (torch.nn has no such GRU), got 'native'")
+            raise ValueError(
+                "backend: expected 'auto', 'fused' or 'autograd' for a GRU with "
+                "reset_after=False (torch.nn has no such GRU), got 'native'"
+            )
 
 
 class Recurrent(nn.Module):
@@ -113,8 +115,12 @@ class Recurrent(nn.Module):
     def reset_parameters(self) -> None:
         for layer in range(self.config.num_layers):
             for direction in range(self.num_directions):
-                init_weights_(self.cell, *self.layer_weights(layer, direction),
-                              recurrent_init=self.config.recurrent_init, forget_bias=self.config.forget_bias)
+                init_weights_(
+                    self.cell,
+                    *self.layer_weights(layer, direction),
+                    recurrent_init=self.config.recurrent_init,
+                    forget_bias=self.config.forget_bias,
+                )
 
     def layer_weights(self, layer: int, direction: int = 0) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (biases None when bias=False)."""
@@ -124,8 +130,13 @@ class Recurrent(nn.Module):
 
     def flat_weights(self) -> list[Tensor]:
         """Parameters in torch.nn's ``_flat_weights`` order."""
-        return [w for layer in range(self.config.num_layers) for d in range(self.num_directions)
-                for w in self.layer_weights(layer, d) if w is not None]
+        return [
+            w
+            for layer in range(self.config.num_layers)
+            for d in range(self.num_directions)
+            for w in self.layer_weights(layer, d)
+            if w is not None
+        ]
 
     @property
     def hidden_size(self) -> int:
@@ -147,8 +158,9 @@ class Recurrent(nn.Module):
         packed = x if isinstance(x, PackedSequence) else None
         if packed is not None:
             if lengths is not None:
-                raise ValueError("lengths: expected None with a PackedSequence input (it carries its own), "
-                                 "got a lengths argument")
+                raise ValueError(
+                    "lengths: expected None with a PackedSequence input (it carries its own), got a lengths argument"
+                )
             x, lengths = pad_packed_sequence(packed, batch_first=cfg.batch_first)
         self._check_input(x)
         xt = x.transpose(0, 1) if cfg.batch_first else x  # (B, T, D) -> (T, B, D)
@@ -161,8 +173,17 @@ class Recurrent(nn.Module):
         if backend == "native":
             hx = (h0, c0) if c0 is not None else h0
             out, h_n, c_n = native.native_recurrence(
-                self.cell, xt, hx, self.flat_weights(), cfg.bias, cfg.num_layers, float(cfg.dropout),
-                self.training, cfg.bidirectional, lengths)
+                self.cell,
+                xt,
+                hx,
+                self.flat_weights(),
+                cfg.bias,
+                cfg.num_layers,
+                float(cfg.dropout),
+                self.training,
+                cfg.bidirectional,
+                lengths,
+            )
         else:
             out, h_n, c_n = self._run_ours(backend, xt, h0, c0, lengths)
 
@@ -226,8 +247,10 @@ class Recurrent(nn.Module):
         Equal to ``forward`` on the sequence, one step at a time (tests check it)."""
         cfg = self.config
         if cfg.bidirectional:
-            raise ValueError("step: expected a unidirectional layer (a backward direction needs the "
-                             "whole sequence), got bidirectional=True")
+            raise ValueError(
+                "step: expected a unidirectional layer (a backward direction needs the "
+                "whole sequence), got bidirectional=True"
+            )
         self._check_input(x_t, rank=2)
         B = x_t.shape[0]
         h0, c0 = initial_state(state, self.cell.has_cell_state, (cfg.num_layers, B, cfg.hidden_size), x_t)
@@ -277,8 +300,10 @@ class Recurrent(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return (f"{c.cell}, {c.input_size}, {c.hidden_size}, num_layers={c.num_layers}, "
-                f"bidirectional={c.bidirectional}, backend={self.resolved_backend()!r}")
+        return (
+            f"{c.cell}, {c.input_size}, {c.hidden_size}, num_layers={c.num_layers}, "
+            f"bidirectional={c.bidirectional}, backend={self.resolved_backend()!r}"
+        )
 
 
 def LSTM(input_size: int, hidden_size: int, **kwargs) -> Recurrent:

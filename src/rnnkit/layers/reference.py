@@ -15,9 +15,17 @@ from rnnkit.cells.base import Cell
 from rnnkit.layers.sequence import zero_padding
 
 
-def reference_recurrence(cell: Cell, x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor,
-                         w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-                         lengths: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+def reference_recurrence(
+    cell: Cell,
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor | None,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+    lengths: Tensor | None = None,
+) -> tuple[Tensor, Tensor, Tensor | None]:
     """One layer-direction over x (T, B, D). Returns outputs (T, B, H), h_T (B, H), c_T or None.
 
     With ``lengths``, a finished sequence keeps its state and outputs zeros."""

@@ -18,15 +18,15 @@ def check_lengths(lengths, B: int, T: int, device) -> Tensor | None:
     if not isinstance(lengths, Tensor):
         lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1:
-        raise ValueError(f"lengths: expected a 1-D tensor of B={B} sequence lengths, got shape "
-                         f"{tuple(lengths.shape)}")
+        raise ValueError(f"lengths: expected a 1-D tensor of B={B} sequence lengths, got shape {tuple(lengths.shape)}")
     if lengths.dtype.is_floating_point or lengths.dtype.is_complex or lengths.dtype == torch.bool:
         raise ValueError(f"lengths: expected integer lengths, got dtype {lengths.dtype}")
     if lengths.numel() != B:
         raise ValueError(f"lengths: expected one length per sequence (B={B}), got {lengths.numel()}")
     if B and (int(lengths.min()) < 1 or int(lengths.max()) > T):
-        raise ValueError(f"lengths: expected values in [1, T={T}], got min {int(lengths.min())}, "
-                         f"max {int(lengths.max())}")
+        raise ValueError(
+            f"lengths: expected values in [1, T={T}], got min {int(lengths.min())}, max {int(lengths.max())}"
+        )
     return lengths.to(device=device, dtype=torch.long)
 
 
@@ -46,7 +46,7 @@ class SortedBatch:
         inverse[order] = torch.arange(order.numel(), device=order.device)
         counts = torch.bincount(sorted_lengths.cpu(), minlength=T + 1)  # how many end at each length
         alive = counts.flip(0).cumsum(0).flip(0)  # alive[t] = #rows with length >= t
-        return SortedBatch(order, inverse, sorted_lengths, alive[1: T + 1].tolist())
+        return SortedBatch(order, inverse, sorted_lengths, alive[1 : T + 1].tolist())
 
 
 def reverse_index(lengths: Tensor | None, T: int, B: int, device) -> Tensor | None:

@@ -25,8 +25,9 @@ def detach_state(state):
     raise TypeError(f"detach_state: expected a tensor, a tuple of tensors or None, got {type(state).__name__}")
 
 
-def initial_state(state, has_cell_state: bool, shape: tuple[int, int, int], like: Tensor,
-                  what: str = "state") -> tuple[Tensor, Tensor | None]:
+def initial_state(
+    state, has_cell_state: bool, shape: tuple[int, int, int], like: Tensor, what: str = "state"
+) -> tuple[Tensor, Tensor | None]:
     """Validate a user-given state (or make the zero state). Returns (h0, c0 or None)."""
     if state is None:
         h0 = like.new_zeros(shape)

@@ -22,5 +22,12 @@ def build_model(kind: str, config: dict):
     return model_cls(config_cls(**config))
 
 
-__all__ = ["MODEL_KINDS", "LanguageModel", "LanguageModelConfig", "LanguageModelTask", "build_model",
-           "nats_to_bits", "stream_loss"]
+__all__ = [
+    "MODEL_KINDS",
+    "LanguageModel",
+    "LanguageModelConfig",
+    "LanguageModelTask",
+    "build_model",
+    "nats_to_bits",
+    "stream_loss",
+]

@@ -40,23 +40,30 @@ class LanguageModelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"model: expected {name} to be a positive integer, got {value!r}")
-        if isinstance(self.embedding_size, bool) or not isinstance(self.embedding_size, int) \
-                or self.embedding_size < 0:
+        if isinstance(self.embedding_size, bool) or not isinstance(self.embedding_size, int) or self.embedding_size < 0:
             raise ValueError(f"model: expected embedding_size >= 0 (0 = one-hot), got {self.embedding_size!r}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
         if self.init_scale < 0:
             raise ValueError(f"model: expected init_scale >= 0, got {self.init_scale!r}")
         if self.tie_weights and self.embedding_size != self.hidden_size:
-            raise ValueError(f"model: tie_weights needs embedding_size == hidden_size, got embedding_size="
-                             f"{self.embedding_size} and hidden_size={self.hidden_size}")
+            raise ValueError(
+                f"model: tie_weights needs embedding_size == hidden_size, got embedding_size="
+                f"{self.embedding_size} and hidden_size={self.hidden_size}"
+            )
         return self
 
     def recurrent_config(self) -> RecurrentConfig:
         return RecurrentConfig(
-            cell=self.cell, input_size=self.embedding_size or self.vocab_size, hidden_size=self.hidden_size,
-            num_layers=self.num_layers, dropout=self.dropout, backend=self.backend,
-            nonlinearity=self.nonlinearity, reset_after=self.reset_after, forget_bias=self.forget_bias,
+            cell=self.cell,
+            input_size=self.embedding_size or self.vocab_size,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            backend=self.backend,
+            nonlinearity=self.nonlinearity,
+            reset_after=self.reset_after,
+            forget_bias=self.forget_bias,
         )
 
 
@@ -98,8 +105,9 @@ class LanguageModel(nn.Module):
         if targets is not None:
             self._check_tokens(targets, "targets")
             if targets.shape != inputs.shape:
-                raise ValueError(f"targets: expected shape {tuple(inputs.shape)} (the inputs'), got "
-                                 f"{tuple(targets.shape)}")
+                raise ValueError(
+                    f"targets: expected shape {tuple(inputs.shape)} (the inputs'), got {tuple(targets.shape)}"
+                )
             loss = F.cross_entropy(logits.reshape(-1, self.config.vocab_size), targets.reshape(-1).long())
         return logits, loss, state
 
@@ -120,8 +128,9 @@ class LanguageModel(nn.Module):
         if tokens.numel():
             low, high = int(tokens.min()), int(tokens.max())
             if low < 0 or high >= self.config.vocab_size:
-                raise ValueError(f"{what}: expected token ids in [0, {self.config.vocab_size}), got values "
-                                 f"in [{low}, {high}]")
+                raise ValueError(
+                    f"{what}: expected token ids in [0, {self.config.vocab_size}), got values in [{low}, {high}]"
+                )
 
 
 def nats_to_bits(nats: float) -> float:

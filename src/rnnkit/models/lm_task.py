@@ -21,8 +21,9 @@ class LanguageModelTask:
     """What the model-agnostic trainer needs: numbered batches, a loss, an evaluation, and the
     carried state (saved in checkpoints so a resumed run continues exactly)."""
 
-    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray | None, batch_size: int, seq_len: int,
-                 device: torch.device):
+    def __init__(
+        self, train_ids: np.ndarray, val_ids: np.ndarray | None, batch_size: int, seq_len: int, device: torch.device
+    ):
         from rnnkit.data import StreamBatcher
 
         self.batches = StreamBatcher(train_ids, batch_size, seq_len)

@@ -40,8 +40,7 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
 
     train = [r for r in records if r.get("kind") == "train"]
     evals = [r for r in records if r.get("kind") == "eval" and "val_loss" in r]
-    fig, (ax_loss, ax_norm) = plt.subplots(2, 1, figsize=(8, 6), sharex=True,
-                                           gridspec_kw={"height_ratios": [2, 1]})
+    fig, (ax_loss, ax_norm) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     if train:
         ax_loss.plot([r["step"] for r in train], [r["train_loss"] for r in train], label="train", lw=1)
     if evals:
@@ -50,7 +49,9 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
     ax_loss.legend()
     ax_loss.grid(alpha=0.3)
     ax_loss.set_title(title or "training curves")
-    norms = [(r["step"], r["grad_norm"], r.get("clipped", 0)) for r in train if math.isfinite(r.get("grad_norm", math.nan))]
+    norms = [
+        (r["step"], r["grad_norm"], r.get("clipped", 0)) for r in train if math.isfinite(r.get("grad_norm", math.nan))
+    ]
     if norms:
         steps, values, clipped = zip(*norms)
         ax_norm.plot(steps, values, lw=1, label="gradient norm (max over log interval)")

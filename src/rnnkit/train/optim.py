@@ -40,8 +40,9 @@ def make_scheduler(optimizer, cfg: TrainConfig):
     if cfg.lr_schedule == "epoch":
         return EpochDecay(optimizer, cfg.lr_decay_start, cfg.lr_decay), "epoch"
     if cfg.lr_schedule == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=cfg.lr_decay,
-                                                          patience=cfg.patience - 1), "eval"
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=cfg.lr_decay, patience=cfg.patience - 1
+        ), "eval"
     return None, ""
 
 

@@ -57,18 +57,26 @@ def seed_everything(seed: int) -> None:
 
 class Trainer:
     """Args:
-        model: any nn.Module the task can compute a loss with.
-        task: see the module docstring.
-        config: TrainConfig.
-        run_dir: where checkpoints, metrics and plots go.
-        meta: JSON-able description stored in every checkpoint (model kind and config, vocabulary,
-            data settings...), so sampling and evaluation need only the checkpoint.
-        log: called with one-line human messages (the CLI prints them); the library never prints.
-        progress: show a tqdm progress bar (loss, tokens/s, ETA).
+    model: any nn.Module the task can compute a loss with.
+    task: see the module docstring.
+    config: TrainConfig.
+    run_dir: where checkpoints, metrics and plots go.
+    meta: JSON-able description stored in every checkpoint (model kind and config, vocabulary,
+        data settings...), so sampling and evaluation need only the checkpoint.
+    log: called with one-line human messages (the CLI prints them); the library never prints.
+    progress: show a tqdm progress bar (loss, tokens/s, ETA).
     """
 
-    def __init__(self, model, task, config: TrainConfig, run_dir, meta: dict,
-                 log: Callable[[str], None] = lambda message: None, progress: bool = True):
+    def __init__(
+        self,
+        model,
+        task,
+        config: TrainConfig,
+        run_dir,
+        meta: dict,
+        log: Callable[[str], None] = lambda message: None,
+        progress: bool = True,
+    ):
         self.model, self.task, self.cfg = model, task, config.validate()
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -89,12 +97,22 @@ class Trainer:
         return self.run_dir / "best.safetensors"
 
     def _save(self, path: Path, val: dict) -> None:
-        meta = {**self.meta, "step": self.step, "epoch": self.epoch, "index": self.index,
-                "best_val_loss": self.best_val, "eval": val}
-        save_checkpoint(path, self.model.state_dict(), meta,
-                        optimizer_state=self.optimizer.state_dict(),
-                        scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
-                        extra_tensors=self.task.state_tensors())
+        meta = {
+            **self.meta,
+            "step": self.step,
+            "epoch": self.epoch,
+            "index": self.index,
+            "best_val_loss": self.best_val,
+            "eval": val,
+        }
+        save_checkpoint(
+            path,
+            self.model.state_dict(),
+            meta,
+            optimizer_state=self.optimizer.state_dict(),
+            scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
+            extra_tensors=self.task.state_tensors(),
+        )
 
     def resume(self, path=None) -> None:
         """Continue from a checkpoint (default: this run's latest) with every state restored."""
@@ -134,8 +152,14 @@ class Trainer:
         (self.run_dir / "config.json").write_text(json.dumps(self.meta.get("config", {}), indent=2) + "\n")
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
         started = time.perf_counter()
-        bar = tqdm(total=self._total_steps(), initial=self.step, disable=not self.progress, unit="step",
-                   dynamic_ncols=True, leave=True)
+        bar = tqdm(
+            total=self._total_steps(),
+            initial=self.step,
+            disable=not self.progress,
+            unit="step",
+            dynamic_ncols=True,
+            leave=True,
+        )
         window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
         window_start, smooth, lowest, stop_reason, last_eval = time.perf_counter(), None, math.inf, "", {}
         try:
@@ -164,9 +188,12 @@ class Trainer:
                 if self.step > 50:
                     lowest = min(lowest, smooth)
                 if value > cfg.explode_factor * lowest:
-                    raise TrainingStopped(self._diverged(
-                        f"loss exploded to {value:.3f} at step {self.step} (over {cfg.explode_factor:g}x its "
-                        f"best running mean {lowest:.3f})"))
+                    raise TrainingStopped(
+                        self._diverged(
+                            f"loss exploded to {value:.3f} at step {self.step} (over {cfg.explode_factor:g}x its "
+                            f"best running mean {lowest:.3f})"
+                        )
+                    )
                 window_loss += value * tokens
                 window_tokens += tokens
                 window_norm = max(window_norm, norm)
@@ -174,14 +201,24 @@ class Trainer:
                 window_steps += 1
                 if self.step % cfg.log_every == 0:
                     elapsed = time.perf_counter() - window_start
-                    record = {"kind": "train", "step": self.step, "epoch": self.epoch + self.index / task.batches_per_epoch,
-                              "train_loss": window_loss / window_tokens, "grad_norm": window_norm,
-                              "clipped": window_clipped, "lr": self.optimizer.param_groups[0]["lr"],
-                              "tokens_per_s": window_tokens / max(elapsed, 1e-9),
-                              "elapsed_s": time.perf_counter() - started}
+                    record = {
+                        "kind": "train",
+                        "step": self.step,
+                        "epoch": self.epoch + self.index / task.batches_per_epoch,
+                        "train_loss": window_loss / window_tokens,
+                        "grad_norm": window_norm,
+                        "clipped": window_clipped,
+                        "lr": self.optimizer.param_groups[0]["lr"],
+                        "tokens_per_s": window_tokens / max(elapsed, 1e-9),
+                        "elapsed_s": time.perf_counter() - started,
+                    }
                     self.metrics.append(record)
-                    bar.set_postfix(loss=f"{record['train_loss']:.3f}", tok_s=f"{record['tokens_per_s']:.0f}",
-                                    epoch=f"{record['epoch']:.2f}", refresh=False)
+                    bar.set_postfix(
+                        loss=f"{record['train_loss']:.3f}",
+                        tok_s=f"{record['tokens_per_s']:.0f}",
+                        epoch=f"{record['epoch']:.2f}",
+                        refresh=False,
+                    )
                     window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
                     window_start = time.perf_counter()
                 bar.update(1)
@@ -191,13 +228,24 @@ class Trainer:
                 last_eval = self._evaluate(started)
         finally:
             bar.close()
-        return {"step": self.step, "epoch": self.epoch, "best_val_loss": self.best_val, "stopped": stop_reason,
-                "last_eval": last_eval, "elapsed_s": time.perf_counter() - started}
+        return {
+            "step": self.step,
+            "epoch": self.epoch,
+            "best_val_loss": self.best_val,
+            "stopped": stop_reason,
+            "last_eval": last_eval,
+            "elapsed_s": time.perf_counter() - started,
+        }
 
     def _evaluate(self, started: float) -> dict:
         val = self.task.evaluate(self.model)
-        record = {"kind": "eval", "step": self.step, "epoch": self.epoch + self.index / self.task.batches_per_epoch,
-                  "elapsed_s": time.perf_counter() - started, **val}
+        record = {
+            "kind": "eval",
+            "step": self.step,
+            "epoch": self.epoch + self.index / self.task.batches_per_epoch,
+            "elapsed_s": time.perf_counter() - started,
+            **val,
+        }
         val_loss = val.get("val_loss")
         if val_loss is not None and not math.isfinite(val_loss):
             raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
@@ -212,11 +260,16 @@ class Trainer:
         self.metrics.append(record)
         plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
         if val_loss is not None:
-            self.log(f"step {self.step}: val loss {val_loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits)"
-                     + (" (best)" if improved else ""))
+            self.log(
+                f"step {self.step}: val loss {val_loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits)"
+                + (" (best)" if improved else "")
+            )
         return record
 
     def _diverged(self, what: str) -> str:
-        kept = f"the last good checkpoint is kept at {self.latest_path}" if self.latest_path.exists() \
+        kept = (
+            f"the last good checkpoint is kept at {self.latest_path}"
+            if self.latest_path.exists()
             else "no checkpoint was written"
+        )
         return f"training stopped: {what}; {kept}; try a lower --lr or a smaller --clip"
