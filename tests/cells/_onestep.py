@@ -60,33 +60,21 @@ class OneStep(torch.autograd.Function):
         d_H = H_all.new_zeros(2, B, H)
         if d_h is not None:
             d_H[1] = d_h
-        d_C = None
+        d_c_run = None  # in: dL/dc_t, out (after backward_step): dL/dc_{t-1}
         if C_all is not None:
-            d_C = C_all.new_zeros(2, B, H)
-            if d_c is not None:
-                d_C[1] = d_c
+            d_c_run = C_all.new_zeros(B, H) if d_c is None else d_c.clone()
         local = cell.local_grads(A, H_all, C_all, cache)
         d_ah = A.new_zeros(1, B, GH)
         local_t = {k: v[0] for k, v in local.items()}
         cache_t = {k: v[0] for k, v in cache.items()}
-        cell.backward_step(
-            d_H[1],
-            None if d_C is None else d_C[1],
-            d_ah[0],
-            local_t,
-            cache_t,
-            w_hh,
-            d_H[0],
-            None if d_C is None else d_C[0],
-        )
+        cell.backward_step(d_H[1], d_c_run, d_ah[0], local_t, cache_t, w_hh, d_H[0])
         d_ax = cell.input_grads(d_ah, d_H, local)[0]  # (B, G*H)
         d_x = d_ax @ w_ih  # (B, G*H) @ (G*H, D)
         d_w_ih = d_ax.t() @ x  # (G*H, D)
         d_w_hh = cell.weight_hh_grad(d_ah, H_all[:-1], cache)  # (G*H, H)
         d_b_ih = d_ax.sum(0) if ctx.has_bias else None
         d_b_hh = d_ah[0].sum(0) if ctx.has_bias else None
-        d_c_prev = None if d_C is None else d_C[0]
-        return None, d_x, d_H[0], d_c_prev, d_w_ih, d_w_hh, d_b_ih, d_b_hh
+        return None, d_x, d_H[0], d_c_run, d_w_ih, d_w_hh, d_b_ih, d_b_hh
 
 
 def one_step(cell: Cell, x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh) -> tuple[Tensor, ...]:

@@ -38,8 +38,9 @@ def _inputs(cell, batch_sizes, bias, seed=0):
         w = weights(cell, D, H, bias=bias, generator=g)
         if relu:
             with torch.no_grad():
-                H_all, _ = fused_recurrence(cell, x, h0, c0, *w, batch_sizes=batch_sizes)
-                a = x @ w[0].t() + H_all[:-1] @ w[1].t()  # (T, B, H) pre-activations
+                Y, _, _ = fused_recurrence(cell, x, h0, c0, *w, batch_sizes=batch_sizes)
+                h_prev = torch.cat([h0[None], Y[:-1]])  # (T, B, H): h_0 .. h_{T-1}
+                a = x @ w[0].t() + h_prev @ w[1].t()  # (T, B, H) pre-activations
                 if bias:
                     a = a + w[2] + w[3]
             if (a.abs() + (1 - mask)).min() <= 1e-3:  # padded positions don't count
@@ -50,8 +51,8 @@ def _inputs(cell, batch_sizes, bias, seed=0):
 
 def _run(cell, batch_sizes):
     def f(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        H_all, C_all = fused_recurrence(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes=batch_sizes)
-        return (H_all,) if C_all is None else (H_all, C_all)
+        Y, h_n, c_n = fused_recurrence(cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes=batch_sizes)
+        return (Y, h_n) if c_n is None else (Y, h_n, c_n)
 
     return f
 
@@ -66,17 +67,16 @@ def test_fused_backward_passes_gradcheck(variant, batch_sizes, bias):
 
 
 @pytest.mark.parametrize("variant", variant_params())
-def test_states_past_a_sequence_end_are_zero_and_first_is_h0(variant):
+def test_states_past_a_sequence_end_are_zero_and_final_state_is_last_valid(variant):
     cell = cell_of(variant)
     x, h0, c0, *w = _inputs(cell, BATCH_SIZES, bias=True)
-    H_all, C_all = fused_recurrence(cell, x, h0, c0, *w, batch_sizes=BATCH_SIZES)
-    assert H_all.shape == (T + 1, B, H)
-    assert (C_all is None) == (not cell.has_cell_state)
-    for states, first in ((H_all, h0), (C_all, c0)):
-        if states is None:
-            continue
-        assert torch.equal(states[0], first)
-        assert torch.all(states[1:] * (1 - _mask(BATCH_SIZES)) == 0)
+    Y, h_n, c_n = fused_recurrence(cell, x, h0, c0, *w, batch_sizes=BATCH_SIZES)
+    assert Y.shape == (T, B, H)
+    assert (c_n is None) == (not cell.has_cell_state)
+    assert torch.all(Y * (1 - _mask(BATCH_SIZES)) == 0)
+    lengths = _mask(BATCH_SIZES)[:, :, 0].sum(0).long()  # (B,)
+    for b in range(B):
+        assert torch.equal(h_n[b], Y[lengths[b] - 1, b])
 
 
 @pytest.fixture
@@ -96,8 +96,8 @@ def test_backward_reads_no_uninitialised_buffer(variant, uninitialised_memory_is
     # never-written rows of its r*h cache (finished sequences); 0 * NaN poisoned dL/dW_hh.
     cell = cell_of(variant)
     inputs = _inputs(cell, BATCH_SIZES, bias=True)
-    H_all, C_all = fused_recurrence(cell, *inputs, batch_sizes=BATCH_SIZES)
-    loss = H_all.sum() + (0 if C_all is None else C_all.sum())
+    Y, h_n, c_n = fused_recurrence(cell, *inputs, batch_sizes=BATCH_SIZES)
+    loss = Y.sum() + h_n.sum() + (0 if c_n is None else c_n.sum())
     grads = torch.autograd.grad(loss, [t for t in inputs if t is not None])
     for g in grads:
         assert torch.isfinite(g).all()

@@ -101,11 +101,11 @@ class Cell:
         cache: dict[str, Tensor],
         w_hh: Tensor,
         d_h_prev: Tensor,
-        d_c_prev: Tensor | None,
     ) -> None:
-        """Given d_h (and d_c), the total gradient w.r.t. this step's new state, write d_ah, the
-        gradient w.r.t. the recurrent projection h_{t-1} W_hh^T + b_hh, and ADD this step's
-        contribution to d_h_prev (and d_c_prev)."""
+        """Given d_h, the total gradient w.r.t. this step's h_t, write d_ah (the gradient w.r.t. the
+        recurrent projection h_{t-1} W_hh^T + b_hh) and ADD this step's contribution to d_h_prev.
+        Cells with a cell state also get ``d_c``, updated in place: on entry dL/dc_t from step t+1,
+        on exit dL/dc_{t-1}."""
         raise NotImplementedError
 
     def input_grads(self, d_ah: Tensor, d_H: Tensor, local: dict[str, Tensor]) -> Tensor:

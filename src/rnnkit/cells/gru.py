@@ -90,20 +90,21 @@ class GRUCell(Cell):
         H = GH // 3
         r, z, n = A.view(T, B, 3, H).unbind(2)  # each (T, B, H)
         h_prev = H_all[:-1]
-        P_n = (1 - z) * (1 - n * n)
-        P_z = (h_prev - n) * (z * (1 - z))
+        one_minus_z = 1 - z
+        P_n = torch.addcmul(one_minus_z, one_minus_z * n, n, value=-1)  # (1 - z)(1 - n^2)
+        P_z = (h_prev - n).mul_(torch.addcmul(z, z, z, value=-1))  # (h_{t-1} - n) z (1 - z)
         if self.reset_after:
             hn = cache["hw"][:, :, 2 * H :]
             P = A.new_empty(T, B, 3, H)  # d(grad of r, z, hn) per unit of d_h
-            torch.mul(P_n * hn, r * (1 - r), out=P[:, :, 0])
+            torch.mul(P_n * hn, torch.addcmul(r, r, r, value=-1), out=P[:, :, 0])
             P[:, :, 1] = P_z
             torch.mul(P_n, r, out=P[:, :, 2])
             return {"P": P, "P_n": P_n, "z": z}
         P_zn = torch.stack((P_z, P_n), dim=2)  # (T, B, 2, H)
-        P_r = h_prev * (r * (1 - r))
+        P_r = h_prev * torch.addcmul(r, r, r, value=-1)
         return {"P_zn": P_zn, "P_r": P_r, "r": r, "z": z}
 
-    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev, d_c_prev):
+    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev):
         n_rows, H = d_h.shape
         d_a = d_ah.view(n_rows, 3, H)  # (B, 3H) -> (B, 3, H)
         d_h_prev.addcmul_(d_h, local["z"])  # direct path: h_t = ... + z h_{t-1}

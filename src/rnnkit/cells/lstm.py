@@ -66,20 +66,21 @@ class LSTMCell(Cell):
         H = GH // 4
         i, f, g, o = A.view(T, B, 4, H).unbind(2)  # each (T, B, H)
         tc, c_prev = cache["tc"], C_all[:-1]
+        # s (1 - s) is formed as addcmul(s, s, s, value=-1): one pass instead of two.
         P = A.new_empty(T, B, 4, H)  # d(gate pre-activation) per unit of d_c (i, f, g) or d_h (o)
-        torch.mul(g, i * (1 - i), out=P[:, :, 0])
-        torch.mul(c_prev, f * (1 - f), out=P[:, :, 1])
-        torch.mul(i, 1 - g * g, out=P[:, :, 2])
-        torch.mul(tc, o * (1 - o), out=P[:, :, 3])
-        P_c = o * (1 - tc * tc)  # (T, B, H): dc_t / dh_t path through tanh
+        torch.mul(g, torch.addcmul(i, i, i, value=-1), out=P[:, :, 0])  # g i (1 - i)
+        torch.mul(c_prev, torch.addcmul(f, f, f, value=-1), out=P[:, :, 1])  # c_{t-1} f (1 - f)
+        torch.addcmul(i, i * g, g, value=-1, out=P[:, :, 2])  # i (1 - g^2)
+        torch.mul(tc, torch.addcmul(o, o, o, value=-1), out=P[:, :, 3])  # tanh(c_t) o (1 - o)
+        P_c = torch.addcmul(o, o * tc, tc, value=-1)  # (T, B, H): o (1 - tanh(c_t)^2), dc_t/dh_t path
         return {"P": P, "P_c": P_c, "f": f}
 
-    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev, d_c_prev):
+    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev):
         n, H = d_h.shape
         P = local["P"]
         d_c.addcmul_(d_h, local["P_c"])  # total dL/dc_t
         d_a = d_ah.view(n, 4, H)  # (B, 4H) -> (B, 4, H)
         torch.mul(d_c.unsqueeze(1), P, out=d_a)  # d_i, d_f, d_g (slot 3 is overwritten next:
         torch.mul(d_h, P[:, 3], out=d_a[:, 3])  # d_o)   one contiguous write beats a strided one
-        d_c_prev.addcmul_(d_c, local["f"])  # dL/dc_{t-1} = d_c f_t
+        d_c.mul_(local["f"])  # dL/dc_{t-1} = d_c f_t
         d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, 4H) @ (4H, H)

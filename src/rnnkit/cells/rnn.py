@@ -46,9 +46,9 @@ class ElmanCell(Cell):
     def local_grads(self, A, H_all, C_all, cache):
         h = H_all[1:]  # (T, B, H)
         if self.nonlinearity == "tanh":
-            return {"P": 1 - h * h}
+            return {"P": torch.addcmul(torch.ones_like(h), h, h, value=-1)}  # 1 - h^2
         return {"P": (h > 0).to(h.dtype)}
 
-    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev, d_c_prev):
+    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev):
         torch.mul(d_h, local["P"], out=d_ah)  # d_a = d_h act'(a_t)
         d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, H) @ (H, H)

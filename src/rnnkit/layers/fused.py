@@ -12,7 +12,7 @@ Backward
 Variable lengths use the packed-sequence trick: the batch is sorted by length (descending),
 so at step t exactly the first n_t = batch_sizes[t] rows are still running. Every op at step t
 works on rows [:n_t]; finished rows are never touched, so no masking math is needed, and their
-final state is h_all[len_b] (gathered by the caller).
+final state is h_{len_b}, gathered at the end.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from rnnkit.cells.base import Cell
 
 
 class FusedRecurrence(torch.autograd.Function):
-    """(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> (H_all, C_all), time-major.
+    """(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> (Y, h_n, c_n), time-major.
 
     Shapes: x (T, B, D) sorted by length descending, rows past a sequence's end zero;
-    h0, c0 (B, H); H_all, C_all (T+1, B, H) with H_all[0] = h0 and H_all[t] = h_t for the rows
-    still running at step t (zero after a sequence ended). C_all is None for cells without a
-    cell state. ``batch_sizes`` is None (all rows run all steps) or a list of T ints.
+    h0, c0 (B, H); Y (T, B, H) the hidden states h_1..h_T (zero after a sequence ended);
+    h_n, c_n (B, H) each sequence's state at its last step. c0 and c_n are None for cells
+    without a cell state. ``batch_sizes`` is None (all rows run all steps) or a list of T ints.
     """
 
     @staticmethod
@@ -54,7 +54,7 @@ class FusedRecurrence(torch.autograd.Function):
         # Without lengths every entry is written before it is read: no zero fill needed. With
         # lengths, finished rows stay zero (they are the outputs past each sequence's end).
         new = x.new_empty if batch_sizes is None else x.new_zeros
-        H_all = new(T + 1, B, H)
+        H_all = new(T + 1, B, H)  # h_0 .. h_T
         H_all[0] = h0
         C_all = None
         if cell.has_cell_state:
@@ -72,47 +72,62 @@ class FusedRecurrence(torch.autograd.Function):
         )
         for a, h_prev, h, c_prev, c, cache_t in steps:
             cell.forward_step(a, h_prev, c_prev, h, c, cache_t, w_hh_t, b_hh)
-        ctx.cell, ctx.batch_sizes = cell, batch_sizes
+
+        last = _last_steps(batch_sizes, T, B, x.device)  # (B,) index of each row's final state
+        h_n = H_all[T].clone() if last is None else H_all[last, torch.arange(B, device=x.device)]
+        c_n = None
+        if C_all is not None:
+            c_n = C_all[T].clone() if last is None else C_all[last, torch.arange(B, device=x.device)]
+        ctx.cell, ctx.batch_sizes, ctx.last = cell, batch_sizes, last
         ctx.has_bias = b_ih is not None
         ctx.save_for_backward(x, w_ih, w_hh)
         ctx.A, ctx.H_all, ctx.C_all, ctx.cache = A, H_all, C_all, cache
-        return H_all, C_all
+        return H_all[1:], h_n, c_n  # Y (T, B, H) is a view: no copy
 
     @staticmethod
-    def backward(ctx, d_H_all: Tensor | None, d_C_all: Tensor | None):
-        cell, batch_sizes = ctx.cell, ctx.batch_sizes
+    def backward(ctx, d_Y: Tensor | None, d_h_n: Tensor | None, d_c_n: Tensor | None):
+        cell, batch_sizes, last = ctx.cell, ctx.batch_sizes, ctx.last
         x, w_ih, w_hh = ctx.saved_tensors
         A, H_all, C_all, cache = ctx.A, ctx.H_all, ctx.C_all, ctx.cache
         T, B, D = x.shape
         GH, H = w_hh.shape
         sizes = batch_sizes or [B] * T
-        # Our own copies: the loop accumulates into them in place.
-        d_H = H_all.new_zeros(T + 1, B, H) if d_H_all is None else d_H_all.clone()
-        d_C = None
+        rows = torch.arange(B, device=x.device)
+        # d_H[t] accumulates dL/dh_t: the output's gradient, the final state's, and (in the loop)
+        # the recurrence's. Gradients at padded positions (outputs there are constant 0) are dropped.
+        d_H = H_all.new_empty(T + 1, B, H)
+        d_H[0].zero_()
+        if d_Y is None:
+            d_H[1:].zero_()
+        elif batch_sizes is None:
+            d_H[1:].copy_(d_Y)
+        else:
+            torch.mul(d_Y, _active_mask(batch_sizes, B, x.device, d_Y.dtype), out=d_H[1:])
+        if d_h_n is not None:
+            if last is None:
+                d_H[T].add_(d_h_n)
+            else:
+                d_H.index_put_((last, rows), d_h_n, accumulate=True)
+        # The cell-state gradient runs in ONE (B, H) buffer: row b only becomes active at its last
+        # step, so until then it simply holds dL/dc_n for that row.
+        d_c = None
         if C_all is not None:
-            d_C = C_all.new_zeros(T + 1, B, H) if d_C_all is None else d_C_all.clone()
-        if batch_sizes is not None:
-            # Gradients arriving at padded positions (outputs there are constant zero) are dropped.
-            active = _active_mask(batch_sizes, B, x.device)  # (T, B, 1)
-            d_H[1:].mul_(active)
-            if d_C is not None:
-                d_C[1:].mul_(active)
+            d_c = C_all.new_zeros(B, H) if d_c_n is None else d_c_n.clone()
 
         local = cell.local_grads(A, H_all, C_all, cache)
         d_ah = A.new_empty(T, B, GH) if batch_sizes is None else A.new_zeros(T, B, GH)  # finished rows: 0
         steps = list(
             zip(
                 _rows(d_H, sizes, 1),
-                _rows(d_C, sizes, 1),
                 _rows(d_ah, sizes),
                 _rows_dict(local, sizes),
                 _rows_dict(cache, sizes),
                 _rows(d_H, sizes),
-                _rows(d_C, sizes),
+                sizes,
             )
         )
-        for d_h, d_c, d_ah_t, local_t, cache_t, d_h_prev, d_c_prev in reversed(steps):
-            cell.backward_step(d_h, d_c, d_ah_t, local_t, cache_t, w_hh, d_h_prev, d_c_prev)
+        for d_h, d_ah_t, local_t, cache_t, d_h_prev, n in reversed(steps):
+            cell.backward_step(d_h, None if d_c is None else d_c[:n], d_ah_t, local_t, cache_t, w_hh, d_h_prev)
 
         d_ax = cell.input_grads(d_ah, d_H, local)  # (T, B, G*H)
         d_ax2 = d_ax.reshape(T * B, GH)
@@ -120,11 +135,19 @@ class FusedRecurrence(torch.autograd.Function):
         d_x = (d_ax2 @ w_ih).view(T, B, D) if need[2] else None  # (T*B, G*H) @ (G*H, D)
         d_w_ih = d_ax2.t() @ x.reshape(T * B, D) if need[5] else None  # (G*H, D)
         d_w_hh = cell.weight_hh_grad(d_ah, H_all[:-1], cache) if need[6] else None  # (G*H, H)
-        d_b_ih = d_ax2.sum(0) if ctx.has_bias and need[7] else None
-        d_b_hh = d_ah.reshape(T * B, GH).sum(0) if ctx.has_bias and need[8] else None
-        d_h0 = d_H[0] if need[3] else None
-        d_c0 = d_C[0] if d_C is not None and need[4] else None
-        return None, None, d_x, d_h0, d_c0, d_w_ih, d_w_hh, d_b_ih, d_b_hh
+        d_b_ih = d_b_hh = None
+        if ctx.has_bias:
+            d_b_ih = d_ax2.sum(0)
+            d_b_hh = d_b_ih.clone() if d_ax is d_ah else d_ah.reshape(T * B, GH).sum(0)  # same sum: reuse
+        return None, None, d_x, d_H[0], d_c, d_w_ih, d_w_hh, d_b_ih, d_b_hh
+
+
+def _last_steps(batch_sizes: list[int] | None, T: int, B: int, device) -> Tensor | None:
+    """(B,) the step index (1..T) of each row's final state, from descending batch sizes."""
+    if batch_sizes is None:
+        return None
+    sizes = torch.tensor(batch_sizes, device=device)
+    return (torch.arange(B, device=device)[:, None] < sizes[None, :]).sum(1)  # (B,)
 
 
 def _rows(buffer: Tensor | None, sizes: list[int], start: int = 0) -> list[Tensor | None]:
@@ -143,10 +166,10 @@ def _rows_dict(buffers: dict[str, Tensor], sizes: list[int]) -> list[dict[str, T
     return [dict(zip(names, views)) for views in zip(*(_rows(buffers[k], sizes) for k in names))]
 
 
-def _active_mask(batch_sizes: list[int], B: int, device) -> Tensor:
-    """(T, B, 1) float mask: 1 where row b is still running at step t (b < batch_sizes[t])."""
+def _active_mask(batch_sizes: list[int], B: int, device, dtype) -> Tensor:
+    """(T, B, 1) mask: 1 where row b is still running at step t (b < batch_sizes[t])."""
     sizes = torch.tensor(batch_sizes, device=device)
-    return (torch.arange(B, device=device)[None, :] < sizes[:, None]).unsqueeze(-1).float()
+    return (torch.arange(B, device=device)[None, :] < sizes[:, None]).unsqueeze(-1).to(dtype)
 
 
 def fused_recurrence(
@@ -159,6 +182,6 @@ def fused_recurrence(
     b_ih: Tensor | None,
     b_hh: Tensor | None,
     batch_sizes: list[int] | None = None,
-) -> tuple[Tensor, Tensor | None]:
-    """Run one layer-direction with the fused BPTT Function. See ``FusedRecurrence``."""
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Run one layer-direction with the fused BPTT Function: (Y, h_n, c_n). See ``FusedRecurrence``."""
     return FusedRecurrence.apply(cell, batch_sizes, x, h0, c0, w_ih, w_hh, b_ih, b_hh)

@@ -207,7 +207,6 @@ class Recurrent(nn.Module):
             c0 = None if c0 is None else c0.index_select(1, sorted_batch.order)
             lengths, batch_sizes = sorted_batch.lengths, sorted_batch.batch_sizes
         rev = reverse_index(lengths, T, B, xt.device) if cfg.bidirectional else None
-        rows = torch.arange(B, device=xt.device)
 
         inp, hs, cs = xt, [], []
         for layer in range(cfg.num_layers):
@@ -218,11 +217,7 @@ class Recurrent(nn.Module):
                 x_in = inp if direction == 0 else reverse_time(inp, rev)
                 c_k = None if c0 is None else c0[k]
                 if fused:
-                    H_all, C_all = fused_recurrence(cell, x_in, h0[k], c_k, *weights, batch_sizes)
-                    y = H_all[1:]  # (T+1, B, H) -> (T, B, H)
-                    last = T if lengths is None else lengths
-                    h = H_all[last, rows] if lengths is not None else H_all[T]
-                    c = None if C_all is None else (C_all[last, rows] if lengths is not None else C_all[T])
+                    y, h, c = fused_recurrence(cell, x_in, h0[k], c_k, *weights, batch_sizes)
                 else:
                     y, h, c = reference_recurrence(cell, x_in, h0[k], c_k, *weights, lengths)
                 outs.append(y if direction == 0 else reverse_time(y, rev))
