@@ -17,7 +17,7 @@ $(STAMP): $(PY) pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rnnkit train --demo
+	$(VENV)/bin/rnnkit train
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -213,16 +213,19 @@ class Trainer:
                         "elapsed_s": time.perf_counter() - started,
                     }
                     self.metrics.append(record)
-                    bar.set_postfix(
-                        loss=f"{record['train_loss']:.3f}",
-                        tok_s=f"{record['tokens_per_s']:.0f}",
-                        epoch=f"{record['epoch']:.2f}",
-                        refresh=False,
-                    )
+                    postfix = {
+                        "loss": f"{record['train_loss']:.3f}",
+                        "tok/s": f"{record['tokens_per_s']:.0f}",
+                        "epoch": f"{record['epoch']:.2f}",
+                    }
+                    if cfg.max_minutes:  # the time budget's ETA (tqdm's own ETA needs a step total)
+                        left = max(0.0, 60 * cfg.max_minutes - record["elapsed_s"])
+                        postfix["time left"] = f"{int(left // 60)}:{int(left % 60):02d}"
+                    bar.set_postfix(postfix, refresh=False)
                     window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
                     window_start = time.perf_counter()
                 bar.update(1)
-                if self.step % cfg.eval_every == 0:
+                if (self.step % cfg.eval_every == 0) if cfg.eval_every else self.index == 0:  # 0: every epoch
                     last_eval = self._evaluate(started)
             if not last_eval or last_eval.get("step") != self.step:
                 last_eval = self._evaluate(started)
