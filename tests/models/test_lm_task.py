@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.data import StreamBatcher
-from rnnkit.layers import detach_state
 from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask, stream_loss
 
 V = 6
@@ -151,9 +150,3 @@ def test_evaluate_reports_nats_and_bits():
     assert LanguageModelTask(ids, None, 2, 5, CPU).evaluate(model) == {}
     assert LanguageModelTask(ids, val[:1], 2, 5, CPU).evaluate(model) == {}
 
-
-def test_carry_state_is_detached_by_detach_state():
-    # the helper the task relies on returns tensors without history, in the same structure
-    h = torch.ones(2, requires_grad=True) * 2
-    out = detach_state((h, h))
-    assert isinstance(out, tuple) and not out[0].requires_grad

@@ -1,9 +1,9 @@
-"""Composing a run's configuration: dataclass defaults <- TOML file <- command-line flags.
+"""Composing a run's configuration: dataclass defaults <- preset <- TOML file <- command-line flags.
 
 Each component owns a dataclass with its defaults (DataConfig, LanguageModelConfig,
 TrainConfig). A config file has one table per component ([data], [model], [train]); a flag is
 registered with ``dest="section.field"`` and ``default=SUPPRESS`` so only flags actually given
-override anything.
+override anything. A preset is a config file shipped with the package (``rnnkit/presets/NAME.toml``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,23 @@ from pathlib import Path
 
 import tomllib
 
+import rnnkit
+
 SECTIONS = ("data", "model", "train")
+PRESETS_DIR = Path(rnnkit.__file__).parent / "presets"
+
+
+def preset_names() -> list[str]:
+    """The presets shipped with the package, sorted (e.g. ptb-large, ptb-medium, ptb-small)."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def read_preset(name: str) -> dict:
+    """The config tables of the preset ``name``. Raises ValueError naming the presets if unknown."""
+    names = preset_names()
+    if name not in names:
+        raise ValueError(f"preset: unknown preset {name!r}; expected one of {', '.join(names) or '(none installed)'}")
+    return read_toml(PRESETS_DIR / f"{name}.toml")
 
 
 def read_toml(path) -> dict:

@@ -5,7 +5,9 @@ Data flow::
     read_text(path) -> str -> CharVocab.from_text / .encode -> ids (N,) compact uint
         -> split_ids -> {"train", "val", "test"} -> StreamBatcher -> (x, y) torch.long (B, T)
 
-Line mode (one item per line) replaces ``encode`` with :func:`lines_to_ids`.
+Line mode (one item per line) replaces ``encode`` with :func:`lines_to_ids`. Word tokens
+(``WordVocab``: whitespace words, ``<eos>`` per line, ``<unk>``) replace ``CharVocab``;
+:func:`rnnkit.data.prepare.prepare_corpus` does it all from a :class:`DataConfig`.
 
 Everything but batching needs numpy only: ``StreamBatcher`` (the one torch user) is imported
 lazily, so ``import rnnkit.data`` and tokenising work without loading torch.
@@ -18,6 +20,7 @@ from .corpus import DEFAULT_FRACTIONS, read_text, split_ids
 from .errors import DataError
 from .lines import line_vocab, lines_to_ids, split_lines
 from .vocab import BOS, EOS, VOCAB_KINDS, CharVocab, id_dtype, vocab_from_dict
+from .words import UNK, WordVocab, tokenize
 
 __all__ = [
     "BOS",
@@ -28,12 +31,15 @@ __all__ = [
     "DataConfig",
     "DataError",
     "StreamBatcher",
+    "UNK",
+    "WordVocab",
     "id_dtype",
     "line_vocab",
     "lines_to_ids",
     "read_text",
     "split_ids",
     "split_lines",
+    "tokenize",
     "vocab_from_dict",
 ]
 

@@ -8,6 +8,7 @@ from .corpus import DEFAULT_FRACTIONS, _check_codec, _check_fractions
 from .errors import DataError
 
 MODES = ("chars", "lines")
+TOKENS = ("char", "word")
 
 
 @dataclass
@@ -20,7 +21,13 @@ class DataConfig:
         mode: ``chars`` (the text is one stream) or ``lines`` (one item per line, framed by
             ``<bos>``/``<eos>``; see :mod:`rnnkit.data.lines`).
         unknown: what encoding does with characters outside the vocabulary: ``error`` or ``skip``.
-        split: (train, val, test) fractions of the id stream, contiguous, in that order.
+        tokens: ``char`` (every character a token) or ``word`` (whitespace-separated words with
+            ``<eos>`` per line and ``<unk>`` for rare or unseen words; see :mod:`rnnkit.data.words`).
+        vocab_size: word tokens: the largest vocabulary, ``<eos>`` and ``<unk>`` included (0: no limit).
+        min_freq: word tokens: words seen fewer times in the training text become ``<unk>``.
+        split: (train, val, test) fractions of the id stream, contiguous, in that order. Ignored
+            when ``valid`` or ``test`` names a file: then the main data is all training text.
+        valid / test: explicit held-out files (e.g. PTB's ptb.valid.txt / ptb.test.txt); "" = none.
         batch_size: B, parallel streams per batch.
         seq_len: T, steps per window (the truncated-BPTT length). 50 x 50 are char-rnn's defaults.
     """
@@ -29,7 +36,12 @@ class DataConfig:
     errors: str = "strict"
     mode: str = "chars"
     unknown: str = "error"
+    tokens: str = "char"
+    vocab_size: int = 0
+    min_freq: int = 1
     split: tuple[float, float, float] = DEFAULT_FRACTIONS
+    valid: str = ""
+    test: str = ""
     batch_size: int = 50
     seq_len: int = 50
 
@@ -40,6 +52,23 @@ class DataConfig:
             raise DataError(f"data: expected mode 'chars' or 'lines', got {self.mode!r}")
         if self.unknown not in ("error", "skip"):
             raise DataError(f"data: expected unknown 'error' or 'skip', got {self.unknown!r}")
+        if self.tokens not in TOKENS:
+            raise DataError(f"data: expected tokens 'char' or 'word', got {self.tokens!r}")
+        if self.tokens == "word" and self.mode == "lines":
+            raise DataError(
+                "data: expected line mode with character tokens only, got tokens 'word' (word tokens "
+                "already end every line with <eos>)"
+            )
+        for what, value, low in (("vocabulary size", self.vocab_size, 0), ("minimum frequency", self.min_freq, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise DataError(f"data: expected {what} to be an integer >= {low}, got {value!r}")
+        if 0 < self.vocab_size < 3:
+            raise DataError(
+                f"data: expected vocabulary size 0 (no limit) or >= 3 (<eos>, <unk> and a word), got {self.vocab_size}"
+            )
+        for what, value in (("valid", self.valid), ("test", self.test)):
+            if not isinstance(value, str):
+                raise DataError(f"data: expected the {what} file as a path string, got {value!r}")
         self.split = _check_fractions(self.split)
         # Checked here rather than by StreamBatcher's helper so this module stays torch-free.
         for what, value in (("batch size", self.batch_size), ("sequence length", self.seq_len)):

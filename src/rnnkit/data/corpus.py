@@ -11,7 +11,9 @@ ids is :meth:`rnnkit.data.vocab.CharVocab.encode`, which works in chunks.
 from __future__ import annotations
 
 import codecs
+import gzip
 import math
+import zlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +40,9 @@ def read_text(source: PathLike | Sequence[PathLike], encoding: str = "utf-8", er
     directory, compared component by component, so ``a/z.txt`` comes before ``a-b.txt`` and
     ``b.txt``). Between two files a ``"\\n"`` is inserted unless the first already ends with
     one, so a file's last line never runs into the next file's first. Empty ``.txt`` files
-    inside a directory are skipped; a file named directly must not be empty.
+    inside a directory are skipped; a file named directly must not be empty. A file named
+    ``*.gz`` is decompressed first (gzip), and byte offsets in errors refer to its
+    decompressed bytes.
 
     Args:
         source: a path to a file or directory, or a list/tuple of them.
@@ -132,6 +136,12 @@ def _txt_files(directory: Path) -> list[Path]:
 
 def _read_file(path: Path, encoding: str, errors: str) -> str:
     data = path.read_bytes()
+    compressed = path.suffix == ".gz" and bool(data)
+    if compressed:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(f"data: {path} is not a valid gzip file ({e}); expected gzip data in a .gz file") from None
     if not data:
         return ""  # the caller decides whether an empty file is an error
     try:
@@ -139,8 +149,9 @@ def _read_file(path: Path, encoding: str, errors: str) -> str:
     except UnicodeDecodeError as e:
         # e.start is the offset of the first bad byte within the file: exactly what a hex
         # editor or `cmp` shows, which is why we report it rather than a character position.
+        where = "decompressed byte offset" if compressed else "byte offset"
         raise DataError(
-            f"data: {path} is not valid {encoding} at byte offset {e.start} "
+            f"data: {path} is not valid {encoding} at {where} {e.start} "
             f"(byte 0x{data[e.start]:02x}); pass --encoding ENCODING or --errors replace"
         ) from None
 

@@ -20,6 +20,7 @@ class TrainConfig:
         lr_schedule: none; step (x lr_decay every lr_decay_every steps); epoch (constant for
             lr_decay_start epochs, then x lr_decay each epoch: Zaremba et al.); plateau (x lr_decay
             when the validation loss has not improved for ``patience`` evaluations).
+        eval_every: steps between evaluations (+ checkpoints); 0 = at the end of every epoch.
         explode_factor: stop when the training loss exceeds this multiple of its best running mean.
     """
 
@@ -58,11 +59,11 @@ class TrainConfig:
         for name in ("momentum", "weight_decay", "max_epochs", "max_minutes"):
             if getattr(self, name) < 0:
                 raise ValueError(f"train: expected {name} >= 0, got {getattr(self, name)!r}")
-        for name in ("max_steps", "lr_decay_start"):
+        for name in ("max_steps", "lr_decay_start", "eval_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"train: expected {name} to be an integer >= 0, got {value!r}")
-        for name in ("eval_every", "log_every", "lr_decay_every", "patience"):
+        for name in ("log_every", "lr_decay_every", "patience"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"train: expected {name} to be an integer >= 1, got {value!r}")
