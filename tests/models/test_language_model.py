@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rnnkit.data import CharVocab
-from rnnkit.models import LanguageModel, LanguageModelConfig, build_model, nats_to_bits
+from rnnkit.models import MODEL_KINDS, LanguageModel, LanguageModelConfig, build_model, nats_to_bits
 
 V, B, T = 7, 3, 5
 
@@ -157,8 +157,8 @@ def test_init_scale_bounds_every_parameter():
 
 
 def test_build_model_rejects_unknown_kind_and_keys():
-    with raises("model: expected a kind in ['language_model'], got 'classifier'"):
-        build_model("classifier", {})
+    with raises(f"model: expected a kind in {sorted(MODEL_KINDS)}, got 'transformer'"):
+        build_model("transformer", {})
     with raises("model: unknown config keys ['colour']"):
         build_model("language_model", {"vocab_size": V, "colour": "red"})
 

@@ -19,6 +19,11 @@ class LoadedLanguageModel:
     lm = rnnkit.load("runs/x/best.safetensors")
     print(lm.generate("ROMEO:", length=200, temperature=0.8, seed=1))
     lm.next_distribution("The cat sat on the ")   # {char: probability}
+
+    Word models (``vocab.kind == "word"``) take the prime as words and generate words joined by
+    spaces, ``<eos>`` written as a newline. ``unknown`` (what to do with prime or evaluation
+    tokens outside the vocabulary) defaults to ``"unk"`` for words (read as ``<unk>``) and
+    ``"error"`` for characters; a prime whose words are ALL unknown is an error either way.
     """
 
     model: torch.nn.Module
@@ -30,13 +35,36 @@ class LoadedLanguageModel:
     def line_mode(self) -> bool:
         return self.vocab.bos_id is not None and self.vocab.eos_id is not None
 
-    def _prime_ids(self, prime: str, unknown: str) -> list[int]:
+    @property
+    def word_level(self) -> bool:
+        return getattr(self.vocab, "kind", "char") == "word"
+
+    def _unknown(self, unknown: str | None) -> str:
+        return ("unk" if self.word_level else "error") if unknown is None else unknown
+
+    def _prime_ids(self, prime: str, unknown: str | None) -> list[int]:
+        unknown = self._unknown(unknown)
+        if self.word_level and prime:
+            words = [w for w in prime.split() if w != self.vocab.symbols[self.vocab.eos_id]]
+            if words and not any(self.vocab.has(w) for w in words):
+                shown = ", ".join(repr(w) for w in words[:5]) + (", ..." if len(words) > 5 else "")
+                raise ValueError(
+                    f"prime: none of its words is in the vocabulary ({shown}); expected at least one word the "
+                    f"model knows"
+                )
         ids = [int(i) for i in self.vocab.encode(prime, unknown=unknown)] if prime else []
         if self.line_mode:
             return [self.vocab.bos_id, *ids]
         if not ids:  # nothing to condition on: start as a new line would, or with the first symbol
-            ids = [self.vocab.id_of("\n") if self.vocab.has("\n") else 0]
+            if self.vocab.has("\n"):
+                ids = [self.vocab.id_of("\n")]
+            else:
+                ids = [self.vocab.eos_id if self.vocab.eos_id is not None else 0]
         return ids
+
+    def check_prime(self, prime: str, unknown: str | None = None) -> None:
+        """Raise ValueError/DataError now if ``prime`` cannot be used (before anything is printed)."""
+        self._prime_ids(prime, unknown)
 
     @torch.no_grad()
     def _run_prime(self, ids: list[int]):
@@ -48,14 +76,21 @@ class LoadedLanguageModel:
 
     @torch.no_grad()
     def next_distribution(
-        self, prime: str = "", temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, unknown: str = "error"
+        self,
+        prime: str = "",
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        unknown: str | None = None,
     ) -> dict[str, float]:
-        """Probability of each next symbol after ``prime``, most likely first."""
+        """Probability of each next symbol (character, word, or special such as ``"<eos>"``)
+        after ``prime``, most likely first."""
         check_sampling(temperature, top_k, top_p)
         logits, _ = self._run_prime(self._prime_ids(prime, unknown))
         probs = next_token_probs(logits, temperature, top_k, top_p)[0]
         order = torch.argsort(probs, descending=True).tolist()
-        return {self.vocab.decode([i]): float(probs[i]) for i in order}
+        symbols = self.vocab.symbols
+        return {symbols[i]: float(probs[i]) for i in order}
 
     @torch.no_grad()
     def generate(
@@ -68,7 +103,7 @@ class LoadedLanguageModel:
         greedy: bool = False,
         seed: int | None = None,
         stop_at: str | None = None,
-        unknown: str = "error",
+        unknown: str | None = None,
         on_text: Callable[[str], None] | None = None,
     ) -> str:
         """Sample ``length`` symbols after ``prime`` (the prime is not repeated in the result).
@@ -83,15 +118,20 @@ class LoadedLanguageModel:
         if seed is not None:
             generator = torch.Generator(device=self.device)
             generator.manual_seed(seed)
-        logits, state = self._run_prime(self._prime_ids(prime, unknown))
+        prime_ids = self._prime_ids(prime, unknown)
+        logits, state = self._run_prime(prime_ids)
+        previous = prime_ids[-1] if prime else None  # word models: a space goes between two words
         pieces: list[str] = []
         tail = ""
-        for _ in range(length):
+        for k in range(length):
             token = sample_next(logits, temperature, top_k, top_p, greedy, generator)  # (1,)
             tid = int(token)
             if self.line_mode and tid == self.vocab.eos_id:
                 break
-            piece = self.vocab.decode([tid], skip_specials=True)
+            if self.word_level:
+                piece, previous = self.vocab.piece(tid, previous), tid
+            else:
+                piece = self.vocab.decode([tid], skip_specials=True)
             pieces.append(piece)
             if on_text is not None:
                 on_text(piece)
@@ -99,13 +139,19 @@ class LoadedLanguageModel:
                 tail = (tail + piece)[-len(stop_at) :]
                 if tail == stop_at:
                     break
-            logits, state = self.model.step(token, state)
+            if k + 1 < length:  # no step after the last symbol: its logits would go unused
+                logits, state = self.model.step(token, state)
         return "".join(pieces)
 
     @torch.no_grad()
-    def evaluate_text(self, text: str, unknown: str = "error", batch_size: int = 32, seq_len: int = 100) -> dict:
-        """Loss of the model on ``text``: nats per symbol, bits per symbol, perplexity."""
-        ids = self.vocab.encode(text, unknown=unknown)
+    def evaluate_text(self, text: str, unknown: str | None = None, batch_size: int = 32, seq_len: int = 100) -> dict:
+        """Loss of the model on ``text``: nats per symbol, bits per symbol, perplexity. Word
+        models read it as a corpus: every line, the last included, ends with ``<eos>``."""
+        unknown = self._unknown(unknown)
+        if self.word_level:
+            ids = self.vocab.encode(text, unknown=unknown, final_eos=True)
+        else:
+            ids = self.vocab.encode(text, unknown=unknown)
         if len(ids) < 2:
             raise ValueError(f"data: expected at least 2 symbols to evaluate, got {len(ids)}")
         return loss_report(stream_loss(self.model, ids, batch_size, seq_len, self.device), len(ids) - 1)

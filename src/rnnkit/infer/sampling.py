@@ -18,8 +18,8 @@ def check_sampling(temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0)
     if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature: expected a number > 0 (lower = more conservative), got {temperature!r}")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise ValueError(f"top-k: expected an integer >= 1, got {top_k!r}")
-    if not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
+        raise ValueError(f"top-k: expected an integer >= 1 (0: no top-k filter), got {top_k!r}")
+    if isinstance(top_p, bool) or not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
         raise ValueError(f"top-p: expected a number in (0, 1], got {top_p!r}")
 
 

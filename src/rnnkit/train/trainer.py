@@ -225,10 +225,10 @@ class Trainer:
                     window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
                     window_start = time.perf_counter()
                 bar.update(1)
-                if (self.step % cfg.eval_every == 0) if cfg.eval_every else self.index == 0:  # 0: every epoch
+                if self._eval_due():
                     last_eval = self._evaluate(started)
             if not last_eval or last_eval.get("step") != self.step:
-                last_eval = self._evaluate(started)
+                last_eval = self._evaluate(started, on_schedule=self._eval_due())
         finally:
             bar.close()
         return {
@@ -240,7 +240,16 @@ class Trainer:
             "elapsed_s": time.perf_counter() - started,
         }
 
-    def _evaluate(self, started: float) -> dict:
+    def _eval_due(self) -> bool:
+        """Evaluation every eval_every steps (0: at the end of every epoch)."""
+        if self.cfg.eval_every:
+            return self.step % self.cfg.eval_every == 0
+        return self.index == 0
+
+    def _evaluate(self, started: float, on_schedule: bool = True) -> dict:
+        """Evaluate, log, checkpoint. An extra evaluation when a budget stops the run between
+        scheduled ones does not step the plateau schedule: a resumed run must continue exactly as
+        an uninterrupted one, which never saw that evaluation."""
         val = self.task.evaluate(self.model)
         record = {
             "kind": "eval",
@@ -252,7 +261,7 @@ class Trainer:
         val_loss = val.get("val_loss")
         if val_loss is not None and not math.isfinite(val_loss):
             raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
-        if self.schedule_on == "eval" and val_loss is not None:
+        if self.schedule_on == "eval" and val_loss is not None and on_schedule:
             self.scheduler.step(val_loss)
         improved = val_loss is not None and val_loss < self.best_val
         if improved:
@@ -264,8 +273,8 @@ class Trainer:
         plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
         if val_loss is not None:
             self.log(
-                f"step {self.step}: val loss {val_loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits)"
-                + (" (best)" if improved else "")
+                f"step {self.step}: val loss {val_loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits, "
+                f"perplexity {math.exp(min(val_loss, 700.0)):.2f})" + (" (best)" if improved else "")
             )
         return record
 
