@@ -19,6 +19,7 @@ import time
 import torch
 from torch import nn
 
+from rnnkit.cli.runtime import tune_malloc
 from rnnkit.layers import Recurrent, RecurrentConfig, to_torch
 
 CONFIGS = {  # name: (H, D, B, T, L)
@@ -149,11 +150,23 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per contender (median)")
     parser.add_argument("--target", type=float, default=0.4, help="seconds per contender per round")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument(
+        "--malloc",
+        choices=["tuned", "default"],
+        default="tuned",
+        help="tuned: keep freed memory in the heap, as the rnnkit CLI does (rnnkit.cli.runtime); it applies to "
+        "every contender alike. default: glibc as it is",
+    )
     args = parser.parse_args(argv)
+    if args.malloc == "tuned":
+        tune_malloc()
     if args.threads:
         torch.set_num_threads(args.threads)
     peak = gemm_peak()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, fp32 GEMM peak {peak:.1f} GFLOP/s")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, malloc {args.malloc}, "
+        f"fp32 GEMM peak {peak:.1f} GFLOP/s"
+    )
     print(
         f"{'cell':5} {'cfg':3} {'mode':5} {'contender':26} {'tokens/s':>11} {'x torch.nn':>10} "
         f"{'GFLOP/s':>8} {'% peak':>6}"

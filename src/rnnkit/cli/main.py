@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from rnnkit.cli.runtime import tune_malloc
     from rnnkit.train import TrainingStopped
 
+    tune_malloc()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
