@@ -3,6 +3,11 @@
 rnnkit eval runs/alice                       # the stored test split of the training text
 rnnkit eval runs/alice --split val
 rnnkit eval runs/alice --data other.txt      # any text file
+rnnkit eval runs/ptb --split val,test        # several stored splits (e.g. PTB's --valid/--test files)
+rnnkit eval runs/ptb --data ptb.valid.txt --data ptb.test.txt
+
+Word models read every file as a corpus (<eos> ending each line) and count words outside the
+vocabulary as <unk>; the perplexity is per word, the standard word-level figure.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from rnnkit.data import read_text
-from rnnkit.data.prepare import prepare_chars
+from rnnkit.cli.options import override
+from rnnkit.data import DataConfig, read_text
+from rnnkit.data.prepare import prepare_corpus
 from rnnkit.infer import load, loss_report
 from rnnkit.models import stream_loss
 
@@ -25,19 +31,24 @@ def add_parser(sub) -> None:
     )
     p.add_argument("checkpoint", help="a .safetensors checkpoint or a run directory (uses its best)")
     p.add_argument(
-        "--data", metavar="FILE", help="text to evaluate on (default: the stored split of the training text)"
+        "--data",
+        metavar="FILE",
+        action="append",
+        help="text to evaluate on, repeatable (default: the stored split of the training text)",
     )
     p.add_argument(
         "--split",
-        choices=["train", "val", "test"],
-        default="test",
-        help="which stored split, without --data (default test)",
+        type=_splits,
+        default=("test",),
+        metavar="SPLIT[,SPLIT...]",
+        help="which stored split(s) without --data: train, val, test, comma-separated (default test)",
     )
     p.add_argument(
         "--unknown",
-        choices=["error", "skip"],
-        default="error",
-        help="characters of --data the vocabulary lacks: error (default) or skip them",
+        choices=["error", "skip", "unk"],
+        default=None,
+        help="tokens of --data the vocabulary lacks: error, skip them, or unk (read as <unk>, word models); "
+        "default: unk for word models, error for character models",
     )
     p.add_argument("--batch-size", type=int, default=32, help="streams evaluated in parallel")
     p.add_argument("--seq-len", type=int, default=100, help="window length (the state carries across)")
@@ -46,31 +57,47 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+SPLITS = ("train", "val", "test")
+
+
+def _splits(text: str) -> tuple[str, ...]:
+    """argparse type for --split "val,test"."""
+    names = tuple(t.strip() for t in text.split(","))
+    bad = [n for n in names if n not in SPLITS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names from {', '.join(SPLITS)}, got {text!r}")
+    return names
+
+
 def run(args) -> int:
     if args.batch_size < 1 or args.seq_len < 1:
         raise ValueError(f"eval: expected --batch-size and --seq-len >= 1, got {args.batch_size} and {args.seq_len}")
     lm = load(args.checkpoint, device=args.device)
+    results: dict[str, dict] = {}
     if args.data:
-        text = read_text(args.data)
-        result, where = lm.evaluate_text(text, args.unknown, args.batch_size, args.seq_len), args.data
+        texts = {path: read_text(path) for path in args.data}  # read all first: a bad file fails before any output
+        for path, text in texts.items():
+            results[path] = lm.evaluate_text(text, args.unknown, args.batch_size, args.seq_len)
     else:
         stored = lm.meta["config"]
-        data = stored["data"]
-        corpus = prepare_chars(
-            read_text(stored["source"], data["encoding"], data["errors"]), data["split"], data["mode"]
-        )
-        ids = corpus.splits[args.split]
-        if len(ids) < 2:
-            raise ValueError(
-                f"eval: the stored {args.split} split is empty; expected a split with text, or --data FILE"
-            )
-        nats = stream_loss(lm.model, ids, args.batch_size, args.seq_len, lm.device)
-        result, where = loss_report(nats, len(ids) - 1), f"the {args.split} split"
+        data_cfg = override(DataConfig(), stored["data"], "checkpoint [data]")
+        corpus = prepare_corpus(data_cfg, stored["source"])
+        for split in args.split:
+            ids = corpus.splits[split]
+            if len(ids) < 2:
+                raise ValueError(f"eval: the stored {split} split is empty; expected a split with text, or --data FILE")
+        for split in args.split:
+            ids = corpus.splits[split]
+            nats = stream_loss(lm.model, ids, args.batch_size, args.seq_len, lm.device)
+            results[split] = loss_report(nats, len(ids) - 1)
     if args.json:
-        print(json.dumps(result))
-    else:
+        print(json.dumps(next(iter(results.values())) if len(results) == 1 else results))
+        return 0
+    per = "word" if lm.word_level else "symbol"
+    for where, result in results.items():
+        where = where if args.data else f"the {where} split"
         print(
-            f"{where}: {result['loss']:.4f} nats/symbol, {result['bits']:.4f} bits/symbol, "
+            f"{where}: {result['loss']:.4f} nats/{per}, {result['bits']:.4f} bits/{per}, "
             f"perplexity {result['perplexity']:.3f} ({result['tokens']:,} predictions)"
         )
     return 0

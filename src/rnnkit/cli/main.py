@@ -7,7 +7,7 @@ import sys
 
 from rnnkit import __version__
 
-COMMANDS = ("train", "sample", "eval")
+COMMANDS = ("train", "sample", "eval", "diagnose", "visualize", "bench")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -16,14 +16,17 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from rnnkit.cli import bench as bench_cmd
+    from rnnkit.cli import diagnose as diagnose_cmd
     from rnnkit.cli import eval as eval_cmd
     from rnnkit.cli import sample as sample_cmd
     from rnnkit.cli import train as train_cmd
+    from rnnkit.cli import visualize as visualize_cmd
 
     parser = ArgumentParser(prog="rnnkit", description="Recurrent neural networks from their equations.")
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for module in (train_cmd, sample_cmd, eval_cmd):
+    for module in (train_cmd, sample_cmd, eval_cmd, diagnose_cmd, visualize_cmd, bench_cmd):
         module.add_parser(sub)
     return parser
 

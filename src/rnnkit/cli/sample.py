@@ -2,6 +2,7 @@
 
 rnnkit sample runs/alice --prime "Alice was" --length 500 --temperature 0.7
 rnnkit sample runs/names --num-samples 10          # line mode: one item per sample
+rnnkit sample runs/ptb --prime "the company said" --length 100   # word model: words, <eos> as a newline
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def add_parser(sub) -> None:
     p.add_argument("--num-samples", type=int, default=1, help="how many samples (default 1)")
     p.add_argument(
         "--unknown",
-        choices=["error", "skip"],
-        default="error",
-        help="prime characters the vocabulary lacks: error (default) or skip them",
+        choices=["error", "skip", "unk"],
+        default=None,
+        help="prime tokens the vocabulary lacks: error, skip them, or unk (read as <unk>, word models only); "
+        "default: unk for word models, error for character models",
     )
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     p.set_defaults(run=run)
@@ -62,8 +64,7 @@ def run(args) -> int:
             raise ValueError(f"prime-file: no such file: {path}")
         prime = path.read_text(encoding="utf-8")
     lm = load(args.checkpoint, device=args.device)
-    if args.unknown == "error":
-        lm.vocab.encode(prime, unknown="error")  # fail before printing anything
+    lm.check_prime(prime, args.unknown)  # fail before printing anything
 
     def emit(text: str) -> None:
         sys.stdout.write(text)

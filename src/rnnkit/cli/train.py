@@ -1,24 +1,28 @@
-"""``rnnkit train``: train a character-level language model on any text (default: the bundled Alice).
+"""``rnnkit train``: train a character- or word-level language model on any text (default: the bundled Alice).
 
 rnnkit train                                  # the demo: Alice in Wonderland, ~3 minutes on CPU
 rnnkit train input.txt --hidden-size 512 --max-minutes 10
 rnnkit train --config run.toml corpus/ --run-dir runs/mine
 rnnkit train --resume runs/mine --max-steps 20000
+rnnkit train ptb.train.txt.gz --valid ptb.valid.txt --test ptb.test.txt --preset ptb-small
+
+Configuration layers, each overriding the one before: defaults <- --preset <- --config <- flags.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 import time
 from pathlib import Path
 
 import rnnkit
 from rnnkit.checkpoint import read_meta
-from rnnkit.cli.options import SECTIONS, add, flag_values, fractions, override, read_toml
-from rnnkit.data import DataConfig, read_text, vocab_from_dict
-from rnnkit.data.prepare import prepare_chars
+from rnnkit.cli.options import SECTIONS, add, flag_values, fractions, override, preset_names, read_preset, read_toml
+from rnnkit.data import DataConfig, vocab_from_dict
+from rnnkit.data.prepare import prepare_corpus
 from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask
 from rnnkit.train import TrainConfig, Trainer, resolve_device, seed_everything
 
@@ -37,7 +41,7 @@ DEFAULT_EPOCHS = 20.0
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "train",
-        help="train a character-level language model",
+        help="train a character- or word-level language model",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,6 +52,11 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--config", metavar="TOML", help="config file with [data], [model], [train] tables; flags override it"
+    )
+    p.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"a named configuration shipped with rnnkit ({', '.join(preset_names())}); --config and flags override it",
     )
     p.add_argument(
         "--run-dir", metavar="DIR", help="where checkpoints, metrics and plots go (default: runs/<data name>-<time>)"
@@ -63,7 +72,7 @@ def add_parser(sub) -> None:
         type=int,
         default=300,
         metavar="N",
-        help="characters to sample from the best model at the end (0: none; default 300)",
+        help="tokens (characters or words) to sample from the best model at the end (0: none; default 300)",
     )
 
     d = p.add_argument_group("data")
@@ -85,11 +94,34 @@ def add_parser(sub) -> None:
     )
     add(
         d,
+        "--tokens",
+        dest="data.tokens",
+        choices=["char", "word"],
+        help="char (default): every character is a token; word: whitespace-separated words, <eos> per line, <unk>",
+    )
+    add(
+        d,
+        "--vocab-size",
+        dest="data.vocab_size",
+        type=int,
+        help="word tokens: keep the most frequent words, <eos> and <unk> included (0: all; default 0)",
+    )
+    add(d, "--min-freq", dest="data.min_freq", type=int, help="word tokens: rarer words become <unk> (default 1)")
+    add(
+        d,
+        "--valid",
+        dest="data.valid",
+        metavar="FILE",
+        help="a validation file (e.g. ptb.valid.txt); with --valid/--test the data is all training text",
+    )
+    add(d, "--test", dest="data.test", metavar="FILE", help="a test file (e.g. ptb.test.txt), for rnnkit eval")
+    add(
+        d,
         "--split",
         dest="data.split",
         type=fractions,
         metavar="TRAIN,VAL,TEST",
-        help="contiguous split fractions (default 0.9,0.05,0.05)",
+        help="contiguous split fractions (default 0.9,0.05,0.05; ignored with --valid/--test)",
     )
     add(d, "--batch-size", dest="data.batch_size", type=int, help="B: parallel streams per batch")
     add(d, "--seq-len", dest="data.seq_len", type=int, help="T: steps per window (truncated-BPTT length)")
@@ -160,7 +192,13 @@ def add_parser(sub) -> None:
     add(t, "--max-steps", dest="train.max_steps", type=int, help="stop after this many steps")
     add(t, "--max-epochs", dest="train.max_epochs", type=float, help="stop after this many epochs")
     add(t, "--max-minutes", dest="train.max_minutes", type=float, help="stop after this much wall time")
-    add(t, "--eval-every", dest="train.eval_every", type=int, help="steps between evaluations + checkpoints")
+    add(
+        t,
+        "--eval-every",
+        dest="train.eval_every",
+        type=int,
+        help="steps between evaluations + checkpoints (0: at the end of every epoch)",
+    )
     add(t, "--log-every", dest="train.log_every", type=int, help="steps between metrics records")
     add(t, "--seed", dest="train.seed", type=int, help="random seed")
     add(t, "--device", dest="train.device", help="auto (default), cpu, cuda, cuda:1, ...")
@@ -168,9 +206,11 @@ def add_parser(sub) -> None:
 
 
 def compose(args, base: dict | None = None) -> dict:
-    """{section: dataclass} from defaults <- (demo or base) <- --config <- flags."""
+    """{section: dataclass} from defaults <- (demo or base) <- --preset <- --config <- flags."""
     configs = {"data": DataConfig(), "model": LanguageModelConfig(), "train": TrainConfig()}
     layers = [base or {}]
+    if getattr(args, "preset", None):
+        layers.append(read_preset(args.preset))
     if args.config:
         layers.append(read_toml(args.config))
     layers.append(flag_values(args))
@@ -186,12 +226,19 @@ def run(args) -> int:
     if args.resume:
         return _resume(args)
     base = DEMO if not args.data else {}
-    given = {**(read_toml(args.config).get("train", {}) if args.config else {}), **flag_values(args)["train"]}
+    given = {
+        **(read_preset(args.preset).get("train", {}) if args.preset else {}),
+        **(read_toml(args.config).get("train", {}) if args.config else {}),
+        **flag_values(args)["train"],
+    }
     if args.data and not any(given.get(k) for k in ("max_steps", "max_epochs", "max_minutes")):
         base = {"train": {"max_epochs": DEFAULT_EPOCHS}}
     cfg = compose(args, base)
     cfg["data"].validate()
     cfg["train"].validate()
+    dataclasses.replace(cfg["model"], vocab_size=1).validate()  # fail before reading any data
+    held_out = {k: str(Path(v).resolve()) for k in ("valid", "test") if (v := getattr(cfg["data"], k))}
+    cfg["data"] = dataclasses.replace(cfg["data"], **held_out)
     sources = [str(Path(s).resolve()) for s in args.data] or [str(BUNDLED)]
     run_dir = (
         Path(args.run_dir) if args.run_dir else Path("runs") / f"{_name(args.data)}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -209,8 +256,8 @@ def _resume(args) -> int:
     meta = read_meta(run_dir / "latest.safetensors")
     flags = flag_values(args)
     changed = [f"{s}.{k}" for s in ("data", "model") for k in flags[s]]
-    if args.data or args.config or changed:
-        what = ", ".join(changed) or ("data" if args.data else "--config")
+    if args.data or args.config or args.preset or changed:
+        what = ", ".join(changed) or ("data" if args.data else ("--config" if args.config else "--preset"))
         raise ValueError(
             f"resume: expected only training options with --resume (the data and model are fixed "
             f"by the checkpoint), got {what}"
@@ -227,8 +274,7 @@ def _resume(args) -> int:
 
 def _train(args, cfg: dict, sources: list[str], run_dir: Path, resume: bool, stored_vocab: dict | None = None) -> int:
     data_cfg, train_cfg = cfg["data"], cfg["train"]
-    text = read_text(sources, data_cfg.encoding, data_cfg.errors)
-    corpus = prepare_chars(text, data_cfg.split, data_cfg.mode)
+    corpus = prepare_corpus(data_cfg, sources)
     vocab = corpus.vocab
     if stored_vocab is not None and vocab.to_dict() != stored_vocab:
         old = vocab_from_dict(stored_vocab)
@@ -264,23 +310,31 @@ def _train(args, cfg: dict, sources: list[str], run_dir: Path, resume: bool, sto
         log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
     else:
         n_params = sum(p.numel() for p in model.parameters())
-        sizes = ", ".join(str(len(v)) for v in corpus.splits.values())
+        sizes = "/".join(f"{len(v):,}" for v in corpus.splits.values())
+        unknown = sum(corpus.unknown.get(k, 0) for k in ("val", "test"))
         log(
             f"training a {model_cfg.num_layers}x{model_cfg.hidden_size} {model_cfg.cell.upper()} "
-            f"({n_params / 1e6:.2f}M parameters, backend {model.rnn.resolved_backend()}) on {len(text):,} "
-            f"characters ({len(vocab)} symbols; train/val/test {sizes}) "
-            f"on {device}; run directory {run_dir}"
+            f"({n_params / 1e6:.2f}M parameters, backend {model.rnn.resolved_backend()}) on "
+            f"{sum(len(v) for v in corpus.splits.values()):,} {corpus.unit} ({len(vocab):,} symbols; "
+            f"train/val/test {sizes}"
+            + (f"; {unknown:,} held-out tokens outside the vocabulary read as <unk>" if unknown else "")
+            + f") on {device}; run directory {run_dir}"
         )
     summary = trainer.fit()
+    best = summary["best_val_loss"]
+    per = "word" if vocab.kind == "word" else "char"
+    ppl = f" (perplexity {math.exp(best):.2f})" if vocab.kind == "word" and math.isfinite(best) else ""
     log(
         f"stopped: {summary['stopped']} at step {summary['step']}; best validation loss "
-        f"{summary['best_val_loss']:.4f} nats/char; checkpoints in {run_dir}"
+        f"{best:.4f} nats/{per}{ppl}; checkpoints in {run_dir}"
     )
     if args.sample_length > 0:
         from rnnkit.infer import load
 
         lm = load(run_dir, device=device)
         prime = "" if data_cfg.mode == "lines" else ("Alice " if sources == [str(BUNDLED)] else "")
+        if vocab.kind == "word":
+            prime = prime.strip()  # the generated words bring their own spaces
         log(f"--- a sample from {run_dir / 'best.safetensors'} (temperature 0.8) ---")
         sys.stdout.write(prime)
         lm.generate(

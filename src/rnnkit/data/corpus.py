@@ -13,8 +13,8 @@ from __future__ import annotations
 import codecs
 import gzip
 import math
-import zlib
 import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 

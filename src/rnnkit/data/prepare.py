@@ -20,8 +20,8 @@ import numpy as np
 from .config import DataConfig
 from .corpus import SPLIT_NAMES, read_text, split_ids
 from .lines import line_vocab, lines_to_ids, split_lines
-from .vocab import CharVocab
-from .words import WordVocab, tokenize
+from .vocab import EOS, CharVocab
+from .words import WordVocab, no_words_error, tokenize
 
 
 @dataclass
@@ -75,6 +75,8 @@ def prepare_words(
     """
     if held_out is None:
         tokens = tokenize(text, final_eos=True)
+        if all(t == EOS for t in tokens):  # say so before the split complains about its sizes
+            raise no_words_error()
         index = split_ids(np.arange(len(tokens), dtype=np.int64), fractions)
         parts = {name: tokens[int(idx[0]) : int(idx[-1]) + 1] if len(idx) else [] for name, idx in index.items()}
     else:
@@ -95,11 +97,6 @@ def prepare_chars(
     held-out texts are encoded with its vocabulary, unknown characters dropped."""
     if held_out is not None:
         return _prepare_char_files(text, held_out, mode)
-
-
-def prepare_chars(text: str, fractions=(0.9, 0.05, 0.05), mode: str = "chars") -> PreparedCorpus:
-    """``mode="chars"``: the text is one stream of characters, cut contiguously by ``fractions``.
-    ``mode="lines"``: one item per line; whole lines go to each split, each framed by <bos>/<eos>."""
     if mode == "lines":
         lines = split_lines(text)
         index = split_ids(np.arange(len(lines), dtype=np.int64), fractions)  # split whole lines

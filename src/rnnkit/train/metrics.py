@@ -49,12 +49,17 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
     ax_loss.legend()
     ax_loss.grid(alpha=0.3)
     ax_loss.set_title(title or "training curves")
-    norms = [
-        (r["step"], r["grad_norm"], r.get("clipped", 0)) for r in train if math.isfinite(r.get("grad_norm", math.nan))
-    ]
+    norms, what = _step_norms(train), "gradient norm per step"
+    if not norms:  # records from before per-step norms were logged: one value per log interval
+        norms = [
+            (r["step"], r["grad_norm"], r.get("clipped", 0))
+            for r in train
+            if math.isfinite(r.get("grad_norm", math.nan))
+        ]
+        what = "gradient norm (max over log interval)"
     if norms:
         steps, values, clipped = zip(*norms)
-        ax_norm.plot(steps, values, lw=1, label="gradient norm (max over log interval)")
+        ax_norm.plot(steps, values, lw=1, label=what)
         marked = [(s, v) for s, v, c in norms if c]
         if marked:
             ax_norm.scatter(*zip(*marked), s=8, c="tab:red", label="clipped", zorder=3)
@@ -67,3 +72,17 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
     fig.savefig(tmp, dpi=90)
     plt.close(fig)
     tmp.replace(path)
+
+
+def _step_norms(train: list[dict]) -> list[tuple[int, float, bool]]:
+    """(step, global gradient norm before clipping, clipped) for every step, from the records'
+    "grad_norms" (the steps of each log interval, ending at the record's step) and "clipped_steps"."""
+    out = []
+    for r in train:
+        values = r.get("grad_norms")
+        if not values:
+            return []
+        clipped = set(r.get("clipped_steps", ()))
+        first = r["step"] - len(values) + 1
+        out += [(first + i, v, first + i in clipped) for i, v in enumerate(values) if math.isfinite(v)]
+    return out

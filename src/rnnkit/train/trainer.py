@@ -8,7 +8,9 @@ members (see ``rnnkit.models.LanguageModelTask``):
     evaluate(model)                       -> {"val_loss": ..., ...} (may be empty)
     state_tensors() / load_state_tensors  carried state saved in checkpoints (e.g. TBPTT hidden state)
 
-Files in the run directory: config.json (the resolved configuration), metrics.jsonl, curves.png,
+Files in the run directory: config.json (the resolved configuration), metrics.jsonl (a "train" record
+per log interval, with every step's global gradient norm before clipping in "grad_norms" and the
+clipped steps in "clipped_steps"; an "eval" record per evaluation), curves.png,
 latest.safetensors (full training state, written at every evaluation) and best.safetensors (the
 lowest validation loss so far), each with its .json sidecar. A checkpoint is only ever written
 from finite weights after a finite evaluation, so a diverging run cannot overwrite a good one.
@@ -161,6 +163,7 @@ class Trainer:
             leave=True,
         )
         window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
+        window_norms, window_clipped_steps = [], []  # every step's gradient norm, and the clipped steps
         window_start, smooth, lowest, stop_reason, last_eval = time.perf_counter(), None, math.inf, "", {}
         try:
             while not (stop_reason := self._budget_reached(started)):
@@ -199,6 +202,9 @@ class Trainer:
                 window_norm = max(window_norm, norm)
                 window_clipped += int(clipped)
                 window_steps += 1
+                window_norms.append(float(f"{norm:.6g}"))
+                if clipped:
+                    window_clipped_steps.append(self.step)
                 if self.step % cfg.log_every == 0:
                     elapsed = time.perf_counter() - window_start
                     record = {
@@ -208,6 +214,8 @@ class Trainer:
                         "train_loss": window_loss / window_tokens,
                         "grad_norm": window_norm,
                         "clipped": window_clipped,
+                        "grad_norms": window_norms,
+                        "clipped_steps": window_clipped_steps,
                         "lr": self.optimizer.param_groups[0]["lr"],
                         "tokens_per_s": window_tokens / max(elapsed, 1e-9),
                         "elapsed_s": time.perf_counter() - started,
@@ -223,6 +231,7 @@ class Trainer:
                         postfix["time left"] = f"{int(left // 60)}:{int(left % 60):02d}"
                     bar.set_postfix(postfix, refresh=False)
                     window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
+                    window_norms, window_clipped_steps = [], []
                     window_start = time.perf_counter()
                 bar.update(1)
                 if self._eval_due():
