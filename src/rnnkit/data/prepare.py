@@ -110,18 +110,22 @@ def prepare_chars(
         return PreparedCorpus(vocab, splits, dropped)
 
     everything = CharVocab.from_text(text)
-    all_ids = everything.encode(text)  # (N,)
+    all_ids = everything.encode(text)  # (N,) compact dtype
     parts = split_ids(all_ids, fractions)
-    present = np.unique(parts["train"])  # symbols the training text contains, sorted
-    vocab = CharVocab([everything.symbols[i] for i in present])
-    remap = np.full(len(everything), -1, dtype=np.int64)  # old id -> new id, -1 if unseen in training
-    remap[present] = np.arange(len(present))
+    # Which symbols the training text contains: a bincount, O(N) and no copy (a 200 MB corpus
+    # must not be sorted or widened to int64 here).
+    present = np.bincount(parts["train"], minlength=len(everything)) > 0  # (V,)
+    if present.all():  # the usual case: the ids are already right, keep the views
+        return PreparedCorpus(everything, parts, dict.fromkeys(parts, 0))
+    kept = np.flatnonzero(present)
+    vocab = CharVocab([everything.symbols[i] for i in kept])
+    table = np.zeros(len(everything), dtype=vocab.dtype)  # old id -> new id (compact)
+    table[kept] = np.arange(len(kept), dtype=vocab.dtype)
     splits, dropped = {}, {}
     for name, ids in parts.items():
-        new = remap[ids]
-        keep = new >= 0
-        dropped[name] = int((~keep).sum())
-        splits[name] = new[keep].astype(vocab.dtype)
+        keep = present[ids]  # (N_split,) bool
+        dropped[name] = int(keep.size - np.count_nonzero(keep))
+        splits[name] = table[ids if dropped[name] == 0 else ids[keep]]
     return PreparedCorpus(vocab, splits, dropped)
 
 
