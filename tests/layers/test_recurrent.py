@@ -323,12 +323,31 @@ def test_dropout_only_in_training(backend):
 
 
 # ----- backend resolution --------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("variant", "expected"),
-    [pytest.param(kw, "fused" if name == "gru_reset_before" else "native", id=name) for name, kw in VARIANTS.items()],
-)
-def test_auto_backend_resolves_to_native_where_torch_has_the_cell(variant, expected):
-    assert make(variant, "auto", num_layers=1).resolved_backend() == expected
+AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolved_backend
+    "lstm": ("native", "native"),
+    "gru": ("fused", "native"),
+    "gru_reset_before": ("fused", "fused"),
+    "rnn_tanh": ("fused", "fused"),
+    "rnn_relu": ("fused", "fused"),
+}
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_auto_backend_follows_the_measured_rule_on_cpu(name):
+    layer = make(VARIANTS[name], "auto", num_layers=1)
+    training, inference = AUTO_ON_CPU[name]
+    assert layer.resolved_backend(grad=True) == training
+    assert layer.resolved_backend(grad=False) == inference
+    with torch.no_grad():
+        assert layer.resolved_backend() == inference
+    assert layer.resolved_backend() == training  # parameters require grad, autograd records
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_auto_backend_is_native_on_gpu_where_torch_has_the_cell(name):
+    layer = make(VARIANTS[name], "auto", num_layers=1)
+    expected = "fused" if name == "gru_reset_before" else "native"
+    assert layer.resolved_backend(device=torch.device("cuda"), grad=True) == expected
 
 
 @pytest.mark.parametrize("backend", ["fused", "autograd", "native"])

@@ -9,10 +9,8 @@ Backends (``backend=``):
     "fused"     our hand-derived BPTT (``rnnkit.layers.fused``), one autograd node per layer.
     "autograd"  the equations as plain ops per step; the readable reference.
     "native"    torch.nn's kernels (cuDNN / oneDNN) on these same parameters.
-    "auto"      (default) "native" wherever torch.nn implements the cell (everything but the
-                reset-before GRU), else "fused". Measured in benchmarks/RESULTS.md: on CPU and
-                GPU torch's kernels are at least as fast as ours for whole sequences, and they are
-                the same math, so auto never loses to torch.nn.
+    "auto"      (default) the fastest of these for the cell and device, as measured in
+                benchmarks/RESULTS.md: see ``resolved_backend``.
 
 The single-step API never steps torch.nn's sequence kernel (which pays its setup cost on every
 token): it runs torch's cell kernels (as nn.LSTMCell does) where the backend resolves to "native",
@@ -146,11 +144,25 @@ class Recurrent(nn.Module):
     def output_size(self) -> int:
         return self.config.hidden_size * self.num_directions
 
-    def resolved_backend(self) -> str:
-        """The backend that ``backend`` resolves to for this configuration."""
+    def resolved_backend(self, device: torch.device | None = None, grad: bool | None = None) -> str:
+        """The backend ``backend`` resolves to on ``device`` (default: the weights') when autograd
+        is (``grad=True``) or is not recording (default: whether it is now and the weights need it).
+
+        The "auto" rule, from benchmarks/RESULTS.md (2-core CPU, every cell and size measured):
+        torch's kernels where they are fastest (cuDNN on GPU; oneDNN's LSTM on CPU; GRU inference
+        on CPU), our fused BPTT where it beats them (Elman RNN on CPU, 1.2-1.5x torch.nn; GRU
+        training on CPU, 1.04-1.28x) or where torch.nn lacks the cell (the reset-before GRU)."""
         if self.config.backend != "auto":
             return self.config.backend
-        return "native" if native.supports(self.cell) else "fused"
+        if not native.supports(self.cell):
+            return "fused"
+        w = self.weight_ih_l0
+        if (device or w.device).type != "cpu" or self.cell.name == "lstm":
+            return "native"
+        if self.cell.name == "rnn":
+            return "fused"
+        recording = grad if grad is not None else torch.is_grad_enabled() and w.requires_grad
+        return "fused" if recording else "native"  # GRU
 
     # ----- forward ----------------------------------------------------------------------------
     def forward(self, x, state=None, lengths=None):
@@ -169,7 +181,7 @@ class Recurrent(nn.Module):
         shape = (cfg.num_layers * self.num_directions, B, cfg.hidden_size)
         h0, c0 = initial_state(state, self.cell.has_cell_state, shape, xt)
 
-        backend = self.resolved_backend()
+        backend = self.resolved_backend(xt.device)
         if backend == "native":
             hx = (h0, c0) if c0 is not None else h0
             out, h_n, c_n = native.native_recurrence(
@@ -249,7 +261,8 @@ class Recurrent(nn.Module):
         self._check_input(x_t, rank=2)
         B = x_t.shape[0]
         h0, c0 = initial_state(state, self.cell.has_cell_state, (cfg.num_layers, B, cfg.hidden_size), x_t)
-        use_native = self.resolved_backend() == "native"
+        # torch's C++ cell kernels whenever torch has the cell and no backend of ours was asked for
+        use_native = cfg.backend in ("auto", "native") and native.supports(self.cell)
         inp, hs, cs = x_t, [], []
         for layer in range(cfg.num_layers):
             w_ih, w_hh, b_ih, b_hh = weights = self.layer_weights(layer)
