@@ -21,8 +21,21 @@ from rnnkit.cli.main import main
 
 WORDS = "the cat sat on a mat and ran to see her dog who was not there at all today".split()
 NAMES = ["anna", "bob", "carl", "dora", "emma", "finn", "gus"]
-TINY = ["--hidden-size", "16", "--num-layers", "1", "--embedding-size", "8", "--batch-size", "4",
-        "--seq-len", "20", "--device", "cpu", "--no-progress"]
+TINY = [
+    "--hidden-size",
+    "16",
+    "--num-layers",
+    "1",
+    "--embedding-size",
+    "8",
+    "--batch-size",
+    "4",
+    "--seq-len",
+    "20",
+    "--device",
+    "cpu",
+    "--no-progress",
+]
 
 
 def corpus_text(lines: int = 70, seed: int = 0) -> str:
@@ -82,8 +95,21 @@ def run(data_dir, tmp_path_factory) -> Path:
     """A character model trained for 6 steps (checkpoints at steps 3 and 6)."""
     run = tmp_path_factory.mktemp("runs") / "chars"
     with one_thread():
-        code, out, err = cli("train", data_dir / "corpus.txt", "--run-dir", run, "--max-steps", 6,
-                             "--eval-every", 3, "--log-every", 2, "--sample-length", 20, *TINY)
+        code, out, err = cli(
+            "train",
+            data_dir / "corpus.txt",
+            "--run-dir",
+            run,
+            "--max-steps",
+            6,
+            "--eval-every",
+            3,
+            "--log-every",
+            2,
+            "--sample-length",
+            20,
+            *TINY,
+        )
     assert code == 0, err
     assert "Traceback" not in err
     return run
@@ -98,8 +124,15 @@ def copied_run(run, tmp_path) -> Path:
 # ----- end to end ---------------------------------------------------------------------------------
 def test_train_writes_a_complete_run(run, data_dir):
     names = set(os.listdir(run))
-    assert {"config.json", "metrics.jsonl", "curves.png", "best.safetensors", "best.json",
-            "latest.safetensors", "latest.json"} <= names
+    assert {
+        "config.json",
+        "metrics.jsonl",
+        "curves.png",
+        "best.safetensors",
+        "best.json",
+        "latest.safetensors",
+        "latest.json",
+    } <= names
     assert read_meta(run / "latest.safetensors")["step"] == 6
     config = json.loads((run / "config.json").read_text())  # the resolved configuration
     assert set(config) >= {"data", "model", "train", "source"}
@@ -114,8 +147,17 @@ def test_train_writes_a_complete_run(run, data_dir):
 
 def test_train_prints_a_sample_at_the_end(data_dir, tmp_path):
     with one_thread():
-        code, out, err = cli("train", data_dir / "corpus.txt", "--run-dir", tmp_path / "r", "--max-steps", 2,
-                             "--sample-length", 25, *TINY)
+        code, out, err = cli(
+            "train",
+            data_dir / "corpus.txt",
+            "--run-dir",
+            tmp_path / "r",
+            "--max-steps",
+            2,
+            "--sample-length",
+            25,
+            *TINY,
+        )
     assert code == 0
     assert len(out.rstrip("\n")) >= 20  # 25 characters (a newline may end it)
     assert "a sample from" in err and "stopped: reached max_steps=2 at step 2" in err
@@ -141,8 +183,9 @@ def test_sample_prime_file_and_unknown_skip(run, tmp_path):
     prime.write_text("the dog")
     code, out, _ = cli("sample", run, "--prime-file", prime, "--length", 5, "--seed", 0)
     assert code == 0 and out.startswith("the dog")
-    assert_error(cli("sample", run, "--prime", "the Zeta", "--length", 5),
-                 "characters not in the vocabulary: 'Z' (1 distinct)")
+    assert_error(
+        cli("sample", run, "--prime", "the Zeta", "--length", 5), "characters not in the vocabulary: 'Z' (1 distinct)"
+    )
     code, out, _ = cli("sample", run, "--prime", "the Zeta", "--length", 5, "--unknown", "skip", "--seed", 0)
     assert code == 0 and out.startswith("the Zeta")  # the prime is echoed as given
     assert_error(cli("sample", run, "--prime-file", tmp_path / "nope.txt"), "prime-file: no such file")
@@ -171,8 +214,22 @@ def test_eval(run, data_dir):
 def test_line_mode_trains_and_samples_lines(data_dir, tmp_path):
     run = tmp_path / "names"
     with one_thread():
-        code, _, err = cli("train", data_dir / "names.txt", "--line-mode", "--run-dir", run, "--max-steps", 60,
-                           "--eval-every", 60, "--lr", 0.02, "--sample-length", 0, *TINY)
+        code, _, err = cli(
+            "train",
+            data_dir / "names.txt",
+            "--line-mode",
+            "--run-dir",
+            run,
+            "--max-steps",
+            60,
+            "--eval-every",
+            60,
+            "--lr",
+            0.02,
+            "--sample-length",
+            0,
+            *TINY,
+        )
     assert code == 0, err
     assert read_meta(run / "best.safetensors")["vocab"]["specials"] == ["<bos>", "<eos>"]
     code, out, _ = cli("sample", run, "--num-samples", 5, "--length", 30, "--seed", 0)
@@ -186,12 +243,27 @@ def test_line_mode_trains_and_samples_lines(data_dir, tmp_path):
 
 def test_config_file_applies_and_flags_override_it(data_dir, tmp_path):
     config = tmp_path / "run.toml"
-    config.write_text("[model]\nhidden_size = 12\ncell = 'gru'\n\n[train]\nmax_steps = 3\nlr = 0.01\n"
-                      "eval_every = 3\n\n[data]\nseq_len = 10\n")
+    config.write_text(
+        "[model]\nhidden_size = 12\ncell = 'gru'\n\n[train]\nmax_steps = 3\nlr = 0.01\n"
+        "eval_every = 3\n\n[data]\nseq_len = 10\n"
+    )
     run = tmp_path / "r"
     with one_thread():
-        code, _, err = cli("train", data_dir / "corpus.txt", "--config", config, "--run-dir", run,
-                           "--lr", 0.05, "--batch-size", 3, "--sample-length", 0, "--no-progress")
+        code, _, err = cli(
+            "train",
+            data_dir / "corpus.txt",
+            "--config",
+            config,
+            "--run-dir",
+            run,
+            "--lr",
+            0.05,
+            "--batch-size",
+            3,
+            "--sample-length",
+            0,
+            "--no-progress",
+        )
     assert code == 0, err
     resolved = json.loads((run / "config.json").read_text())
     assert resolved["model"]["hidden_size"] == 12 and resolved["model"]["cell"] == "gru"  # from the file
@@ -204,17 +276,25 @@ def test_config_file_applies_and_flags_override_it(data_dir, tmp_path):
 
 def test_train_refuses_a_run_directory_with_a_checkpoint(copied_run, data_dir):
     before = files(copied_run)
-    assert_error(cli("train", data_dir / "corpus.txt", "--run-dir", copied_run, "--max-steps", 2, *TINY),
-                 f"run directory: {copied_run} already holds a checkpoint", f"--resume {copied_run}")
+    assert_error(
+        cli("train", data_dir / "corpus.txt", "--run-dir", copied_run, "--max-steps", 2, *TINY),
+        f"run directory: {copied_run} already holds a checkpoint",
+        f"--resume {copied_run}",
+    )
     assert files(copied_run) == before
 
 
 def test_resume_refuses_data_and_model_options(copied_run, data_dir):
     before = files(copied_run)
-    assert_error(cli("train", "--resume", copied_run, "--hidden-size", 32, "--no-progress"),
-                 "resume: expected only training options with --resume", "model.hidden_size")
-    assert_error(cli("train", data_dir / "corpus.txt", "--resume", copied_run, "--no-progress"),
-                 "resume: expected only training options")
+    assert_error(
+        cli("train", "--resume", copied_run, "--hidden-size", 32, "--no-progress"),
+        "resume: expected only training options with --resume",
+        "model.hidden_size",
+    )
+    assert_error(
+        cli("train", data_dir / "corpus.txt", "--resume", copied_run, "--no-progress"),
+        "resume: expected only training options",
+    )
     assert files(copied_run) == before
 
 
@@ -231,8 +311,7 @@ def train_on(path, run: Path, *extra):
 
 
 def test_nonexistent_path(tmp_path):
-    assert_error(train_on(tmp_path / "nope.txt", tmp_path / "r"), "data: no such file or directory",
-                 "nope.txt")
+    assert_error(train_on(tmp_path / "nope.txt", tmp_path / "r"), "data: no such file or directory", "nope.txt")
     assert not (tmp_path / "r" / "latest.safetensors").exists()
 
 
@@ -247,10 +326,13 @@ def test_empty_file(tmp_path):
     assert_error(train_on(tmp_path / "e.txt", tmp_path / "r"), "e.txt is empty")
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("hi", "data: 2 tokens are too few to split"),
-    ("the cat sat on the mat " * 2, "tokens give fewer than 2 tokens per stream for batch size 40"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("hi", "data: 2 tokens are too few to split"),
+        ("the cat sat on the mat " * 2, "tokens give fewer than 2 tokens per stream for batch size 40"),
+    ],
+)
 def test_file_shorter_than_one_window(tmp_path, text, fragment):
     (tmp_path / "s.txt").write_text(text)
     assert_error(train_on(tmp_path / "s.txt", tmp_path / "r", "--batch-size", 40), fragment)
@@ -259,8 +341,9 @@ def test_file_shorter_than_one_window(tmp_path, text, fragment):
 def test_non_utf8_bytes_name_the_offset_and_replace_works(tmp_path):
     path = tmp_path / "latin.txt"
     path.write_bytes(corpus_text().encode()[:100] + b"caf\xe9 " + corpus_text(seed=1).encode())
-    line = assert_error(train_on(path, tmp_path / "r"), "is not valid utf-8 at byte offset 103", "0xe9",
-                        "--errors replace")
+    line = assert_error(
+        train_on(path, tmp_path / "r"), "is not valid utf-8 at byte offset 103", "0xe9", "--errors replace"
+    )
     assert str(path) in line
     with one_thread():
         code, _, err = train_on(path, tmp_path / "r", "--errors", "replace")
@@ -281,13 +364,13 @@ def break_checkpoint(path: Path, how: str) -> None:
     elif how == "version":
         # a checkpoint from another format version, its checksum valid: rewrite the header document
         n = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + n])
+        header = json.loads(data[8 : 8 + n])
         doc = json.loads(header["__metadata__"]["rnnkit"])
         doc["format_version"] = 2
         doc["sha256"] = _document_digest(doc)
         header["__metadata__"]["rnnkit"] = _dumps(doc)
         raw = json.dumps(header, separators=(",", ":")).encode()
-        path.write_bytes(len(raw).to_bytes(8, "little") + raw + bytes(data[8 + n:]))
+        path.write_bytes(len(raw).to_bytes(8, "little") + raw + bytes(data[8 + n :]))
     else:
         raise AssertionError(how)
 
@@ -305,9 +388,13 @@ def test_broken_checkpoints_fail_cleanly_and_stay_untouched(copied_run, how):
     break_checkpoint(best, how)
     break_checkpoint(latest, how)
     before = files(copied_run)
-    for argv in (["sample", copied_run, "--length", 5], ["sample", best, "--length", 5],
-                 ["eval", copied_run], ["eval", latest, "--json"],
-                 ["train", "--resume", copied_run, "--max-steps", 9, "--no-progress", "--sample-length", 0]):
+    for argv in (
+        ["sample", copied_run, "--length", 5],
+        ["sample", best, "--length", 5],
+        ["eval", copied_run],
+        ["eval", latest, "--json"],
+        ["train", "--resume", copied_run, "--max-steps", 9, "--no-progress", "--sample-length", 0],
+    ):
         code, out, err = cli(*argv)
         assert out == ""
         line = assert_error((code, out, err), MESSAGES[how])
@@ -322,13 +409,13 @@ def test_version_check_is_not_just_a_checksum_failure(copied_run):
     break_checkpoint(latest, "version")
     data = bytearray(latest.read_bytes())
     n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + n])
+    header = json.loads(data[8 : 8 + n])
     doc = json.loads(header["__metadata__"]["rnnkit"])
     doc["format_version"] = 1
     doc["sha256"] = _document_digest(doc)
     header["__metadata__"]["rnnkit"] = _dumps(doc)
     raw = json.dumps(header, separators=(",", ":")).encode()
-    latest.write_bytes(len(raw).to_bytes(8, "little") + raw + bytes(data[8 + n:]))
+    latest.write_bytes(len(raw).to_bytes(8, "little") + raw + bytes(data[8 + n :]))
     restored = load_checkpoint(latest).model_state
     assert all(torch.equal(restored[k], original[k]) for k in original)
 
@@ -336,8 +423,7 @@ def test_version_check_is_not_just_a_checksum_failure(copied_run):
 def test_missing_checkpoint(tmp_path):
     assert_error(cli("sample", tmp_path / "nothing"), "checkpoint: no such file")
     (tmp_path / "empty_run").mkdir()
-    assert_error(cli("eval", tmp_path / "empty_run"),
-                 "is a directory without best.safetensors or latest.safetensors")
+    assert_error(cli("eval", tmp_path / "empty_run"), "is a directory without best.safetensors or latest.safetensors")
     assert_error(cli("train", "--resume", tmp_path / "empty_run", "--no-progress"), "checkpoint: no such file")
 
 
@@ -349,38 +435,47 @@ def test_vocabulary_mismatch_on_resume(data_dir, tmp_path):
         assert train_on(data, run)[0] == 0
     data.write_text("QXZ! " + corpus_text())  # resume re-reads the stored source path
     before = files(run)
-    assert_error(cli("train", "--resume", run, "--max-steps", 4, "--no-progress"),
-                 "resume: the vocabulary built from", "differs from the checkpoint's",
-                 "expected the same training data")
+    assert_error(
+        cli("train", "--resume", run, "--max-steps", 4, "--no-progress"),
+        "resume: the vocabulary built from",
+        "differs from the checkpoint's",
+        "expected the same training data",
+    )
     assert files(run) == before
 
 
 # ----- bad options --------------------------------------------------------------------------------
-@pytest.mark.parametrize("argv, fragment", [
-    (["--temperature", "0"], "temperature: expected a number > 0"),
-    (["--temperature", "-0.5"], "temperature: expected a number > 0"),
-    (["--top-k", "0"], "top-k: expected an integer >= 1, got 0"),
-    (["--top-k", "-3"], "top-k: expected an integer >= 1, got -3"),
-    (["--top-p", "0"], "top-p: expected a number in (0, 1], got 0.0"),
-    (["--top-p", "1.5"], "top-p: expected a number in (0, 1], got 1.5"),
-    (["--length", "-1"], "length: expected an integer >= 0, got -1"),
-    (["--num-samples", "0"], "num-samples: expected an integer >= 1, got 0"),
-    (["--temperature", "warm"], "argument --temperature: invalid float value: 'warm'"),
-    (["--colour", "red"], "unrecognized arguments: --colour red"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--temperature", "0"], "temperature: expected a number > 0"),
+        (["--temperature", "-0.5"], "temperature: expected a number > 0"),
+        (["--top-k", "0"], "top-k: expected an integer >= 1, got 0"),
+        (["--top-k", "-3"], "top-k: expected an integer >= 1, got -3"),
+        (["--top-p", "0"], "top-p: expected a number in (0, 1], got 0.0"),
+        (["--top-p", "1.5"], "top-p: expected a number in (0, 1], got 1.5"),
+        (["--length", "-1"], "length: expected an integer >= 0, got -1"),
+        (["--num-samples", "0"], "num-samples: expected an integer >= 1, got 0"),
+        (["--temperature", "warm"], "argument --temperature: invalid float value: 'warm'"),
+        (["--colour", "red"], "unrecognized arguments: --colour red"),
+    ],
+)
 def test_bad_sampling_options(run, argv, fragment):
     code, out, err = cli("sample", run, *argv)
     assert out == ""
     assert_error((code, out, err), fragment)
 
 
-@pytest.mark.parametrize("toml, fragment", [
-    ("[train]\nlr = 0.1\ncolour = 1\n", "config: unknown key(s) ['colour'] in [train]"),
-    ("[model]\nhidden = 8\n", "config: unknown key(s) ['hidden'] in [model]"),
-    ("[optimiser]\nlr = 0.1\n", "config: unknown table(s) ['optimiser']"),
-    ("[train]\nlr = 'fast'\n", "config: [train] key 'lr': expected a float, got 'fast'"),
-    ("[train\nlr = 0.1\n", "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "toml, fragment",
+    [
+        ("[train]\nlr = 0.1\ncolour = 1\n", "config: unknown key(s) ['colour'] in [train]"),
+        ("[model]\nhidden = 8\n", "config: unknown key(s) ['hidden'] in [model]"),
+        ("[optimiser]\nlr = 0.1\n", "config: unknown table(s) ['optimiser']"),
+        ("[train]\nlr = 'fast'\n", "config: [train] key 'lr': expected a float, got 'fast'"),
+        ("[train\nlr = 0.1\n", "is not valid TOML"),
+    ],
+)
 def test_bad_config_files(data_dir, tmp_path, toml, fragment):
     config = tmp_path / "bad.toml"
     config.write_text(toml)
@@ -388,26 +483,34 @@ def test_bad_config_files(data_dir, tmp_path, toml, fragment):
     assert not (tmp_path / "r" / "latest.safetensors").exists()
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["train", "--bogus"], "unrecognized arguments: --bogus"),
-    (["train", "x.txt", "--cell", "transformer"], "argument --cell: invalid choice: 'transformer'"),
-    (["train", "x.txt", "--max-steps", "ten"], "argument --max-steps: invalid int value: 'ten'"),
-    (["train", "x.txt", "--config", "missing.toml"], "config: no such file: missing.toml"),
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["eval", "run", "--batch-size", "0"], "eval: expected --batch-size and --seq-len >= 1"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["train", "x.txt", "--cell", "transformer"], "argument --cell: invalid choice: 'transformer'"),
+        (["train", "x.txt", "--max-steps", "ten"], "argument --max-steps: invalid int value: 'ten'"),
+        (["train", "x.txt", "--config", "missing.toml"], "config: no such file: missing.toml"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["eval", "run", "--batch-size", "0"], "eval: expected --batch-size and --seq-len >= 1"),
+    ],
+)
 def test_bad_flags(argv, fragment):
     assert_error(cli(*argv), fragment)
 
 
 def test_bad_training_values(data_dir, tmp_path):
     assert_error(train_on(data_dir / "corpus.txt", tmp_path / "r", "--lr", "-1"), "train: expected lr > 0")
-    assert_error(train_on(data_dir / "corpus.txt", tmp_path / "r", "--dropout", "1.5"),
-                 "model: expected dropout in [0, 1)")
-    assert_error(train_on(data_dir / "corpus.txt", tmp_path / "r", "--split", "0.5,0.5"),
-                 "expected three comma-separated fractions")
-    assert_error(train_on(data_dir / "corpus.txt", tmp_path / "r", "--tie-weights"),
-                 "tie_weights needs embedding_size == hidden_size")
+    assert_error(
+        train_on(data_dir / "corpus.txt", tmp_path / "r", "--dropout", "1.5"), "model: expected dropout in [0, 1)"
+    )
+    assert_error(
+        train_on(data_dir / "corpus.txt", tmp_path / "r", "--split", "0.5,0.5"),
+        "expected three comma-separated fractions",
+    )
+    assert_error(
+        train_on(data_dir / "corpus.txt", tmp_path / "r", "--tie-weights"),
+        "tie_weights needs embedding_size == hidden_size",
+    )
 
 
 def test_no_command_prints_help():
@@ -420,12 +523,17 @@ def test_subprocess_exit_code_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok \xff\xfe then more text\n" * 20)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([sys.executable, "-m", "rnnkit.cli.main", "train", str(bad), "--run-dir",
-                             str(tmp_path / "r"), "--no-progress"], capture_output=True, text=True, env=env,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnkit.cli.main", "train", str(bad), "--run-dir", str(tmp_path / "r"), "--no-progress"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         f"rnnkit: error: data: {bad} is not valid utf-8 at byte offset 3 (byte 0xff); pass --encoding ENCODING "
-        "or --errors replace"]
+        "or --errors replace"
+    ]
     assert result.stdout == ""

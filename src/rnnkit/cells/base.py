@@ -69,6 +69,14 @@ class Cell:
         """One step in plain ops. ``x_proj`` = x_t W_ih^T + ``input_bias``. Returns (h_t, c_t)."""
         raise NotImplementedError
 
+    def gates(
+        self, x_proj: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh: Tensor | None
+    ) -> dict[str, Tensor]:
+        """The gate activations of one step, {name in ``GATE_ORDER``: (B, H)}, from the same
+        arguments as ``reference_step`` (for inspection: rnnkit.diagnostics colours text by them).
+        Cells without gates (Elman) return {}."""
+        return {}
+
     # ----- fused path -------------------------------------------------------------------------
     def new_cache(self, T: int, B: int, H: int, like: Tensor) -> dict[str, Tensor]:
         """Extra per-step buffers the backward needs, beyond A, H_all and C_all."""

@@ -46,6 +46,12 @@ class LSTMCell(Cell):
         h = o * torch.tanh(c)
         return h, c
 
+    def gates(self, x_proj, h, c, w_hh, b_hh):
+        # The equations of reference_step, stopping at the gates (tests check the two agree).
+        a = torch.addmm(x_proj, h, w_hh.t())  # (B, 4H)
+        a_i, a_f, a_g, a_o = a.chunk(4, dim=1)  # 4 x (B, H)
+        return {"i": torch.sigmoid(a_i), "f": torch.sigmoid(a_f), "g": torch.tanh(a_g), "o": torch.sigmoid(a_o)}
+
     def new_cache(self, T, B, H, like):
         return {"tc": like.new_empty(T, B, H)}  # tanh(c_t)
 

@@ -26,7 +26,7 @@ from rnnkit.cli.train import BUNDLED
 from rnnkit.data import DataConfig, read_text
 from rnnkit.data.prepare import prepare_corpus
 from rnnkit.diagnostics.compare import compare_cells, lm_batch
-from rnnkit.diagnostics.gradient_flow import gradient_flow, plot_gradient_flow, write_csv
+from rnnkit.diagnostics.gradient_flow import CELL_COLOURS, gradient_flow, plot_gradient_flow, write_csv
 from rnnkit.diagnostics.memory_tasks import MemoryTask
 from rnnkit.infer import load
 from rnnkit.infer.loading import resolve_checkpoint
@@ -34,8 +34,6 @@ from rnnkit.models import LanguageModelConfig, build_model
 from rnnkit.train import TrainConfig
 
 CELLS = ("rnn", "lstm", "gru")
-#: One colour per cell in --compare; solid = untrained, dashed = briefly trained.
-CELL_COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
 
 
 def add_parser(sub) -> None:

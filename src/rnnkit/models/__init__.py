@@ -1,12 +1,14 @@
 """Task architectures: embedding + recurrent layers + head, behind one contract,
 ``forward(inputs, state, targets) -> (out, loss, state)``."""
 
+from rnnkit.models.classifier import SequenceClassifier, SequenceClassifierConfig
 from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, nats_to_bits
 from rnnkit.models.lm_task import LanguageModelTask, stream_loss
 
 #: kind (stored in checkpoints) -> (model class, config class)
 MODEL_KINDS = {
     LanguageModel.kind: (LanguageModel, LanguageModelConfig),
+    SequenceClassifier.kind: (SequenceClassifier, SequenceClassifierConfig),
 }
 
 
@@ -27,6 +29,8 @@ __all__ = [
     "LanguageModel",
     "LanguageModelConfig",
     "LanguageModelTask",
+    "SequenceClassifier",
+    "SequenceClassifierConfig",
     "build_model",
     "nats_to_bits",
     "stream_loss",

@@ -1,0 +1,127 @@
+"""Tracer: the traced run is the layer's own function (outputs, final state, recorded states), for
+every cell, stacked, bidirectional, with lengths; the layer's forward comes back afterwards."""
+
+import re
+
+import pytest
+import torch
+
+from rnnkit.diagnostics.trace import Tracer, find_recurrent
+from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models import LanguageModel, LanguageModelConfig
+
+from ..variants import VARIANTS, variant_params
+
+T, B, D, H = 5, 3, 2, 4
+LENGTHS = torch.tensor([3, 5, 1])
+
+
+def make(variant, **overrides) -> Recurrent:
+    torch.manual_seed(0)
+    cfg = {"input_size": D, "hidden_size": H, "num_layers": 2, "backend": "autograd", **variant, **overrides}
+    layer = Recurrent(RecurrentConfig(**cfg)).double()
+    with torch.no_grad():
+        for name, p in layer.named_parameters():
+            if name.startswith("bias"):
+                p.uniform_(-0.5, 0.5)
+    return layer
+
+
+def x_and_state(layer: Recurrent, batch_first: bool = False):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(B, T, D, dtype=torch.float64, generator=g)
+    x = x if batch_first else x.transpose(0, 1)
+    shape = (layer.config.num_layers * layer.num_directions, B, H)
+    h = torch.randn(*shape, dtype=torch.float64, generator=g)
+    state = (h, torch.randn(*shape, dtype=torch.float64, generator=g)) if layer.cell.has_cell_state else h
+    return x, state
+
+
+def assert_same(a, b):
+    if isinstance(a, tuple):
+        assert all(torch.allclose(p, q) for p, q in zip(a, b))
+    else:
+        assert torch.allclose(a, b)
+
+
+@pytest.mark.parametrize("variant", variant_params())
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"bidirectional": True}, {"lengths": True}, {"bidirectional": True, "lengths": True}, {"batch_first": True}],
+    ids=["plain", "bidirectional", "lengths", "bidirectional-lengths", "batch_first"],
+)
+def test_traced_run_equals_the_layer(variant, options):
+    lengths = LENGTHS if options.get("lengths") else None
+    layer = make(
+        variant, bidirectional=options.get("bidirectional", False), batch_first=options.get("batch_first", False)
+    )
+    x, state = x_and_state(layer, options.get("batch_first", False))
+    want_out, want_state = layer(x, state, lengths=lengths)
+    with Tracer(layer, gates=True, graph=True) as tracer:
+        out, final = layer(x, state, lengths=lengths)
+    assert torch.allclose(out, want_out)
+    assert_same(final, want_state)
+    assert len(tracer.traces) == 2 * layer.num_directions
+    top = tracer.traces[-layer.num_directions :]
+    xt = out if not layer.config.batch_first else out.transpose(0, 1)  # (T, B, dirs*H)
+    for direction, trace in enumerate(top):
+        h = trace.in_time_order(trace.h)  # the forward direction's h_t is its output at t
+        mask = (
+            torch.ones(T, B, 1, dtype=torch.bool)
+            if lengths is None
+            else (torch.arange(T)[:, None] < lengths)[..., None]
+        )
+        got = torch.where(mask, h, torch.zeros(()))
+        assert torch.allclose(got, xt[:, :, direction * H : (direction + 1) * H])
+        assert len(trace.h_nodes) == T and trace.x_proj.shape == (T, B, layer.cell.num_gates * H)
+        assert set(trace.gates) == {"rnn": set(), "lstm": set("ifgo"), "gru": set("rzn")}[layer.cell.name]
+    assert "forward" not in layer.__dict__  # the layer's own forward is back
+
+
+@pytest.mark.parametrize("variant", variant_params())
+def test_fused_method_runs_the_same_function(variant):
+    layer = make(variant)
+    x, state = x_and_state(layer)
+    want_out, want_state = layer(x, state)
+    with Tracer(layer, graph=True, method="fused") as tracer:
+        out, final = layer(x, state)
+    assert torch.allclose(out, want_out)
+    assert_same(final, want_state)
+    assert torch.allclose(tracer.traces[1].h, want_out)
+
+
+def test_the_forward_comes_back_after_an_error():
+    layer = make(VARIANTS["lstm"])
+    with pytest.raises(RuntimeError, match="boom"), Tracer(layer):
+        raise RuntimeError("boom")
+    assert "forward" not in layer.__dict__
+    x, _ = x_and_state(layer)
+    layer(x)
+
+
+def test_traces_a_model_through_its_own_forward():
+    torch.manual_seed(0)
+    model = LanguageModel(LanguageModelConfig(vocab_size=6, hidden_size=5, num_layers=2, embedding_size=3))
+    ids = torch.randint(0, 6, (2, 7))
+    want = model(ids)[0]
+    assert find_recurrent(model) is model.rnn
+    with Tracer(model.rnn, gates=True) as tracer:
+        got = model(ids)[0]
+    assert torch.allclose(got, want, atol=1e-6)
+    assert tracer.traces[1].h.shape == (7, 2, 5)
+
+
+def test_errors():
+    layer = make(VARIANTS["gru"])
+    x, _ = x_and_state(layer)
+    with pytest.raises(ValueError, match=re.escape("trace: expected method in ('autograd', 'fused'), got 'cuda'")):
+        Tracer(layer, method="cuda")
+    with pytest.raises(ValueError, match=re.escape("trace: expected method='autograd' to record gates")):
+        Tracer(layer, gates=True, method="fused")
+    with pytest.raises(ValueError, match=re.escape("trace: expected no lengths with method='fused'")):
+        with Tracer(layer, method="fused"):
+            layer(x, lengths=LENGTHS)
+    with pytest.raises(ValueError, match=re.escape("trace: expected a rnnkit Recurrent layer, got Linear")):
+        Tracer(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="expected a model with exactly one rnnkit Recurrent stack, got 0"):
+        find_recurrent(torch.nn.Linear(2, 2))
