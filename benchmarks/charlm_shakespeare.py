@@ -45,7 +45,7 @@ CONFIG = [  # the run's flags, printed in the report
     "--patience",
     "2",
     "--eval-every",
-    "150",
+    "100",
     "--seed",
     "1234",
     "--sample-length",

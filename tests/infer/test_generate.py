@@ -198,8 +198,9 @@ def test_unknown_prime_characters(random_lm):
         random_lm.generate("abzcx", length=5)
     with pytest.raises(DataError, match=re.escape("'Q'")):
         random_lm.next_distribution("Q")
-    assert random_lm.generate("abzcx", length=20, seed=3, unknown="skip") == \
-        random_lm.generate("abc", length=20, seed=3)
+    assert random_lm.generate("abzcx", length=20, seed=3, unknown="skip") == random_lm.generate(
+        "abc", length=20, seed=3
+    )
     assert random_lm.next_distribution("azb", unknown="skip") == random_lm.next_distribution("ab")
 
 
@@ -242,21 +243,33 @@ def test_evaluate_text(hello):
 
 
 # ----- checkpoint round trip ----------------------------------------------------------------------
-@pytest.mark.parametrize("overrides", [{}, {"embedding_size": 0, "cell": "gru"},
-                                       {"embedding_size": 16, "hidden_size": 16, "tie_weights": True}])
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"embedding_size": 0, "cell": "gru"}, {"embedding_size": 16, "hidden_size": 16, "tie_weights": True}],
+)
 def test_checkpoint_round_trip_through_the_trainer(tmp_path, monkeypatch, overrides):
     monkeypatch.setattr("rnnkit.train.trainer.plot_curves", lambda *args, **kwargs: None)
     text = "the quick brown fox jumps over the lazy dog\n" * 12
     corpus = prepare_chars(text)
-    mcfg = LanguageModelConfig(**{"vocab_size": len(corpus.vocab), "embedding_size": 8, "hidden_size": 16,
-                                  "num_layers": 2, "dropout": 0.1, **overrides})
+    mcfg = LanguageModelConfig(
+        **{
+            "vocab_size": len(corpus.vocab),
+            "embedding_size": 8,
+            "hidden_size": 16,
+            "num_layers": 2,
+            "dropout": 0.1,
+            **overrides,
+        }
+    )
     torch.manual_seed(0)
     model = LanguageModel(mcfg)
     task = LanguageModelTask(corpus.splits["train"], corpus.splits["val"], 4, 16, CPU)
-    meta = {"model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(mcfg)},
-            "vocab": corpus.vocab.to_dict(), "config": {}}
-    trainer = Trainer(model, task, TrainConfig(max_steps=6, eval_every=3, device="cpu"), tmp_path, meta,
-                      progress=False)
+    meta = {
+        "model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(mcfg)},
+        "vocab": corpus.vocab.to_dict(),
+        "config": {},
+    }
+    trainer = Trainer(model, task, TrainConfig(max_steps=6, eval_every=3, device="cpu"), tmp_path, meta, progress=False)
     trainer.fit()
 
     lm = rnnkit.load(trainer.latest_path)

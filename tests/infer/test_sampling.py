@@ -32,8 +32,10 @@ def test_check_top_p(top_p):
         check_sampling(top_p=top_p)
 
 
-@pytest.mark.parametrize("settings", [{}, {"temperature": 1e-3}, {"temperature": 5}, {"top_k": 1},
-                                      {"top_k": 0}, {"top_p": 1.0}, {"top_p": 1e-6}])
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"temperature": 1e-3}, {"temperature": 5}, {"top_k": 1}, {"top_k": 0}, {"top_p": 1.0}, {"top_p": 1e-6}],
+)
 def test_check_accepts_valid_settings(settings):
     check_sampling(**settings)
 
@@ -102,8 +104,13 @@ def test_top_p_always_keeps_the_most_likely():
 def test_filters_compose_and_rows_sum_to_one():
     torch.manual_seed(0)
     logits = torch.randn(6, 30)
-    for settings in [{}, {"temperature": 0.3}, {"top_k": 7}, {"top_p": 0.7},
-                     {"temperature": 2.0, "top_k": 10, "top_p": 0.5}]:
+    for settings in [
+        {},
+        {"temperature": 0.3},
+        {"top_k": 7},
+        {"top_p": 0.7},
+        {"temperature": 2.0, "top_k": 10, "top_p": 0.5},
+    ]:
         probs = next_token_probs(logits, **settings)
         assert probs.shape == logits.shape and (probs >= 0).all()
         torch.testing.assert_close(probs.sum(-1), torch.ones(6))

@@ -149,4 +149,3 @@ def test_evaluate_reports_nats_and_bits():
     assert result["val_loss"] == pytest.approx(stream_loss(model, val, 2, 5, CPU))
     assert LanguageModelTask(ids, None, 2, 5, CPU).evaluate(model) == {}
     assert LanguageModelTask(ids, val[:1], 2, 5, CPU).evaluate(model) == {}
-

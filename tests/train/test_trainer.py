@@ -48,12 +48,16 @@ def lm_trainer(run_dir, text=None, B=8, T=20, dropout=0.3, **train) -> Trainer:
     cfg = TrainConfig(**{"device": "cpu", "log_every": 1, "eval_every": 4, "seed": 7, **train})
     seed_everything(cfg.seed)
     corpus = prepare_chars(text or corpus_text())
-    mcfg = LanguageModelConfig(vocab_size=len(corpus.vocab), embedding_size=8, hidden_size=16, num_layers=2,
-                               dropout=dropout)
+    mcfg = LanguageModelConfig(
+        vocab_size=len(corpus.vocab), embedding_size=8, hidden_size=16, num_layers=2, dropout=dropout
+    )
     model = LanguageModel(mcfg)
     task = LanguageModelTask(corpus.splits["train"], corpus.splits["val"], B, T, CPU)
-    meta = {"model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(mcfg)},
-            "vocab": corpus.vocab.to_dict(), "config": {"train": dataclasses.asdict(cfg), "note": "test"}}
+    meta = {
+        "model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(mcfg)},
+        "vocab": corpus.vocab.to_dict(),
+        "config": {"train": dataclasses.asdict(cfg), "note": "test"},
+    }
     return Trainer(model, task, cfg, run_dir, meta, progress=False)
 
 
@@ -85,9 +89,16 @@ def records(run_dir: Path, kind: str | None = None) -> list[dict]:
 # ----- exact resume -------------------------------------------------------------------------------
 @pytest.mark.parametrize("optimizer, schedule", [("sgd", "step"), ("adam", "epoch"), ("adam", "plateau")])
 def test_resume_is_bit_exact(tmp_path, optimizer, schedule):
-    settings = {"optimizer": optimizer, "lr": 0.05 if optimizer == "sgd" else 0.01, "momentum": 0.9,
-                "lr_schedule": schedule, "lr_decay": 0.5, "lr_decay_every": 3, "lr_decay_start": 1,
-                "patience": 1}
+    settings = {
+        "optimizer": optimizer,
+        "lr": 0.05 if optimizer == "sgd" else 0.01,
+        "momentum": 0.9,
+        "lr_schedule": schedule,
+        "lr_decay": 0.5,
+        "lr_decay_every": 3,
+        "lr_decay_start": 1,
+        "patience": 1,
+    }
     full = lm_trainer(tmp_path / "full", max_steps=12, **settings)
     assert 8 < full.task.batches_per_epoch < 12  # the resumed part crosses an epoch boundary
     full.fit()
@@ -100,8 +111,9 @@ def test_resume_is_bit_exact(tmp_path, optimizer, schedule):
     resumed.fit()
 
     per_epoch = full.task.batches_per_epoch
-    assert (resumed.step, resumed.epoch, resumed.index) == (full.step, full.epoch, full.index) \
-        == (12, 1, 12 - per_epoch)
+    assert (
+        (resumed.step, resumed.epoch, resumed.index) == (full.step, full.epoch, full.index) == (12, 1, 12 - per_epoch)
+    )
     assert_same_weights(resumed.model, full.model)
     assert resumed.best_val == full.best_val
     assert resumed.optimizer.param_groups[0]["lr"] == full.optimizer.param_groups[0]["lr"]
@@ -110,14 +122,42 @@ def test_resume_is_bit_exact(tmp_path, optimizer, schedule):
     # the log describes one history: every step once, in order
     assert [r["step"] for r in records(tmp_path / "part", "train")] == list(range(1, 13))
     assert [r["step"] for r in records(tmp_path / "part", "eval")] == [4, 8, 12]
-    assert [r["lr"] for r in records(tmp_path / "part", "train")] == \
-        [r["lr"] for r in records(tmp_path / "full", "train")]
+    assert [r["lr"] for r in records(tmp_path / "part", "train")] == [
+        r["lr"] for r in records(tmp_path / "full", "train")
+    ]
 
 
-CLI_RUN = ["--batch-size", "8", "--seq-len", "20", "--hidden-size", "16", "--num-layers", "2",
-           "--embedding-size", "8", "--dropout", "0.3", "--eval-every", "4", "--log-every", "1",
-           "--optimizer", "sgd", "--lr", "0.05", "--lr-schedule", "step", "--lr-decay-every", "3",
-           "--device", "cpu", "--no-progress", "--sample-length", "0"]
+CLI_RUN = [
+    "--batch-size",
+    "8",
+    "--seq-len",
+    "20",
+    "--hidden-size",
+    "16",
+    "--num-layers",
+    "2",
+    "--embedding-size",
+    "8",
+    "--dropout",
+    "0.3",
+    "--eval-every",
+    "4",
+    "--log-every",
+    "1",
+    "--optimizer",
+    "sgd",
+    "--lr",
+    "0.05",
+    "--lr-schedule",
+    "step",
+    "--lr-decay-every",
+    "3",
+    "--device",
+    "cpu",
+    "--no-progress",
+    "--sample-length",
+    "0",
+]
 
 
 def same_checkpoint_weights(a: Path, b: Path) -> None:
@@ -133,8 +173,7 @@ def test_resume_through_the_cli_is_bit_exact(tmp_path, capsys):
     full, part = tmp_path / "full", tmp_path / "part"
     assert main(["train", str(data), "--run-dir", str(full), "--max-steps", "12", *CLI_RUN]) == 0
     assert main(["train", str(data), "--run-dir", str(part), "--max-steps", "8", *CLI_RUN]) == 0
-    assert main(["train", "--resume", str(part), "--max-steps", "12", "--no-progress",
-                 "--sample-length", "0"]) == 0
+    assert main(["train", "--resume", str(part), "--max-steps", "12", "--no-progress", "--sample-length", "0"]) == 0
     assert "resuming" in capsys.readouterr().err
     for name in ("latest.safetensors", "best.safetensors"):
         same_checkpoint_weights(full / name, part / name)
@@ -147,7 +186,7 @@ def logged_steps(run_dir: Path) -> list[int]:
     """Steps of the complete train records in a metrics.jsonl that is being appended to."""
     path = run_dir / "metrics.jsonl"
     steps = []
-    for line in (path.read_text().splitlines() if path.exists() else []):
+    for line in path.read_text().splitlines() if path.exists() else []:
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
@@ -164,18 +203,53 @@ def test_resume_after_sigkill_is_bit_exact(tmp_path, capsys):
     data.write_text(corpus_text())
     killed, full = tmp_path / "killed", tmp_path / "full"
     N = 60
-    args = ["--eval-every", "5", "--log-every", "1", "--batch-size", "8", "--seq-len", "25",
-            "--hidden-size", "16", "--num-layers", "1", "--embedding-size", "8", "--dropout", "0.2",
-            "--device", "cpu", "--no-progress", "--sample-length", "0"]
+    args = [
+        "--eval-every",
+        "5",
+        "--log-every",
+        "1",
+        "--batch-size",
+        "8",
+        "--seq-len",
+        "25",
+        "--hidden-size",
+        "16",
+        "--num-layers",
+        "1",
+        "--embedding-size",
+        "8",
+        "--dropout",
+        "0.2",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--sample-length",
+        "0",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "rnnkit.cli.main", "train", str(data), "--run-dir",
-                             str(killed), "--max-steps", str(N), *args],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rnnkit.cli.main",
+            "train",
+            str(data),
+            "--run-dir",
+            str(killed),
+            "--max-steps",
+            str(N),
+            *args,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         # kill between checkpoints: after the first one, once step 7 has been logged
-        while not ((killed / "latest.safetensors").exists() and logged_steps(killed) and
-                   max(logged_steps(killed)) >= 7):
+        while not (
+            (killed / "latest.safetensors").exists() and logged_steps(killed) and max(logged_steps(killed)) >= 7
+        ):
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "no checkpoint within 60 s"
             time.sleep(0.005)
@@ -231,8 +305,7 @@ class ToyTask:
 def toy_trainer(run_dir, task=None, **train) -> Trainer:
     torch.manual_seed(0)
     cfg = TrainConfig(**{"device": "cpu", "log_every": 1, "eval_every": 2, "lr": 0.01, **train})
-    return Trainer(nn.Linear(3, 1), task or ToyTask(), cfg, run_dir, {"config": {"train": "toy"}},
-                   progress=False)
+    return Trainer(nn.Linear(3, 1), task or ToyTask(), cfg, run_dir, {"config": {"train": "toy"}}, progress=False)
 
 
 def snapshot(*paths: Path) -> dict:
@@ -372,20 +445,24 @@ def test_a_final_evaluation_when_the_budget_ends_between_evaluations(tmp_path):
 
 def test_metrics_log_drops_records_past_the_resume_step(tmp_path):
     path = tmp_path / "metrics.jsonl"
-    path.write_text("".join(json.dumps({"kind": "train", "step": s}) + "\n" for s in range(1, 8))
-                    + '{"kind": "tra')  # a line cut by a kill
+    path.write_text(
+        "".join(json.dumps({"kind": "train", "step": s}) + "\n" for s in range(1, 8)) + '{"kind": "tra'
+    )  # a line cut by a kill
     log = MetricsLog(path, resume_step=4)
     assert [r["step"] for r in log.records] == [1, 2, 3, 4]
     assert [json.loads(line)["step"] for line in path.read_text().splitlines()] == [1, 2, 3, 4]
 
 
 # ----- budgets ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("budget, step, reason", [
-    ({"max_steps": 7}, 7, "reached max_steps=7"),
-    ({"max_epochs": 2.0}, 10, "reached max_epochs=2"),
-    ({"max_epochs": 1.4}, 7, "reached max_epochs=1.4"),
-    ({"max_epochs": 3.0, "max_steps": 4}, 4, "reached max_steps=4"),  # the first budget reached wins
-])
+@pytest.mark.parametrize(
+    "budget, step, reason",
+    [
+        ({"max_steps": 7}, 7, "reached max_steps=7"),
+        ({"max_epochs": 2.0}, 10, "reached max_epochs=2"),
+        ({"max_epochs": 1.4}, 7, "reached max_epochs=1.4"),
+        ({"max_epochs": 3.0, "max_steps": 4}, 4, "reached max_steps=4"),  # the first budget reached wins
+    ],
+)
 def test_step_and_epoch_budgets(tmp_path, budget, step, reason):
     summary = toy_trainer(tmp_path, ToyTask(per_epoch=5), **budget).fit()
     assert (summary["step"], summary["stopped"]) == (step, reason)
@@ -417,39 +494,75 @@ def test_epoch_decay_is_constant_then_geometric():
 
 def test_make_scheduler_kinds():
     cfg = TrainConfig(lr=1.0, lr_decay=0.1, lr_decay_every=2, lr_decay_start=1, patience=2)
-    for schedule, cls, when in [("step", torch.optim.lr_scheduler.StepLR, "step"),
-                                ("epoch", EpochDecay, "epoch"),
-                                ("plateau", torch.optim.lr_scheduler.ReduceLROnPlateau, "eval")]:
+    for schedule, cls, when in [
+        ("step", torch.optim.lr_scheduler.StepLR, "step"),
+        ("epoch", EpochDecay, "epoch"),
+        ("plateau", torch.optim.lr_scheduler.ReduceLROnPlateau, "eval"),
+    ]:
         sched, on = make_scheduler(toy_optimizer(), dataclasses.replace(cfg, lr_schedule=schedule))
         assert isinstance(sched, cls) and on == when
     assert make_scheduler(toy_optimizer(), cfg) == (None, "")
 
 
 def test_step_schedule_in_the_trainer(tmp_path):
-    toy_trainer(tmp_path, max_steps=7, lr=1.0, optimizer="sgd", momentum=0.0, lr_schedule="step",
-                lr_decay=0.5, lr_decay_every=3, eval_every=100).fit()
+    toy_trainer(
+        tmp_path,
+        max_steps=7,
+        lr=1.0,
+        optimizer="sgd",
+        momentum=0.0,
+        lr_schedule="step",
+        lr_decay=0.5,
+        lr_decay_every=3,
+        eval_every=100,
+    ).fit()
     # the lr recorded at step s is the one in force after s scheduler steps
     assert [r["lr"] for r in records(tmp_path, "train")] == [1, 1, 0.5, 0.5, 0.5, 0.25, 0.25]
 
 
 def test_epoch_schedule_in_the_trainer(tmp_path):
-    toy_trainer(tmp_path, ToyTask(per_epoch=2), max_steps=8, lr=1.0, optimizer="sgd", lr_schedule="epoch",
-                lr_decay=0.5, lr_decay_start=2, eval_every=100).fit()
+    toy_trainer(
+        tmp_path,
+        ToyTask(per_epoch=2),
+        max_steps=8,
+        lr=1.0,
+        optimizer="sgd",
+        lr_schedule="epoch",
+        lr_decay=0.5,
+        lr_decay_start=2,
+        eval_every=100,
+    ).fit()
     assert [r["lr"] for r in records(tmp_path, "train")] == [1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.125]
 
 
 def test_plateau_schedule_in_the_trainer(tmp_path):
     """A flat validation loss: the lr halves after every ``patience`` evaluations without improvement."""
-    trainer = toy_trainer(tmp_path, ToyTask(val=1.0), max_steps=6, lr=1.0, optimizer="sgd",
-                          lr_schedule="plateau", lr_decay=0.5, patience=2, eval_every=1)
+    trainer = toy_trainer(
+        tmp_path,
+        ToyTask(val=1.0),
+        max_steps=6,
+        lr=1.0,
+        optimizer="sgd",
+        lr_schedule="plateau",
+        lr_decay=0.5,
+        patience=2,
+        eval_every=1,
+    )
     trainer.fit()
     # evaluations: 1 best, 2 no gain, 3 no gain -> x0.5, 4 no gain, 5 no gain -> x0.5
     assert [r["lr"] for r in records(tmp_path, "train")] == [1, 1, 1, 0.5, 0.5, 0.25]
 
 
 # ----- optimisers and clipping --------------------------------------------------------------------
-@pytest.mark.parametrize("name, cls", [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD),
-                                       ("rmsprop", torch.optim.RMSprop), ("adagrad", torch.optim.Adagrad)])
+@pytest.mark.parametrize(
+    "name, cls",
+    [
+        ("adam", torch.optim.Adam),
+        ("sgd", torch.optim.SGD),
+        ("rmsprop", torch.optim.RMSprop),
+        ("adagrad", torch.optim.Adagrad),
+    ],
+)
 def test_make_optimizer(name, cls):
     opt = make_optimizer([nn.Parameter(torch.zeros(2))], TrainConfig(optimizer=name, lr=0.3, momentum=0.7))
     assert isinstance(opt, cls) and opt.param_groups[0]["lr"] == 0.3
@@ -495,17 +608,20 @@ def test_clip_none():
     assert torch.equal(model.a.grad, torch.tensor([30.0, 0.0]))
 
 
-@pytest.mark.parametrize("field, value, msg", [
-    ("optimizer", "lbfgs", "train: expected optimizer in ('adam', 'sgd', 'rmsprop', 'adagrad'), got 'lbfgs'"),
-    ("clip_mode", "max", "train: expected clip_mode in ('norm', 'value', 'none'), got 'max'"),
-    ("lr_schedule", "cosine", "train: expected lr_schedule in ('none', 'step', 'epoch', 'plateau')"),
-    ("lr", 0.0, "train: expected lr > 0, got 0.0"),
-    ("lr_decay", 1.5, "train: expected lr_decay in (0, 1], got 1.5"),
-    ("max_minutes", -1.0, "train: expected max_minutes >= 0, got -1.0"),
-    ("max_steps", 2.5, "train: expected max_steps to be an integer >= 0, got 2.5"),
-    ("log_every", 0, "train: expected log_every to be an integer >= 1, got 0"),
-    ("eval_every", -1, "train: expected eval_every to be an integer >= 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "field, value, msg",
+    [
+        ("optimizer", "lbfgs", "train: expected optimizer in ('adam', 'sgd', 'rmsprop', 'adagrad'), got 'lbfgs'"),
+        ("clip_mode", "max", "train: expected clip_mode in ('norm', 'value', 'none'), got 'max'"),
+        ("lr_schedule", "cosine", "train: expected lr_schedule in ('none', 'step', 'epoch', 'plateau')"),
+        ("lr", 0.0, "train: expected lr > 0, got 0.0"),
+        ("lr_decay", 1.5, "train: expected lr_decay in (0, 1], got 1.5"),
+        ("max_minutes", -1.0, "train: expected max_minutes >= 0, got -1.0"),
+        ("max_steps", 2.5, "train: expected max_steps to be an integer >= 0, got 2.5"),
+        ("log_every", 0, "train: expected log_every to be an integer >= 1, got 0"),
+        ("eval_every", -1, "train: expected eval_every to be an integer >= 0, got -1"),
+    ],
+)
 def test_train_config_validation(field, value, msg):
     with pytest.raises(ValueError, match=re.escape(msg)):
         TrainConfig(**{field: value}).validate()

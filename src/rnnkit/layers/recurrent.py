@@ -93,6 +93,13 @@ class Recurrent(nn.Module):
             config = RecurrentConfig(**{**config.__dict__, **overrides})
         self.config = config
         self._bias_cache: dict[int, tuple] = {}
+        self._weight_names = [  # [layer][direction] -> the four parameter names, built once
+            [
+                tuple(f"{kind}_l{layer}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                for suffix in (("", "_reverse") if config.bidirectional else ("",))
+            ]
+            for layer in range(config.num_layers)
+        ]
         self.cell = make_cell(config.cell, config.nonlinearity, config.reset_after)
         self.num_directions = 2 if config.bidirectional else 1
         G, H = self.cell.num_gates, config.hidden_size
@@ -122,9 +129,8 @@ class Recurrent(nn.Module):
 
     def layer_weights(self, layer: int, direction: int = 0) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (biases None when bias=False)."""
-        s = f"l{layer}" + ("_reverse" if direction else "")
-        get = self._parameters.get
-        return get(f"weight_ih_{s}"), get(f"weight_hh_{s}"), get(f"bias_ih_{s}"), get(f"bias_hh_{s}")
+        get, names = self._parameters.get, self._weight_names[layer][direction]
+        return get(names[0]), get(names[1]), get(names[2]), get(names[3])
 
     def flat_weights(self) -> list[Tensor]:
         """Parameters in torch.nn's ``_flat_weights`` order."""
@@ -264,9 +270,11 @@ class Recurrent(nn.Module):
         # torch's C++ cell kernels whenever torch has the cell and no backend of ours was asked for
         use_native = cfg.backend in ("auto", "native") and native.supports(self.cell)
         inp, hs, cs = x_t, [], []
+        h_layers = h0.unbind(0)  # one call instead of L indexings (this runs once per generated token)
+        c_layers = (None,) * cfg.num_layers if c0 is None else c0.unbind(0)
         for layer in range(cfg.num_layers):
             w_ih, w_hh, b_ih, b_hh = weights = self.layer_weights(layer)
-            h, c = h0[layer], None if c0 is None else c0[layer]
+            h, c = h_layers[layer], c_layers[layer]
             if use_native:  # torch's C++ cell kernels: same equations, no per-op Python dispatch
                 h, c = native.native_step(self.cell, inp, h, c, *weights)
             else:
