@@ -131,24 +131,15 @@ class Tracer:
         h0, c0 = initial_state(state, cell.has_cell_state, shape, xt)
         rev = reverse_index(lengths, T, B, xt.device) if cfg.bidirectional else None
         self.traces = []
-        inp, hs, cs = xt, [], []
-        for index in range(cfg.num_layers):
-            outs = []
-            for direction in range(layer.num_directions):
-                k = index * layer.num_directions + direction
-                weights = layer.layer_weights(index, direction)
-                x_in = inp if direction == 0 else reverse_time(inp, rev)
-                c_k = None if c0 is None else c0[k]
-                y, h, c, trace = self._run(x_in, h0[k], c_k, weights, lengths)
-                trace.layer, trace.direction = index, direction
-                trace.reverse = rev if direction else None
-                self.traces.append(trace)
-                outs.append(y if direction == 0 else reverse_time(y, rev))
-                hs.append(h)
-                cs.append(c)
-            inp = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]  # (T, B, dirs*H)
-            if cfg.dropout and layer.training and index < cfg.num_layers - 1:
-                inp = F.dropout(inp, cfg.dropout, training=True)
+
+        def run_layer(x_in, h0_k, c0_k, weights, index, direction):
+            y, h, c, trace = self._run(x_in, h0_k, c0_k, weights, lengths)
+            trace.layer, trace.direction = index, direction
+            trace.reverse = rev if direction else None
+            self.traces.append(trace)
+            return y, h, c
+
+        inp, hs, cs = layer.run_stack(xt, h0, c0, rev, run_layer)
         out = inp.transpose(0, 1) if cfg.batch_first else inp
         return out, stack_states(hs, cs)
 

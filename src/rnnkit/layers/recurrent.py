@@ -226,24 +226,12 @@ class Recurrent(nn.Module):
             lengths, batch_sizes = sorted_batch.lengths, sorted_batch.batch_sizes
         rev = reverse_index(lengths, T, B, xt.device) if cfg.bidirectional else None
 
-        inp, hs, cs = xt, [], []
-        for layer in range(cfg.num_layers):
-            outs = []
-            for direction in range(self.num_directions):
-                k = layer * self.num_directions + direction
-                weights = self.layer_weights(layer, direction)
-                x_in = inp if direction == 0 else reverse_time(inp, rev)
-                c_k = None if c0 is None else c0[k]
-                if fused:
-                    y, h, c = fused_recurrence(cell, x_in, h0[k], c_k, *weights, batch_sizes)
-                else:
-                    y, h, c = reference_recurrence(cell, x_in, h0[k], c_k, *weights, lengths)
-                outs.append(y if direction == 0 else reverse_time(y, rev))
-                hs.append(h)
-                cs.append(c)
-            inp = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]  # (T, B, dirs*H)
-            if cfg.dropout and self.training and layer < cfg.num_layers - 1:
-                inp = F.dropout(inp, cfg.dropout, training=True)
+        def run_layer(x_in, h0_k, c0_k, weights, layer, direction):
+            if fused:
+                return fused_recurrence(cell, x_in, h0_k, c0_k, *weights, batch_sizes)
+            return reference_recurrence(cell, x_in, h0_k, c0_k, *weights, lengths)
+
+        inp, hs, cs = self.run_stack(xt, h0, c0, rev, run_layer)
 
         final = stack_states(hs, cs)
         h_n, c_n = final if isinstance(final, tuple) else (final, None)
@@ -252,6 +240,29 @@ class Recurrent(nn.Module):
             inp, h_n = inp.index_select(1, inv), h_n.index_select(1, inv)
             c_n = None if c_n is None else c_n.index_select(1, inv)
         return inp, h_n, c_n
+
+    def run_stack(self, xt: Tensor, h0: Tensor, c0: Tensor | None, rev: Tensor | None, run_layer):
+        """The loop over layers and directions, written once (the diagnostics' tracer reuses it).
+
+        xt (T, B, D) time-major; h0, c0 (L*dirs, B, H); rev the in-length reversal index (or None).
+        ``run_layer(x_in, h0_k, c0_k, weights, layer, direction) -> (y (T, B, H), h_n, c_n)`` runs one
+        layer-direction in reading order. Returns (top output (T, B, dirs*H), [h_n...], [c_n...])."""
+        cfg = self.config
+        inp, hs, cs = xt, [], []
+        for layer in range(cfg.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                k = layer * self.num_directions + direction
+                x_in = inp if direction == 0 else reverse_time(inp, rev)
+                c_k = None if c0 is None else c0[k]
+                y, h, c = run_layer(x_in, h0[k], c_k, self.layer_weights(layer, direction), layer, direction)
+                outs.append(y if direction == 0 else reverse_time(y, rev))
+                hs.append(h)
+                cs.append(c)
+            inp = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]  # (T, B, dirs*H)
+            if cfg.dropout and self.training and layer < cfg.num_layers - 1:
+                inp = F.dropout(inp, cfg.dropout, training=True)
+        return inp, hs, cs
 
     # ----- one step ---------------------------------------------------------------------------
     def step(self, x_t: Tensor, state=None):
