@@ -281,7 +281,7 @@ class ToyTask:
         self.x = torch.randn(16, 3, generator=torch.Generator().manual_seed(0))
         self.y = self.x @ torch.tensor([1.0, -2.0, 0.5])
 
-    def train_loss(self, model, index):
+    def train_loss(self, model, index, epoch=0):
         self.calls += 1
         if self.sleep:
             time.sleep(self.sleep)

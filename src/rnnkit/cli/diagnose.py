@@ -101,7 +101,7 @@ def run(args) -> int:
     path = resolve_checkpoint(args.checkpoint)
     kind = (read_meta(path).get("model") or {}).get("kind")
     if kind == "language_model":
-        lm = load(path)
+        lm = load(path, expect="language_model")
         model, batch = lm.model, _text_batch(args, lm)
     else:
         model, batch = _memory_model_and_batch(args, path)

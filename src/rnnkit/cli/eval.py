@@ -6,6 +6,11 @@ rnnkit eval runs/alice --data other.txt      # any text file
 rnnkit eval runs/ptb --split val,test        # several stored splits (e.g. PTB's --valid/--test files)
 rnnkit eval runs/ptb --data ptb.valid.txt --data ptb.test.txt
 
+Classifiers (rnnkit train classify) report accuracy, macro-F1, per-class precision/recall/F1 and
+the confusion matrix (also saved as a PNG heatmap, --confusion); taggers (rnnkit train tag) report
+token accuracy, per-tag precision/recall/F1 and the accuracy on words unseen in training. Their
+--data files are read like their training data (same columns / format) and evaluated together.
+
 Word models read every file as a corpus (<eos> ending each line) and count words outside the
 vocabulary as <unk>; the perplexity is per word, the standard word-level figure.
 """
@@ -18,14 +23,14 @@ import json
 from rnnkit.cli.options import override
 from rnnkit.data import DataConfig, read_text
 from rnnkit.data.prepare import prepare_corpus
-from rnnkit.infer import load, loss_report
+from rnnkit.infer import LoadedLanguageModel, load, loss_report
 from rnnkit.models import stream_loss
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "eval",
-        help="evaluate a trained model (nats, bits per symbol, perplexity)",
+        help="evaluate a trained model (LM: nats, bits, perplexity; classifier/tagger: accuracy, F1, confusion)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -53,6 +58,11 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="streams evaluated in parallel")
     p.add_argument("--seq-len", type=int, default=100, help="window length (the state carries across)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--confusion",
+        metavar="PNG",
+        help="classifiers: where the confusion-matrix heatmap goes (default: beside the checkpoint)",
+    )
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     p.set_defaults(run=run)
 
@@ -73,6 +83,10 @@ def run(args) -> int:
     if args.batch_size < 1 or args.seq_len < 1:
         raise ValueError(f"eval: expected --batch-size and --seq-len >= 1, got {args.batch_size} and {args.seq_len}")
     lm = load(args.checkpoint, device=args.device)
+    if not isinstance(lm, LoadedLanguageModel):
+        from rnnkit.cli.label_eval import run_eval
+
+        return run_eval(args, lm)
     results: dict[str, dict] = {}
     if args.data:
         texts = {path: read_text(path) for path in args.data}  # read all first: a bad file fails before any output

@@ -7,7 +7,9 @@ import sys
 
 from rnnkit import __version__
 
-COMMANDS = ("train", "sample", "eval", "diagnose", "visualize", "bench")
+COMMANDS = ("train", "sample", "predict", "tag", "eval", "diagnose", "visualize", "bench")
+#: "rnnkit train classify ..." and "rnnkit train tag ..." are the sub-commands "train-classify" / "train-tag"
+TRAIN_TASKS = ("classify", "tag")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -19,14 +21,18 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnkit.cli import bench as bench_cmd
     from rnnkit.cli import diagnose as diagnose_cmd
     from rnnkit.cli import eval as eval_cmd
+    from rnnkit.cli import predict as predict_cmd
     from rnnkit.cli import sample as sample_cmd
+    from rnnkit.cli import tag as tag_cmd
     from rnnkit.cli import train as train_cmd
+    from rnnkit.cli import train_classify, train_tag
     from rnnkit.cli import visualize as visualize_cmd
 
     parser = ArgumentParser(prog="rnnkit", description="Recurrent neural networks from their equations.")
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for module in (train_cmd, sample_cmd, eval_cmd, diagnose_cmd, visualize_cmd, bench_cmd):
+    modules = (train_cmd, sample_cmd, predict_cmd, tag_cmd, eval_cmd, diagnose_cmd, visualize_cmd, bench_cmd)
+    for module in (*modules, train_classify, train_tag):
         module.add_parser(sub)
     return parser
 
@@ -37,6 +43,9 @@ def main(argv=None) -> int:
 
     tune_malloc()
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) >= 2 and argv[0] == "train" and argv[1] in TRAIN_TASKS:
+        argv = [f"train-{argv[1]}", *argv[2:]]  # a file literally named "classify": ./classify
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)

@@ -63,7 +63,7 @@ def run(args) -> int:
         if not path.is_file():
             raise ValueError(f"prime-file: no such file: {path}")
         prime = path.read_text(encoding="utf-8")
-    lm = load(args.checkpoint, device=args.device)
+    lm = load(args.checkpoint, device=args.device, expect="language_model")
     lm.check_prime(prime, args.unknown)  # fail before printing anything
 
     def emit(text: str) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import rnnkit
 from rnnkit.checkpoint import read_meta
+from rnnkit.cli.flags import add_recurrent_flags, add_training_flags
 from rnnkit.cli.options import SECTIONS, add, flag_values, fractions, override, preset_names, read_preset, read_toml
 from rnnkit.data import DataConfig, vocab_from_dict
 from rnnkit.data.prepare import prepare_corpus
@@ -41,14 +42,15 @@ DEFAULT_EPOCHS = 20.0
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "train",
-        help="train a character- or word-level language model",
+        help="train a language model on text; `train classify` / `train tag` train classifiers and taggers",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "data",
         nargs="*",
-        help="text file(s) or directories of .txt files (default: the bundled Alice's Adventures in Wonderland)",
+        help="text file(s) or directories of .txt files (default: the bundled Alice's Adventures in Wonderland); "
+        "'rnnkit train classify ...' and 'rnnkit train tag ...' train the other tasks (see their --help)",
     )
     p.add_argument(
         "--config", metavar="TOML", help="config file with [data], [model], [train] tables; flags override it"
@@ -127,11 +129,7 @@ def add_parser(sub) -> None:
     add(d, "--seq-len", dest="data.seq_len", type=int, help="T: steps per window (truncated-BPTT length)")
 
     m = p.add_argument_group("model")
-    add(m, "--cell", dest="model.cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default lstm)")
-    add(m, "--embedding-size", dest="model.embedding_size", type=int, help="embedding size (0: one-hot inputs)")
-    add(m, "--hidden-size", dest="model.hidden_size", type=int, help="H: hidden units per layer")
-    add(m, "--num-layers", dest="model.num_layers", type=int, help="L: stacked recurrent layers")
-    add(m, "--dropout", dest="model.dropout", type=float, help="dropout on non-recurrent connections")
+    add_recurrent_flags(m, "embedding size (0: one-hot inputs)")
     add(
         m,
         "--tie-weights",
@@ -142,72 +140,21 @@ def add_parser(sub) -> None:
     )
     add(
         m,
-        "--backend",
-        dest="model.backend",
-        choices=["auto", "fused", "autograd", "native"],
-        help="recurrent backend (default auto)",
-    )
-    add(m, "--nonlinearity", dest="model.nonlinearity", choices=["tanh", "relu"], help="Elman RNN activation")
-    add(
-        m,
-        "--reset-before",
-        dest="model.reset_after",
-        action="store_const",
-        const=False,
-        help="GRU: apply the reset gate before the recurrent matmul (Cho et al. 2014)",
-    )
-    add(m, "--forget-bias", dest="model.forget_bias", type=float, help="LSTM forget-gate bias at init (default 1)")
-    add(
-        m,
         "--init-scale",
         dest="model.init_scale",
         type=float,
         help="init every weight ~ U(-s, s) (0: per-layer default)",
     )
 
-    t = p.add_argument_group("training")
-    add(t, "--optimizer", dest="train.optimizer", choices=["adam", "sgd", "rmsprop", "adagrad"], help="default adam")
-    add(t, "--lr", dest="train.lr", type=float, help="learning rate")
-    add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum")
-    add(t, "--weight-decay", dest="train.weight_decay", type=float, help="L2 weight decay")
-    add(
-        t,
-        "--clip-mode",
-        dest="train.clip_mode",
-        choices=["norm", "value", "none"],
-        help="gradient clipping: global norm (default), per-element value (char-rnn), none",
-    )
-    add(t, "--clip", dest="train.clip", type=float, help="clipping threshold (default 5)")
-    add(
-        t,
-        "--lr-schedule",
-        dest="train.lr_schedule",
-        choices=["none", "step", "epoch", "plateau"],
-        help="learning-rate decay schedule",
-    )
-    add(t, "--lr-decay", dest="train.lr_decay", type=float, help="decay multiplier")
-    add(t, "--lr-decay-every", dest="train.lr_decay_every", type=int, help="steps between decays (step schedule)")
-    add(t, "--lr-decay-start", dest="train.lr_decay_start", type=int, help="epochs at constant lr (epoch schedule)")
-    add(t, "--patience", dest="train.patience", type=int, help="evaluations without improvement (plateau)")
-    add(t, "--max-steps", dest="train.max_steps", type=int, help="stop after this many steps")
-    add(t, "--max-epochs", dest="train.max_epochs", type=float, help="stop after this many epochs")
-    add(t, "--max-minutes", dest="train.max_minutes", type=float, help="stop after this much wall time")
-    add(
-        t,
-        "--eval-every",
-        dest="train.eval_every",
-        type=int,
-        help="steps between evaluations + checkpoints (0: at the end of every epoch)",
-    )
-    add(t, "--log-every", dest="train.log_every", type=int, help="steps between metrics records")
-    add(t, "--seed", dest="train.seed", type=int, help="random seed")
-    add(t, "--device", dest="train.device", help="auto (default), cpu, cuda, cuda:1, ...")
+    add_training_flags(p)
     p.set_defaults(run=run)
 
 
-def compose(args, base: dict | None = None) -> dict:
-    """{section: dataclass} from defaults <- (demo or base) <- --preset <- --config <- flags."""
-    configs = {"data": DataConfig(), "model": LanguageModelConfig(), "train": TrainConfig()}
+def compose(args, base: dict | None = None, defaults: dict | None = None) -> dict:
+    """{section: dataclass} from defaults <- (demo or base) <- --preset <- --config <- flags.
+
+    ``defaults``: {section: dataclass instance} (default: the language model's)."""
+    configs = dict(defaults or {"data": DataConfig(), "model": LanguageModelConfig(), "train": TrainConfig()})
     layers = [base or {}]
     if getattr(args, "preset", None):
         layers.append(read_preset(args.preset))

@@ -68,7 +68,7 @@ def run(args) -> int:
     if args.max_chars < 1 or args.top < 1:
         raise ValueError(f"visualize: expected --max-chars and --top >= 1, got {args.max_chars} and {args.top}")
     path = resolve_checkpoint(args.checkpoint)
-    lm = load(path, device=args.device)
+    lm = load(path, device=args.device, expect="language_model")
     text = read_text(args.text)[: args.max_chars]
     unknown = args.unknown or ("unk" if lm.word_level else "skip")
     acts = text_activations(lm.model, lm.vocab, text, unknown=unknown)

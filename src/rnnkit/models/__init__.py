@@ -2,13 +2,17 @@
 ``forward(inputs, state, targets) -> (out, loss, state)``."""
 
 from rnnkit.models.classifier import SequenceClassifier, SequenceClassifierConfig
+from rnnkit.models.classify_task import ClassificationTask, balanced_weights, predict_outputs
 from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, nats_to_bits
 from rnnkit.models.lm_task import LanguageModelTask, stream_loss
+from rnnkit.models.tag_task import EncodedSentences, TaggingTask, predict_tags, singleton_mask
+from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
 
 #: kind (stored in checkpoints) -> (model class, config class)
 MODEL_KINDS = {
     LanguageModel.kind: (LanguageModel, LanguageModelConfig),
     SequenceClassifier.kind: (SequenceClassifier, SequenceClassifierConfig),
+    SequenceTagger.kind: (SequenceTagger, SequenceTaggerConfig),
 }
 
 
@@ -26,6 +30,15 @@ def build_model(kind: str, config: dict):
 
 __all__ = [
     "MODEL_KINDS",
+    "ClassificationTask",
+    "EncodedSentences",
+    "SequenceTagger",
+    "SequenceTaggerConfig",
+    "TaggingTask",
+    "balanced_weights",
+    "predict_outputs",
+    "predict_tags",
+    "singleton_mask",
     "LanguageModel",
     "LanguageModelConfig",
     "LanguageModelTask",

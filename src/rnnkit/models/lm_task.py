@@ -35,7 +35,7 @@ class LanguageModelTask:
     def batches_per_epoch(self) -> int:
         return len(self.batches)
 
-    def train_loss(self, model, index: int) -> tuple[Tensor, int]:
+    def train_loss(self, model, index: int, epoch: int = 0) -> tuple[Tensor, int]:
         """Loss on window ``index`` of the epoch; returns (mean loss, number of target tokens)."""
         if index == 0:
             self.state = None  # every epoch starts from the zero state

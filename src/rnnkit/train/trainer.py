@@ -4,9 +4,12 @@ It knows the model only through its parameters and ``state_dict``, and the task 
 members (see ``rnnkit.models.LanguageModelTask``):
 
     batches_per_epoch                     int
-    train_loss(model, index)              -> (mean loss tensor, tokens in the batch)
+    train_loss(model, index, epoch)       -> (mean loss tensor, tokens in the batch)
     evaluate(model)                       -> {"val_loss": ..., ...} (may be empty)
     state_tensors() / load_state_tensors  carried state saved in checkpoints (e.g. TBPTT hidden state)
+
+and optionally ``describe(val) -> str`` (the log line of an evaluation) and ``loss_floor`` (a
+loss level, e.g. chance, below which a loss spike is noise rather than divergence).
 
 Files in the run directory: config.json (the resolved configuration), metrics.jsonl (a "train" record
 per log interval, with every step's global gradient norm before clipping in "grad_norms" and the
@@ -165,10 +168,11 @@ class Trainer:
         window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
         window_norms, window_clipped_steps = [], []  # every step's gradient norm, and the clipped steps
         window_start, smooth, lowest, stop_reason, last_eval = time.perf_counter(), None, math.inf, "", {}
+        floor = getattr(task, "loss_floor", 0.0)
         try:
             while not (stop_reason := self._budget_reached(started)):
                 model.train()
-                loss, tokens = task.train_loss(model, self.index)
+                loss, tokens = task.train_loss(model, self.index, epoch=self.epoch)
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
@@ -190,7 +194,7 @@ class Trainer:
                 smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
                 if self.step > 50:
                     lowest = min(lowest, smooth)
-                if value > cfg.explode_factor * lowest:
+                if value > cfg.explode_factor * max(lowest, floor):
                     raise TrainingStopped(
                         self._diverged(
                             f"loss exploded to {value:.3f} at step {self.step} (over {cfg.explode_factor:g}x its "
@@ -280,7 +284,9 @@ class Trainer:
         self._save(self.latest_path, val)
         self.metrics.append(record)
         plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
-        if val_loss is not None:
+        if val_loss is not None and hasattr(self.task, "describe"):
+            self.log(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
+        elif val_loss is not None:
             self.log(
                 f"step {self.step}: val loss {val_loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits, "
                 f"perplexity {math.exp(min(val_loss, 700.0)):.2f})" + (" (best)" if improved else "")

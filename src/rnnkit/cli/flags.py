@@ -1,0 +1,75 @@
+"""Flags shared by the training commands (``rnnkit train``, ``train classify``, ``train tag``).
+
+Each flag writes ``section.field`` of the run's configuration (see ``rnnkit.cli.options``).
+"""
+
+from __future__ import annotations
+
+from rnnkit.cli.options import add
+
+
+def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None:
+    """The recurrent stack: cell, sizes, dropout, backend and per-cell options."""
+    add(m, "--cell", dest="model.cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default lstm)")
+    add(m, "--embedding-size", dest="model.embedding_size", type=int, help=embedding_help)
+    add(m, "--hidden-size", dest="model.hidden_size", type=int, help="H: hidden units per layer")
+    add(m, "--num-layers", dest="model.num_layers", type=int, help="L: stacked recurrent layers")
+    add(m, "--dropout", dest="model.dropout", type=float, help="dropout on non-recurrent connections")
+    add(
+        m,
+        "--backend",
+        dest="model.backend",
+        choices=["auto", "fused", "autograd", "native"],
+        help="recurrent backend (default auto)",
+    )
+    add(m, "--nonlinearity", dest="model.nonlinearity", choices=["tanh", "relu"], help="Elman RNN activation")
+    add(
+        m,
+        "--reset-before",
+        dest="model.reset_after",
+        action="store_const",
+        const=False,
+        help="GRU: apply the reset gate before the recurrent matmul (Cho et al. 2014)",
+    )
+    add(m, "--forget-bias", dest="model.forget_bias", type=float, help="LSTM forget-gate bias at init (default 1)")
+
+
+def add_training_flags(p) -> None:
+    """Optimiser, clipping, schedules, budgets, evaluation, seed and device."""
+    t = p.add_argument_group("training")
+    add(t, "--optimizer", dest="train.optimizer", choices=["adam", "sgd", "rmsprop", "adagrad"], help="default adam")
+    add(t, "--lr", dest="train.lr", type=float, help="learning rate")
+    add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum")
+    add(t, "--weight-decay", dest="train.weight_decay", type=float, help="L2 weight decay")
+    add(
+        t,
+        "--clip-mode",
+        dest="train.clip_mode",
+        choices=["norm", "value", "none"],
+        help="gradient clipping: global norm (default), per-element value (char-rnn), none",
+    )
+    add(t, "--clip", dest="train.clip", type=float, help="clipping threshold (default 5)")
+    add(
+        t,
+        "--lr-schedule",
+        dest="train.lr_schedule",
+        choices=["none", "step", "epoch", "plateau"],
+        help="learning-rate decay schedule",
+    )
+    add(t, "--lr-decay", dest="train.lr_decay", type=float, help="decay multiplier")
+    add(t, "--lr-decay-every", dest="train.lr_decay_every", type=int, help="steps between decays (step schedule)")
+    add(t, "--lr-decay-start", dest="train.lr_decay_start", type=int, help="epochs at constant lr (epoch schedule)")
+    add(t, "--patience", dest="train.patience", type=int, help="evaluations without improvement (plateau)")
+    add(t, "--max-steps", dest="train.max_steps", type=int, help="stop after this many steps")
+    add(t, "--max-epochs", dest="train.max_epochs", type=float, help="stop after this many epochs")
+    add(t, "--max-minutes", dest="train.max_minutes", type=float, help="stop after this much wall time")
+    add(
+        t,
+        "--eval-every",
+        dest="train.eval_every",
+        type=int,
+        help="steps between evaluations + checkpoints (0: at the end of every epoch)",
+    )
+    add(t, "--log-every", dest="train.log_every", type=int, help="steps between metrics records")
+    add(t, "--seed", dest="train.seed", type=int, help="random seed")
+    add(t, "--device", dest="train.device", help="auto (default), cpu, cuda, cuda:1, ...")

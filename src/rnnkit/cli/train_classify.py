@@ -1,0 +1,129 @@
+"""``rnnkit train classify``: train a sequence classifier (many-to-one) or regressor.
+
+rnnkit train classify sst2/train.tsv --valid sst2/dev.tsv --bidirectional --pooling max
+rnnkit train classify rt-polarity.pos rt-polarity.neg --split 0.81,0.09,0.1   # one file per class
+rnnkit train classify names/ --tokens char --split 0.72,0.08,0.2             # a directory, one file per class
+rnnkit train classify scores.csv --text-column review --label-column stars --task regress
+
+Data: a TSV/CSV table with a text and a label column (header detected; --text-column /
+--label-column by name or 0-based number), two or more files with one class each (the label is
+the file name's distinguishing part: rt-polarity.pos -> "pos"), or a directory of such files
+(names/Arabic.txt -> "Arabic"). Without --valid/--test the examples are split by --split
+(train, val, test), stratified by label, with --split-seed. The best checkpoint (lowest validation
+loss) is evaluated on the test split at the end; a confusion-matrix heatmap goes to the run directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from rnnkit.cli.flags import add_recurrent_flags, add_training_flags
+from rnnkit.cli.options import add, fractions
+from rnnkit.cli.task_run import Built, TaskSpec, add_run_flags, resolved, run_task
+from rnnkit.data.prepare_tasks import prepare_classification
+from rnnkit.data.task_config import ClassifyDataConfig
+from rnnkit.models import ClassificationTask, SequenceClassifier, SequenceClassifierConfig, balanced_weights
+from rnnkit.train import TrainConfig
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "train-classify",
+        prog="rnnkit train classify",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("data", nargs="*", help="a TSV/CSV file, two or more files one per class, or a directory")
+    add_run_flags(p)
+    d = p.add_argument_group("data")
+    add(d, "--tokens", dest="data.tokens", choices=["word", "char"], help="word (default) or char tokens")
+    add(d, "--lowercase", dest="data.lowercase", action="store_const", const=True, help="fold case")
+    add(d, "--min-freq", dest="data.min_freq", type=int, help="rarer tokens become <unk> (default 1)")
+    add(d, "--max-vocab", dest="data.max_vocab", type=int, help="keep the most frequent tokens (0: all)")
+    add(d, "--text-column", dest="data.text_column", help="text column: header name or 0-based number")
+    add(d, "--label-column", dest="data.label_column", help="label column: header name or 0-based number")
+    add(d, "--delimiter", dest="data.delimiter", help="field separator (default: tab for .tsv, comma for .csv)")
+    add(d, "--header", dest="data.header", choices=["auto", "yes", "no"], help="is the first row a header")
+    add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")
+    add(d, "--errors", dest="data.errors", choices=["strict", "replace", "ignore"], help="undecodable bytes")
+    add(d, "--valid", dest="data.valid", metavar="FILE", help="a validation file (same format as the data)")
+    add(d, "--test", dest="data.test", metavar="FILE", help="a test file (same format as the data)")
+    add(d, "--split", dest="data.split", type=fractions, metavar="TRAIN,VAL,TEST", help="default 0.8,0.1,0.1")
+    add(d, "--split-seed", dest="data.split_seed", type=int, help="seed of the split (default 1234)")
+    add(d, "--no-stratify", dest="data.stratify", action="store_const", const=False, help="plain random split")
+    add(d, "--batch-size", dest="data.batch_size", type=int, help="B: sequences per batch (default 32)")
+    add(d, "--no-bucket", dest="data.bucket", action="store_const", const=False, help="no length bucketing")
+    add(d, "--max-length", dest="data.max_length", type=int, help="keep the first N tokens (0: all)")
+    add(
+        d,
+        "--class-weights",
+        dest="data.class_weights",
+        choices=["none", "balanced"],
+        help="balanced: weigh each class's loss by N / (C * count) (class imbalance)",
+    )
+    m = p.add_argument_group("model")
+    add(m, "--task", dest="model.task", choices=["classify", "regress"], help="classes (default) or one number")
+    add_recurrent_flags(m)
+    add(m, "--bidirectional", dest="model.bidirectional", action="store_const", const=True, help="BiRNN")
+    add(m, "--pooling", dest="model.pooling", choices=["last", "mean", "max"], help="over time (default last)")
+    add_training_flags(p)
+    p.set_defaults(run=lambda args: run_task(args, SPEC))
+
+
+def build(cfg: dict, sources: list[str], device) -> Built:
+    data_cfg, regress = cfg["data"], cfg["model"].task == "regress"
+    data = prepare_classification(data_cfg, sources, regress=regress)
+    model_cfg = dataclasses.replace(
+        cfg["model"], vocab_size=len(data.vocab), input_size=0, num_classes=max(2, len(data.labels))
+    ).validate()
+    model = SequenceClassifier(model_cfg).to(device)
+    seqs, targets = data.splits["train"]
+    weights = None
+    if data_cfg.class_weights == "balanced" and not regress:
+        weights = balanced_weights(targets, len(data.labels))
+    val = data.splits["val"] if len(data.splits["val"][0]) else None
+    task = ClassificationTask(
+        (seqs, targets),
+        val,
+        data_cfg.batch_size,
+        device,
+        seed=cfg["train"].seed,
+        bucket=data_cfg.bucket,
+        class_weights=weights,
+        regress=regress,
+        num_classes=model_cfg.num_classes,
+    )
+    meta = {
+        "task": "classify",
+        "model": {"kind": SequenceClassifier.kind, "config": dataclasses.asdict(model_cfg)},
+        "vocab": data.vocab.to_dict(),
+        "labels": data.labels,
+        "config": resolved(cfg, model_cfg, sources, "classify"),
+    }
+    sizes = "/".join(f"{len(data.examples[s]):,}" for s in ("train", "val", "test"))
+    n_params = sum(p.numel() for p in model.parameters())
+    what = "regressor" if regress else f"classifier over {len(data.labels)} classes"
+    description = (
+        f"training a {model_cfg.num_layers}x{model_cfg.hidden_size} {'bidirectional ' * model_cfg.bidirectional}"
+        f"{model_cfg.cell.upper()} {what} ({n_params / 1e6:.2f}M parameters, {model_cfg.pooling} pooling) on "
+        f"{data_cfg.tokens} tokens ({len(data.vocab):,} in the vocabulary); train/val/test {sizes} examples"
+    )
+
+    def report(run_dir, log) -> None:
+        from rnnkit.cli.label_eval import report_classifier
+
+        split = "test" if len(data.examples["test"]) else "val"
+        if len(data.examples[split]):
+            report_classifier(
+                run_dir, data.examples[split], f"the {split} split", log, png=run_dir / f"confusion_{split}.png"
+            )
+
+    return Built(model, task, meta, description, report)
+
+
+def defaults() -> dict:
+    return {"data": ClassifyDataConfig(), "model": SequenceClassifierConfig(), "train": TrainConfig()}
+
+
+SPEC = TaskSpec("classify", defaults, build)

@@ -1,0 +1,114 @@
+"""Trained classifiers and taggers, ready to use: what ``rnnkit.load`` returns for those checkpoints.
+
+    clf = rnnkit.load("runs/sst2")              # a sequence_classifier checkpoint
+    clf.predict(["a gorgeous film", "dull"])      # [("1", 0.97), ("0", 0.88)]
+    clf.top("Nakamura", n=3)                      # [("Japanese", 0.98), ...]
+    tagger = rnnkit.load("runs/ewt")
+    tagger.tag([["The", "cat", "sat"]])           # [["DET", "NOUN", "VERB"]]
+
+Text is read exactly as in training: the checkpoint stores the vocabulary (with its tokenisation
+and lower-casing), the label names and the data settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnnkit.data.labeled import LabeledExamples
+from rnnkit.data.prepare_tasks import encode_examples, encode_sentences
+from rnnkit.data.tagged import TaggedSentences
+from rnnkit.data.token_vocab import TokenVocab
+from rnnkit.infer.metrics import classification_report, tagging_report
+from rnnkit.models import EncodedSentences, predict_outputs, predict_tags
+
+
+@dataclass
+class LoadedClassifier:
+    model: torch.nn.Module
+    vocab: TokenVocab
+    labels: list[str]
+    meta: dict
+    device: torch.device
+
+    @property
+    def regress(self) -> bool:
+        return self.model.config.task == "regress"
+
+    @property
+    def max_length(self) -> int:
+        return int(self.meta["config"]["data"].get("max_length", 0))
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        if isinstance(texts, str):
+            raise ValueError("texts: expected a list of strings, got one str (wrap it in a list)")
+        seqs = []
+        for i, text in enumerate(texts):
+            ids = self.vocab.encode(text)
+            if not ids:
+                raise ValueError(f"text {i + 1}: {text!r} has no tokens; expected at least one")
+            seqs.append(ids[: self.max_length] if self.max_length else ids)
+        return seqs
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """(N, C) class probabilities (classifiers) or (N,) predicted values (regressors)."""
+        out = predict_outputs(self.model, self.encode(texts), batch_size, self.device)
+        return (out if self.regress else out.softmax(-1)).cpu().numpy()
+
+    def top(self, texts: Sequence[str], n: int = 1, batch_size: int = 64) -> list[list[tuple[str, float]]]:
+        """The ``n`` most probable labels of each text, with their probabilities (regression: the value)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"top: expected a positive integer, got {n!r}")
+        probs = self.probabilities(texts, batch_size)
+        if self.regress:
+            return [[("value", float(v))] for v in probs]
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :n]
+        return [[(self.labels[j], float(p[j])) for j in row] for p, row in zip(probs, order, strict=True)]
+
+    def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[tuple[str, float]]:
+        return [row[0] for row in self.top(texts, 1, batch_size)]
+
+    def evaluate(self, examples: LabeledExamples, batch_size: int = 64) -> dict:
+        """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix (classifiers);
+        mean squared error and RMSE (regressors). Unseen labels are a DataError naming the line."""
+        seqs, targets = encode_examples(examples, self.vocab, self.labels, self.max_length, self.regress)
+        out = predict_outputs(self.model, seqs, batch_size, self.device).cpu().numpy()
+        if self.regress:
+            mse = float(np.mean((out - targets) ** 2))
+            return {"mse": mse, "rmse": mse**0.5, "examples": len(targets)}
+        return classification_report(targets, out.argmax(-1), self.labels)
+
+
+@dataclass
+class LoadedTagger:
+    model: torch.nn.Module
+    vocab: TokenVocab
+    chars: TokenVocab | None
+    tags: list[str]
+    meta: dict
+    device: torch.device
+
+    def _encode(self, sentences: TaggedSentences, with_tags: bool) -> EncodedSentences:
+        for i, s in enumerate(sentences.tokens):
+            if not s:
+                raise ValueError(f"sentence {i + 1}: empty; expected at least one token")
+        words, chars, tags = encode_sentences(sentences, self.vocab, self.chars, self.tags if with_tags else None)
+        return EncodedSentences(words, chars, tags)
+
+    def tag(self, sentences: Sequence[Sequence[str]], batch_size: int = 64) -> list[list[str]]:
+        """The most probable tag of every token of every sentence (lists of tokens)."""
+        if isinstance(sentences, str) or any(isinstance(s, str) for s in sentences):
+            raise ValueError("sentences: expected a list of token lists, got strings (split them into tokens)")
+        data = TaggedSentences([list(s) for s in sentences], None, [f"sentence {i + 1}" for i in range(len(sentences))])
+        ids = predict_tags(self.model, self._encode(data, False), batch_size, self.device)
+        return [[self.tags[j] for j in row] for row in ids]
+
+    def evaluate(self, sentences: TaggedSentences, batch_size: int = 64) -> dict:
+        """Token accuracy, per-tag precision/recall/F1, and accuracy on words unseen in training."""
+        encoded = self._encode(sentences, True)
+        predicted = predict_tags(self.model, encoded, batch_size, self.device)
+        oov = [[not self.vocab.has(w) for w in s] for s in sentences.tokens]  # outside the training vocabulary
+        return tagging_report(encoded.tags, predicted, self.tags, oov)

@@ -1,0 +1,147 @@
+"""Sequence tagging as the trainer sees it: shuffled, bucketed padded batches of sentences.
+
+A sentence is its word ids, the character ids of each word (for models with character
+features) and its tag ids. Padding positions get the target -100, which the loss ignores, so
+the mean is over real tokens only. Word dropout (optional) turns training tokens whose word was
+seen once into ``<unk>`` with probability p, drawn from (seed, epoch, batch): deterministic, so a
+resumed run sees the same masks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rnnkit.data.padded import BucketBatcher, pad_chars, pad_sequences
+from rnnkit.data.token_vocab import UNK_ID
+from rnnkit.models.tagger import IGNORE
+
+
+@dataclass
+class EncodedSentences:
+    words: list[list[int]]  # per sentence, word ids
+    chars: list[list[list[int]]] | None  # per sentence, per word, character ids (None: no char features)
+    tags: list[list[int]] | None  # per sentence, tag ids (None: untagged input)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def make_batch(data: EncodedSentences, rows, device) -> dict:
+    """Padded tensors for sentences ``rows``: words (B, T), lengths (B,), and when present chars
+    (B, T, W), char_lengths (B, T), targets (B, T) with -100 past each length."""
+    words, lengths = pad_sequences([data.words[r] for r in rows])  # (B, T), (B,)
+    batch = {"words": words.to(device), "lengths": lengths.to(device)}
+    if data.chars is not None:
+        chars, char_lengths = pad_chars([data.chars[r] for r in rows])  # (B, T, W), (B, T)
+        batch["chars"], batch["char_lengths"] = chars.to(device), char_lengths.to(device)
+    if data.tags is not None:
+        targets, _ = pad_sequences([data.tags[r] for r in rows], pad=IGNORE)  # (B, T)
+        batch["targets"] = targets.to(device)
+    return batch
+
+
+def run_model(model, batch: dict, with_targets: bool = True):
+    return model(
+        batch["words"],
+        None,
+        batch.get("targets") if with_targets else None,
+        batch["lengths"],
+        chars=batch.get("chars"),
+        char_lengths=batch.get("char_lengths"),
+    )
+
+
+class TaggingTask:
+    """Args:
+    train / val: EncodedSentences (val may be None).
+    singletons: (V,) bool, word ids seen once in training (for word dropout), or None.
+    word_dropout: probability of turning a singleton into <unk> in training.
+    """
+
+    def __init__(
+        self,
+        train: EncodedSentences,
+        val: EncodedSentences | None,
+        batch_size: int,
+        device: torch.device,
+        num_tags: int,
+        seed: int = 0,
+        bucket: bool = True,
+        word_dropout: float = 0.0,
+        singletons: np.ndarray | None = None,
+    ):
+        self.train, self.val, self.batch_size, self.device = train, val, batch_size, device
+        self.batches = BucketBatcher([len(s) for s in train.words], batch_size, seed=seed, bucket=bucket)
+        self.seed, self.word_dropout = seed, word_dropout
+        self.singletons = None if singletons is None else torch.as_tensor(singletons, dtype=torch.bool)
+        self.loss_floor = math.log(num_tags)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return len(self.batches)
+
+    def train_loss(self, model, index: int, epoch: int = 0) -> tuple[Tensor, int]:
+        rows = self.batches.batch(epoch, index)
+        batch = make_batch(self.train, rows, self.device)
+        if self.word_dropout > 0 and self.singletons is not None:
+            words = batch["words"].cpu()  # (B, T)
+            g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) * 1_000_003 + index)
+            drop = self.singletons[words] & (torch.rand(words.shape, generator=g) < self.word_dropout)
+            batch["words"] = words.masked_fill(drop, UNK_ID).to(self.device)
+        _, loss, _ = run_model(model, batch)
+        return loss, int(batch["lengths"].sum())
+
+    @torch.no_grad()
+    def evaluate(self, model) -> dict[str, float]:
+        if self.val is None or len(self.val) == 0:
+            return {}
+        total, correct, count = 0.0, 0, 0
+        was_training = model.training
+        model.eval()
+        for rows in BucketBatcher([len(s) for s in self.val.words], self.batch_size, shuffle=False).epoch(0):
+            batch = make_batch(self.val, rows, self.device)
+            logits, loss, _ = run_model(model, batch)
+            real = batch["targets"] != IGNORE  # (B, T)
+            n = int(real.sum())
+            total += float(loss) * n
+            correct += int((logits.argmax(-1) == batch["targets"])[real].sum())
+            count += n
+        model.train(was_training)
+        return {"val_loss": total / count, "val_acc": correct / count}
+
+    def describe(self, val: dict) -> str:
+        return f"val loss {val['val_loss']:.4f}, token accuracy {100 * val['val_acc']:.2f}%"
+
+    def state_tensors(self) -> dict[str, Tensor]:
+        return {}
+
+    def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
+        pass
+
+
+@torch.no_grad()
+def predict_tags(model, data: EncodedSentences, batch_size: int, device) -> list[list[int]]:
+    """The most probable tag of every token, per sentence, in the given order."""
+    was_training = model.training
+    model.eval()
+    result: list[list[int] | None] = [None] * len(data)
+    for rows in BucketBatcher([len(s) for s in data.words], batch_size, shuffle=False).epoch(0):
+        batch = make_batch(EncodedSentences(data.words, data.chars, None), rows, device)
+        logits, _, _ = run_model(model, batch, with_targets=False)
+        best = logits.argmax(-1).cpu()  # (B, T)
+        for i, r in enumerate(rows):
+            result[r] = best[i, : len(data.words[r])].tolist()
+    model.train(was_training)
+    return result
+
+
+def singleton_mask(train_words: Sequence[Sequence[int]], vocab_size: int) -> np.ndarray:
+    """(V,) bool: the word ids that occur exactly once in the training sentences."""
+    counts = np.bincount(np.concatenate([np.asarray(s, dtype=np.int64) for s in train_words]), minlength=vocab_size)
+    return counts == 1

@@ -1,0 +1,148 @@
+"""A synced many-to-many model: one tag per input token (part-of-speech tagging, chunking, NER).
+
+    words (B, T) -> word embedding ----------------------------------\\
+    chars (B, T, W) -> char embedding -> BiRNN over each word's chars -> [last fwd | last bwd]  (optional)
+                                                                      -> concat -> dropout
+        -> bidirectional RNN/LSTM/GRU stack -> dropout -> linear -> tag logits (B, T, C)
+
+The character BiRNN (Ling et al. 2015; Lample et al. 2016; Plank et al. 2016) reads each word's
+spelling, so a word never seen in training still gets a representation from its prefix,
+suffix and capitalisation: that is where most of a tagger's errors on unseen words go away.
+
+The loss is the cross-entropy over the real tokens only: the positions past each sentence's
+length (targets ``-100``) count neither in the loss nor in its mean.
+The contract of every rnnkit model: ``forward(inputs, state, targets, lengths) -> (out, loss, state)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.layers import Recurrent, RecurrentConfig
+
+IGNORE = -100  # the target of a padding position
+
+
+@dataclass
+class SequenceTaggerConfig:
+    """Architecture of a sequence tagger. ``char_vocab_size`` 0 = words only."""
+
+    num_tags: int = 2
+    vocab_size: int = 2
+    embedding_size: int = 100
+    char_vocab_size: int = 0
+    char_embedding_size: int = 32
+    char_hidden_size: int = 64
+    cell: str = "lstm"
+    hidden_size: int = 128
+    num_layers: int = 2
+    bidirectional: bool = True
+    dropout: float = 0.33  # on the token features, between layers, and before the head
+    backend: str = "auto"
+    nonlinearity: str = "tanh"
+    reset_after: bool = True
+    forget_bias: float = 1.0
+
+    def validate(self) -> SequenceTaggerConfig:
+        for name, low in (
+            ("num_tags", 2),
+            ("vocab_size", 2),
+            ("embedding_size", 1),
+            ("char_vocab_size", 0),
+            ("char_embedding_size", 1),
+            ("char_hidden_size", 1),
+            ("hidden_size", 1),
+            ("num_layers", 1),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"model: expected {name} to be an integer >= {low}, got {value!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        return self
+
+    def _recurrent(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, dropout: float):
+        return RecurrentConfig(
+            cell=self.cell,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            backend=self.backend,
+            nonlinearity=self.nonlinearity,
+            reset_after=self.reset_after,
+            forget_bias=self.forget_bias,
+        )
+
+
+class SequenceTagger(nn.Module):
+    """Shapes: words (B, T) token ids (0 = padding); lengths (B,) in any order, 1 <= len <= T;
+    chars (B, T, W) character ids and char_lengths (B, T) (0 past a sentence's end), needed iff
+    the model has character features; out: logits (B, T, C); targets (B, T) tag ids, -100 at padding."""
+
+    kind = "sequence_tagger"
+
+    def __init__(self, config: SequenceTaggerConfig):
+        super().__init__()
+        cfg = self.config = config.validate()
+        self.embedding = nn.Embedding(cfg.vocab_size, cfg.embedding_size, padding_idx=0)
+        features = cfg.embedding_size
+        self.char_embedding, self.char_rnn = None, None
+        if cfg.char_vocab_size:
+            self.char_embedding = nn.Embedding(cfg.char_vocab_size, cfg.char_embedding_size, padding_idx=0)
+            self.char_rnn = Recurrent(cfg._recurrent(cfg.char_embedding_size, cfg.char_hidden_size, 1, True, 0.0))
+            features += 2 * cfg.char_hidden_size
+        self.rnn = Recurrent(cfg._recurrent(features, cfg.hidden_size, cfg.num_layers, cfg.bidirectional, cfg.dropout))
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(self.rnn.output_size, cfg.num_tags)
+
+    def config_dict(self) -> dict:
+        return asdict(self.config)
+
+    @property
+    def uses_chars(self) -> bool:
+        return self.char_rnn is not None
+
+    def forward(self, inputs: Tensor, state=None, targets=None, lengths=None, chars=None, char_lengths=None):
+        words = inputs
+        if not isinstance(words, Tensor) or words.dim() != 2 or words.dtype not in (torch.long, torch.int):
+            got = f"{words.dtype} {tuple(words.shape)}" if isinstance(words, Tensor) else type(words).__name__
+            raise ValueError(f"inputs: expected a 2-D integer tensor (B, T) of word ids, got {got}")
+        B, T = words.shape
+        x = self.embedding(words)  # (B, T) -> (B, T, E)
+        if self.uses_chars:
+            if chars is None or char_lengths is None:
+                raise ValueError(
+                    "chars: expected character ids and lengths for a model with character features, got None"
+                )
+            x = torch.cat([x, self._spell(chars, char_lengths)], dim=-1)  # (B, T, E + 2Hc)
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths)
+        out, state = self.rnn(self.drop(x).transpose(0, 1), state, lengths=lengths)  # (T, B, dirs*H)
+        logits = self.head(self.drop(out)).transpose(0, 1)  # (T, B, C) -> (B, T, C)
+        loss = None if targets is None else self._loss(logits, targets)
+        return logits, loss, state
+
+    def _spell(self, chars: Tensor, char_lengths: Tensor) -> Tensor:
+        """Each real word's characters through the char BiRNN -> (B, T, 2Hc), zeros at padding."""
+        B, T, W = chars.shape
+        real = char_lengths > 0  # (B, T)
+        spelled = chars[real]  # (N, W), N real words
+        c = self.char_embedding(spelled).transpose(0, 1)  # (N, W) -> (W, N, Ec)
+        _, state = self.char_rnn(c, lengths=char_lengths[real])
+        h_n = state[0] if isinstance(state, tuple) else state  # (2, N, Hc): forward, backward
+        words = h_n.transpose(0, 1).reshape(h_n.shape[1], -1)  # (N, 2Hc)
+        out = words.new_zeros(B, T, words.shape[-1])  # (B, T, 2Hc)
+        out[real] = words
+        return out
+
+    def _loss(self, logits: Tensor, targets) -> Tensor:
+        if not isinstance(targets, Tensor) or targets.shape != logits.shape[:2]:
+            got = tuple(targets.shape) if isinstance(targets, Tensor) else type(targets).__name__
+            raise ValueError(f"targets: expected a tensor of shape {tuple(logits.shape[:2])}, got {got}")
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1).long(), ignore_index=IGNORE)
