@@ -71,5 +71,12 @@ def add_training_flags(p) -> None:
         help="steps between evaluations + checkpoints (0: at the end of every epoch)",
     )
     add(t, "--log-every", dest="train.log_every", type=int, help="steps between metrics records")
+    add(
+        t,
+        "--monitor",
+        dest="train.monitor",
+        help="validation metric that picks the best checkpoint and drives the plateau schedule "
+        "(val_loss; val_acc for classifiers and taggers, their default)",
+    )
     add(t, "--seed", dest="train.seed", type=int, help="random seed")
     add(t, "--device", dest="train.device", help="auto (default), cpu, cuda, cuda:1, ...")

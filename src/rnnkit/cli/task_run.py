@@ -88,6 +88,9 @@ def run_task(args, spec: TaskSpec) -> int:
         if not any(given.get(k) for k in ("max_steps", "max_epochs", "max_minutes")):
             base["train"]["max_epochs"] = DEFAULT_EPOCHS
         cfg = compose(args, base, spec.defaults())
+        if "monitor" not in given:  # the best checkpoint: the most accurate, or the lowest error for regression
+            regress = getattr(cfg["model"], "task", "") == "regress"
+            cfg["train"] = dataclasses.replace(cfg["train"], monitor="val_loss" if regress else "val_acc")
         cfg["data"].validate()
         cfg["train"].validate()
         held_out = {k: str(Path(v).resolve()) for k in ("valid", "test") if (v := getattr(cfg["data"], k))}
@@ -120,7 +123,7 @@ def run_task(args, spec: TaskSpec) -> int:
         log(f"{built.description} on {device}; run directory {run_dir}")
     summary = trainer.fit()
     log(
-        f"stopped: {summary['stopped']} at step {summary['step']}; best validation loss "
+        f"stopped: {summary['stopped']} at step {summary['step']}; best {cfg['train'].monitor} "
         f"{summary['best_val_loss']:.4f}; checkpoints in {run_dir}"
     )
     built.report(run_dir, log)

@@ -22,6 +22,9 @@ class TrainConfig:
             when the validation loss has not improved for ``patience`` evaluations).
         eval_every: steps between evaluations (+ checkpoints); 0 = at the end of every epoch.
         explode_factor: stop when the training loss exceeds this multiple of its best running mean.
+        monitor: the validation metric that picks the best checkpoint and drives the plateau
+            schedule: "val_loss" (lower is better) or a metric the task reports, e.g. "val_acc"
+            (names ending in acc / accuracy / f1 are higher-is-better).
     """
 
     optimizer: str = "adam"
@@ -43,6 +46,12 @@ class TrainConfig:
     seed: int = 1234
     device: str = "auto"
     explode_factor: float = 4.0
+    monitor: str = "val_loss"
+
+    @property
+    def monitor_mode(self) -> str:
+        """ "max" for accuracy-like metrics, "min" for losses."""
+        return "max" if self.monitor.endswith(("acc", "accuracy", "f1")) else "min"
 
     def validate(self) -> TrainConfig:
         if self.optimizer not in OPTIMIZERS:
@@ -54,6 +63,10 @@ class TrainConfig:
         for name in ("lr", "clip", "explode_factor"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"train: expected {name} > 0, got {getattr(self, name)!r}")
+        if not isinstance(self.monitor, str) or not self.monitor.startswith("val_"):
+            raise ValueError(
+                f"train: expected monitor to name a validation metric such as 'val_loss', got {self.monitor!r}"
+            )
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"train: expected lr_decay in (0, 1], got {self.lr_decay!r}")
         for name in ("momentum", "weight_decay", "max_epochs", "max_minutes"):

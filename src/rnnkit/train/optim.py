@@ -41,7 +41,7 @@ def make_scheduler(optimizer, cfg: TrainConfig):
         return EpochDecay(optimizer, cfg.lr_decay_start, cfg.lr_decay), "epoch"
     if cfg.lr_schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, factor=cfg.lr_decay, patience=cfg.patience - 1
+            optimizer, mode=cfg.monitor_mode, factor=cfg.lr_decay, patience=cfg.patience - 1
         ), "eval"
     return None, ""
 

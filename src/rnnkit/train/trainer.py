@@ -89,7 +89,7 @@ class Trainer:
         self.optimizer = make_optimizer(model.parameters(), config)
         self.scheduler, self.schedule_on = make_scheduler(self.optimizer, config)
         self.step, self.epoch, self.index = 0, 0, 0
-        self.best_val = math.inf
+        self.best_val = math.inf if self.cfg.monitor_mode == "min" else -math.inf  # of cfg.monitor
         self.metrics: MetricsLog | None = None
 
     # ----- checkpoints ------------------------------------------------------------------------
@@ -107,7 +107,8 @@ class Trainer:
             "step": self.step,
             "epoch": self.epoch,
             "index": self.index,
-            "best_val_loss": self.best_val,
+            "best_val_loss": self.best_val,  # the best value of cfg.monitor
+            "monitor": self.cfg.monitor,
             "eval": val,
         }
         save_checkpoint(
@@ -274,12 +275,18 @@ class Trainer:
         val_loss = val.get("val_loss")
         if val_loss is not None and not math.isfinite(val_loss):
             raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
-        if self.schedule_on == "eval" and val_loss is not None and on_schedule:
-            self.scheduler.step(val_loss)
-        improved = val_loss is not None and val_loss < self.best_val
+        score = val.get(self.cfg.monitor)
+        if val and score is None:
+            raise ValueError(
+                f"train: expected monitor to be one of the task's metrics {sorted(val)}, got {self.cfg.monitor!r}"
+            )
+        if self.schedule_on == "eval" and score is not None and on_schedule:
+            self.scheduler.step(score)
+        better = (lambda a, b: a < b) if self.cfg.monitor_mode == "min" else (lambda a, b: a > b)
+        improved = score is not None and better(score, self.best_val)
         if improved:
-            self.best_val = val_loss
-        if improved or val_loss is None:  # without validation data, "best" is the latest
+            self.best_val = score
+        if improved or score is None:  # without validation data, "best" is the latest
             self._save(self.best_path, val)
         self._save(self.latest_path, val)
         self.metrics.append(record)
