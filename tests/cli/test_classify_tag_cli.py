@@ -175,11 +175,11 @@ def test_classify_train_predict_eval(clf, tmp_path):
 
 
 def test_classify_class_files_directory_and_regression(tmp_path):
-    rows = keyword_rows(80, seed=3)
+    rows = keyword_rows(120, seed=3)
     for label in ("pos", "neg"):
         (tmp_path / f"reviews.{label}").write_text("".join(t + "\n" for t, lab in rows if lab == label))
     run = tmp_path / "files"
-    flags = ["--bidirectional", "--pooling", "mean", "--class-weights", "balanced", "--max-steps", "30"]
+    flags = ["--bidirectional", "--pooling", "max", "--class-weights", "balanced", "--max-steps", "30"]
     ok("train", "classify", tmp_path / "reviews.pos", tmp_path / "reviews.neg", *CLASSIFY, *flags, "--run-dir", run)
     assert json.loads(ok("eval", run, "--json"))["accuracy"] >= 0.9
     assert ok("predict", run, "so good").split("\t")[0] == "pos"
@@ -200,7 +200,7 @@ def test_classify_class_files_directory_and_regression(tmp_path):
     scored = [(" ".join(rng.choice(FILLER) for _ in range(3)) + " good" * k, str(k)) for k in (0, 1, 2) * 20]
     data = write_tsv(tmp_path / "scores.tsv", scored, header="text\tscore")
     run = tmp_path / "regress"
-    ok("train", "classify", data, "--label-column", "score", "--task", "regress", *CLASSIFY, "--max-steps", "20",
+    ok("train", "classify", data, "--label-column", "score", "--task", "regress", *CLASSIFY, "--max-steps", "20", "--pooling", "mean",
        "--run-dir", run)  # fmt: skip
     value, text = ok("predict", run, "good good").strip().split("\t")
     assert float(value) == float(value) and text == "good good"
@@ -317,7 +317,7 @@ def test_bad_inference_input_leaves_checkpoints_alone(clf, tagger, lm, tmp_path)
     assert_error(cli("tag", tag_run, blank), "no sentences")
     assert_error(cli("tag", tag_run, stdin=""), "no sentences")
     bad = tmp_path / "bad.conllu"
-    bad.write_text(conllu_line(1, "the") + conllu_line(2, "cat") + "3\tsees\n")
+    bad.write_text(conllu_line(1, "the", "DET") + conllu_line(2, "cat", "NOUN") + "3\tsees\n")
     for argv in (("tag", tag_run, bad), ("eval", tag_run, "--data", bad)):
         assert_error(cli(*argv), "bad.conllu:3", "10 tab-separated CoNLL-U fields")
     tag_unseen = write_conllu(tmp_path / "unseen_tag.conllu", [["the", "cat", "sees"]])

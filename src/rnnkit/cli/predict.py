@@ -31,6 +31,25 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per text")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     p.set_defaults(run=run)
+    intermixed(p)
+
+
+def intermixed(parser) -> None:
+    """Let positionals follow options ("predict RUN --top 3 a b"): argparse before Python 3.12 gives
+    an optional positional (nargs "*" / "?") nothing once an option comes between it and the one before."""
+    plain = type(parser)
+
+    class Intermixed(plain):
+        def parse_known_args(self, args=None, namespace=None):
+            if getattr(self, "_inner", False):
+                return plain.parse_known_args(self, args, namespace)
+            self._inner = True
+            try:
+                return self.parse_known_intermixed_args(args, namespace)
+            finally:
+                self._inner = False
+
+    parser.__class__ = Intermixed
 
 
 def run(args) -> int:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rnnkit.cli.predict import intermixed
 from rnnkit.data.tagged import TaggedSentences, format_columns, format_conllu, read_tagged
 from rnnkit.infer import load
 
@@ -39,6 +40,7 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     p.set_defaults(run=run)
+    intermixed(p)  # "rnnkit tag RUN --output conllu FILE"
 
 
 def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str]:
