@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import io
 import json
+import math
 import random
 import sys
 from pathlib import Path
@@ -103,8 +104,7 @@ def tag_sentences(n: int, seed: int) -> list[list[str]]:
     rng = random.Random(seed)
     pick = rng.choice
     return [
-        [pick(DET), pick(NOUN), pick(VERB)] + ([pick(DET), pick(NOUN)] if rng.random() < 0.7 else [])
-        for _ in range(n)
+        [pick(DET), pick(NOUN), pick(VERB)] + ([pick(DET), pick(NOUN)] if rng.random() < 0.7 else []) for _ in range(n)
     ]
 
 
@@ -200,10 +200,10 @@ def test_classify_class_files_directory_and_regression(tmp_path):
     scored = [(" ".join(rng.choice(FILLER) for _ in range(3)) + " good" * k, str(k)) for k in (0, 1, 2) * 20]
     data = write_tsv(tmp_path / "scores.tsv", scored, header="text\tscore")
     run = tmp_path / "regress"
-    ok("train", "classify", data, "--label-column", "score", "--task", "regress", *CLASSIFY, "--max-steps", "20", "--pooling", "mean",
-       "--run-dir", run)  # fmt: skip
+    flags = ["--label-column", "score", "--task", "regress", "--pooling", "mean", "--max-steps", "20"]
+    ok("train", "classify", data, *CLASSIFY, *flags, "--run-dir", run)
     value, text = ok("predict", run, "good good").strip().split("\t")
-    assert float(value) == float(value) and text == "good good"
+    assert math.isfinite(float(value)) and text == "good good"
     result = json.loads(ok("eval", run, "--json"))
     assert set(result) >= {"mse", "rmse", "examples"} and result["mse"] >= 0
     assert "mean squared error" in ok("eval", run)
@@ -236,21 +236,24 @@ def test_tag_train_tag_eval(tagger, tmp_path, char_features):
         flags = ["--char-features", "--char-embedding-size", "4", "--char-hidden-size", "4"]
         err = cli("train", "tag", data, *TAGGER, *flags, "--run-dir", run)[2]
     assert (run / "best.safetensors").is_file(), err
+    assert (json.loads((run / "config.json").read_text())["model"]["char_features"]) == char_features
     assert "the test split" in err and "OOV accuracy" in err
 
     plain = tmp_path / "plain.txt"
     plain.write_text("the cat sees a dog\n\nthis bird eats\n")
-    out = ok("tag", run, plain)
-    assert out == "".join(f"{w}\t{TAG_OF[w]}\n" for w in "the cat sees a dog".split()) + "\n" + "".join(
-        f"{w}\t{TAG_OF[w]}\n" for w in "this bird eats".split()
-    ) + "\n"
-    assert ok("tag", run, stdin="the cow likes that fish\n").split("\n")[2] == "likes\tVERB"
+    expected = [
+        "".join(f"{w}\t{TAG_OF[w]}\n" for w in s.split()) + "\n" for s in ("the cat sees a dog", "this bird eats")
+    ]
+    assert ok("tag", run, plain) == "".join(expected)
+    assert ok("tag", run, stdin="\tthe cow likes that fish\n").split("\n")[2] == "likes\tVERB"  # text, not columns
+    assert ok("tag", run, "--output", "conllu", plain).splitlines()[2].split("\t")[1:4] == ["sees", "_", "VERB"]
 
     conllu = ok("tag", run, data)
     token_lines = [line for line in conllu.splitlines() if line]
     assert all(len(line.split("\t")) == 10 for line in token_lines)
     words = [w for s in tag_sentences(80, seed=1) for w in s]
     assert len(token_lines) == len(words)
+    assert [line.split("\t")[1] for line in token_lines] == words
     correct = sum(line.split("\t")[3] == TAG_OF[w] for line, w in zip(token_lines, words))
     assert correct / len(words) >= 0.9
     columns = tmp_path / "tokens.txt"
@@ -286,14 +289,18 @@ def test_language_model_training_unchanged(lm):
 
 
 # ----- bad input --------------------------------------------------------------------------------
-def test_bad_training_data(tmp_path, tagger):
+def test_bad_training_data(tmp_path):
     def train(name: str, content: str, *flags):
-        path = tmp_path / name
+        path, run = tmp_path / name, tmp_path / f"run-{name}"
         path.write_text(content)
-        return cli("train", "classify", path, *CLASSIFY, "--max-steps", "1", "--run-dir", tmp_path / name, *flags)
+        result = cli("train", "classify", path, *CLASSIFY, "--max-steps", "1", "--run-dir", run, *flags)
+        assert not run.exists()  # nothing written for bad data
+        return result
 
     assert_error(train("empty.tsv", ""), "empty.tsv", "no examples")
-    assert_error(train("cols.tsv", "text\tlabel\ngood\tpos\nbad\tneg\n", "--label-column", "stars"), "no column 'stars'")
+    assert_error(
+        train("cols.tsv", "text\tlabel\ngood\tpos\nbad\tneg\n", "--label-column", "stars"), "no column 'stars'"
+    )
     assert_error(train("nolabel.tsv", "text\tlabel\ngood one\tpos\nno label here\n"), "nolabel.tsv:3", "no label")
     assert_error(train("blank.tsv", "text\tlabel\ngood one\tpos\nbad one\t \n"), "blank.tsv:3", "empty label")
     assert_error(train("one.tsv", "text\tlabel\ngood\tpos\nfine\tpos\nnice\tpos\n"), "single class 'pos'")
@@ -315,7 +322,8 @@ def test_bad_inference_input_leaves_checkpoints_alone(clf, tagger, lm, tmp_path)
     blank = tmp_path / "blank.txt"
     blank.write_text("\n   \n\n")
     assert_error(cli("tag", tag_run, blank), "no sentences")
-    assert_error(cli("tag", tag_run, stdin=""), "no sentences")
+    assert_error(cli("tag", tag_run, stdin=""), "<stdin> is empty")
+    assert_error(cli("tag", tag_run, "--input", "conllu", stdin="1\tthe\n"), "<stdin>:1", "got 2")
     bad = tmp_path / "bad.conllu"
     bad.write_text(conllu_line(1, "the", "DET") + conllu_line(2, "cat", "NOUN") + "3\tsees\n")
     for argv in (("tag", tag_run, bad), ("eval", tag_run, "--data", bad)):

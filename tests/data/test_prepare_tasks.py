@@ -8,7 +8,9 @@ from rnnkit.data.task_config import ClassifyDataConfig, TagDataConfig
 
 @pytest.fixture
 def table(tmp_path):
-    rows = ["text\tlabel"] + [f"word{i} {'good' if i % 3 else 'bad'} end\t{'pos' if i % 3 else 'neg'}" for i in range(90)]
+    rows = ["text\tlabel"] + [
+        f"word{i} {'good' if i % 3 else 'bad'} end\t{'pos' if i % 3 else 'neg'}" for i in range(90)
+    ]
     path = tmp_path / "data.tsv"
     path.write_text("\n".join(rows) + "\n")
     return path

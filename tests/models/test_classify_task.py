@@ -94,7 +94,7 @@ def tagger(chars=True):
     torch.manual_seed(0)
     cfg = SequenceTaggerConfig(num_tags=4, vocab_size=15, embedding_size=8, hidden_size=12, num_layers=1, dropout=0)
     if chars:
-        cfg.char_vocab_size, cfg.char_embedding_size, cfg.char_hidden_size = 8, 4, 5
+        cfg.char_features, cfg.char_vocab_size, cfg.char_embedding_size, cfg.char_hidden_size = True, 8, 4, 5
     return SequenceTagger(cfg)
 
 

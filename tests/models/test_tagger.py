@@ -21,11 +21,12 @@ def make(chars: bool = False, seed: int = 0, **overrides) -> SequenceTagger:
     torch.manual_seed(seed)
     cfg = {"num_tags": C, "vocab_size": V, "embedding_size": 5, "hidden_size": 6, "num_layers": 2, "dropout": 0.0}
     if chars:
-        cfg.update(char_vocab_size=CV, char_embedding_size=3, char_hidden_size=4)
+        cfg.update(char_features=True, char_vocab_size=CV, char_embedding_size=3, char_hidden_size=4)
     return SequenceTagger(SequenceTaggerConfig(**{**cfg, **overrides})).double()
 
 
-def batch(rows=range(len(SENTS))):
+def batch(rows=None):
+    rows = range(len(SENTS)) if rows is None else rows
     words, lengths = pad_sequences([SENTS[r] for r in rows])
     chars, char_lengths = pad_chars([SPELL[r] for r in rows])
     targets, _ = pad_sequences([TAGS[r] for r in rows], pad=IGNORE)

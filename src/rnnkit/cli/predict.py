@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
 
 
 def intermixed(parser) -> None:
-    """Let positionals follow options ("predict RUN --top 3 a b"): argparse before Python 3.12 gives
+    """Let positionals follow options ("predict RUN --top 3 a b"): argparse (Python 3.11 at least) gives
     an optional positional (nargs "*" / "?") nothing once an option comes between it and the one before."""
     plain = type(parser)
 

@@ -50,12 +50,15 @@ def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str]:
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / "stdin"
             p.write_text(text, encoding="utf-8")
-            return read_input(str(p), kind)
-    if kind in ("auto", "conllu"):
-        sentences = read_tagged(path, "auto" if kind == "auto" else "conllu", with_tags=False)
-        head = Path(path).name.endswith((".conllu", ".conllu.gz")) or kind == "conllu"
-        if head or _looks_conllu(path):
-            return sentences, "conllu"
+            try:
+                return read_input(str(p), kind)
+            except ValueError as e:  # name the input, not a temporary file that is gone
+                raise ValueError(str(e).replace(str(p), "<stdin>")) from None
+    # decide the format before parsing: plain text must not be parsed (and rejected) as columns
+    if kind == "conllu" or (
+        kind == "auto" and (Path(path).name.endswith((".conllu", ".conllu.gz")) or _looks_conllu(path))
+    ):
+        return read_tagged(path, "conllu", with_tags=False), "conllu"
     if kind == "columns":
         return read_tagged(path, "columns", with_tags=False), "columns"
     from rnnkit.data import read_text

@@ -60,9 +60,9 @@ def add_parser(sub) -> None:
     add(
         m,
         "--char-features",
-        dest="model.char_vocab_size",  # > 0 switches the characters on; the real size comes from the data
+        dest="model.char_features",
         action="store_const",
-        const=1,
+        const=True,
         help="add a character BiRNN's reading of each word to its embedding",
     )
     add(m, "--char-embedding-size", dest="model.char_embedding_size", type=int, help="default 32")
@@ -89,7 +89,7 @@ def encode(data, split: str, with_chars: bool) -> EncodedSentences:
 def build(cfg: dict, sources: list[str], device) -> Built:
     data_cfg = cfg["data"]
     data = prepare_tagging(data_cfg, sources)
-    with_chars = cfg["model"].char_vocab_size > 0  # --char-features (or a stored, resumed run with characters)
+    with_chars = cfg["model"].char_features
     model_cfg = dataclasses.replace(
         cfg["model"],
         vocab_size=len(data.vocab),

@@ -9,6 +9,11 @@ Line mode (one item per line) replaces ``encode`` with :func:`lines_to_ids`. Wor
 (``WordVocab``: whitespace words, ``<eos>`` per line, ``<unk>``) replace ``CharVocab``;
 :func:`rnnkit.data.prepare.prepare_corpus` does it all from a :class:`DataConfig`.
 
+Classification and tagging read labelled data instead (:func:`read_labeled`: tables, per-class
+files; :func:`read_tagged`: CoNLL-U, token/tag columns), build a :class:`TokenVocab` (``<pad>``,
+``<unk>``) and pad variable-length batches (``rnnkit.data.padded``); see
+:mod:`rnnkit.data.prepare_tasks`.
+
 Everything but batching needs numpy only: ``StreamBatcher`` (the one torch user) is imported
 lazily, so ``import rnnkit.data`` and tokenising work without loading torch.
 """
@@ -18,12 +23,26 @@ from __future__ import annotations
 from .config import DataConfig
 from .corpus import DEFAULT_FRACTIONS, read_text, split_ids
 from .errors import DataError
+from .labeled import LabeledExamples, read_labeled
 from .lines import line_vocab, lines_to_ids, split_lines
+from .splits import check_classes, split_indices
+from .tagged import TaggedSentences, read_tagged
+from .task_config import ClassifyDataConfig, TagDataConfig
+from .token_vocab import TokenVocab
 from .vocab import BOS, EOS, VOCAB_KINDS, CharVocab, id_dtype, vocab_from_dict
 from .words import UNK, WordVocab, tokenize
 
 __all__ = [
     "BOS",
+    "ClassifyDataConfig",
+    "LabeledExamples",
+    "TagDataConfig",
+    "TaggedSentences",
+    "TokenVocab",
+    "check_classes",
+    "read_labeled",
+    "read_tagged",
+    "split_indices",
     "DEFAULT_FRACTIONS",
     "EOS",
     "VOCAB_KINDS",

@@ -29,11 +29,13 @@ IGNORE = -100  # the target of a padding position
 
 @dataclass
 class SequenceTaggerConfig:
-    """Architecture of a sequence tagger. ``char_vocab_size`` 0 = words only."""
+    """Architecture of a sequence tagger. ``char_features`` adds the character BiRNN (then
+    ``char_vocab_size`` must be set, >= 2); without it the tagger reads words only."""
 
     num_tags: int = 2
     vocab_size: int = 2
     embedding_size: int = 100
+    char_features: bool = False
     char_vocab_size: int = 0
     char_embedding_size: int = 32
     char_hidden_size: int = 64
@@ -63,6 +65,8 @@ class SequenceTaggerConfig:
                 raise ValueError(f"model: expected {name} to be an integer >= {low}, got {value!r}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        if self.char_features and self.char_vocab_size < 2:
+            raise ValueError(f"model: expected char_vocab_size >= 2 with char_features, got {self.char_vocab_size!r}")
         return self
 
     def _recurrent(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, dropout: float):
@@ -93,7 +97,7 @@ class SequenceTagger(nn.Module):
         self.embedding = nn.Embedding(cfg.vocab_size, cfg.embedding_size, padding_idx=0)
         features = cfg.embedding_size
         self.char_embedding, self.char_rnn = None, None
-        if cfg.char_vocab_size:
+        if cfg.char_features:
             self.char_embedding = nn.Embedding(cfg.char_vocab_size, cfg.char_embedding_size, padding_idx=0)
             self.char_rnn = Recurrent(cfg._recurrent(cfg.char_embedding_size, cfg.char_hidden_size, 1, True, 0.0))
             features += 2 * cfg.char_hidden_size

@@ -90,6 +90,7 @@ class Trainer:
         self.scheduler, self.schedule_on = make_scheduler(self.optimizer, config)
         self.step, self.epoch, self.index = 0, 0, 0
         self.best_val = math.inf if self.cfg.monitor_mode == "min" else -math.inf  # of cfg.monitor
+        self.best_loss = math.inf  # val_loss at the best checkpoint: breaks ties of another monitor
         self.metrics: MetricsLog | None = None
 
     # ----- checkpoints ------------------------------------------------------------------------
@@ -109,6 +110,7 @@ class Trainer:
             "index": self.index,
             "best_val_loss": self.best_val,  # the best value of cfg.monitor
             "monitor": self.cfg.monitor,
+            "best_tiebreak_loss": self.best_loss,
             "eval": val,
         }
         save_checkpoint(
@@ -133,6 +135,7 @@ class Trainer:
         meta = ckpt.meta
         self.step, self.epoch, self.index = meta["step"], meta["epoch"], meta["index"]
         self.best_val = meta["best_val_loss"]
+        self.best_loss = meta.get("best_tiebreak_loss", math.inf)
 
     # ----- the loop ---------------------------------------------------------------------------
     def _budget_reached(self, started: float) -> str:
@@ -283,9 +286,12 @@ class Trainer:
         if self.schedule_on == "eval" and score is not None and on_schedule:
             self.scheduler.step(score)
         better = (lambda a, b: a < b) if self.cfg.monitor_mode == "min" else (lambda a, b: a > b)
-        improved = score is not None and better(score, self.best_val)
-        if improved:
-            self.best_val = score
+        loss = val_loss if val_loss is not None else math.inf
+        improved = score is not None and (
+            better(score, self.best_val) or (score == self.best_val and loss < self.best_loss)
+        )
+        if improved:  # e.g. equal accuracy (common on small validation sets): the lower loss wins
+            self.best_val, self.best_loss = score, loss
         if improved or score is None:  # without validation data, "best" is the latest
             self._save(self.best_path, val)
         self._save(self.latest_path, val)
