@@ -5,6 +5,7 @@
     python benchmarks/labeling.py sst2           # SST-2, train on train.tsv, report dev.tsv, bar 83%
     python benchmarks/labeling.py ewt-words      # UD English-EWT UPOS, words only, bar 93%
     python benchmarks/labeling.py ewt-chars      # ... with character features, bar 95%
+    python benchmarks/labeling.py sst2 --minutes 5 --hidden-size 128   # other flags go to rnnkit train
 
 Each trains through the real CLI (``rnnkit train classify|tag``) with a fixed configuration and
 a wall-clock budget (default 20 minutes, --minutes), then evaluates the best checkpoint (lowest
@@ -79,12 +80,11 @@ def main(argv=None) -> int:
     p.add_argument("--data", help="the shared data directory")
     p.add_argument("--minutes", type=float, default=20.0, help="training budget (default 20)")
     p.add_argument("--run-dir", help="default runs/bench-<setup>-<time>")
-    p.add_argument("extra", nargs=argparse.REMAINDER, help="more flags for rnnkit train (after --)")
-    args = p.parse_args(argv)
+    args, extra = p.parse_known_args(argv)  # unknown flags go to rnnkit train
     data = Path(args.data or os.environ.get("RNNKIT_DATA") or ROOT.parent / "shared" / "data")
     bar, train_argv, report_file = setups(data)[args.setup]
     run_dir = Path(args.run_dir or ROOT / "runs" / f"bench-{args.setup}-{time.strftime('%Y%m%d-%H%M%S')}")
-    extra = [a for a in args.extra if a != "--"]
+    extra = [a for a in extra if a != "--"]
     rnnkit = [sys.executable, "-m", "rnnkit.cli.main"]
     cmd = [*rnnkit, "train", *train_argv, *COMMON_TRAIN, "--max-minutes", str(args.minutes), "--run-dir", str(run_dir)]
     print("$", " ".join(cmd[2:] + extra), flush=True)

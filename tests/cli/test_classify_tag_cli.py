@@ -249,7 +249,11 @@ def test_tag_train_tag_eval(tagger, tmp_path, char_features):
     assert ok("tag", run, "--output", "conllu", plain).splitlines()[2].split("\t")[1:4] == ["sees", "_", "VERB"]
 
     conllu = ok("tag", run, data)
-    token_lines = [line for line in conllu.splitlines() if line]
+    given = data.read_text().splitlines()
+    assert len(conllu.splitlines()) == len(given)  # the input comes back whole, tags filled in
+    kept = [a for a, b in zip(conllu.splitlines(), given) if a.startswith("#") or not a.split("\t")[0].isdigit()]
+    assert kept == [b for b in given if b.startswith("#") or not b.split("\t")[0].isdigit()] and len(kept) > 80
+    token_lines = [line for line in conllu.splitlines() if line and line.split("\t")[0].isdigit()]
     assert all(len(line.split("\t")) == 10 for line in token_lines)
     words = [w for s in tag_sentences(80, seed=1) for w in s]
     assert len(token_lines) == len(words)
@@ -316,9 +320,9 @@ def test_bad_inference_input_leaves_checkpoints_alone(clf, tagger, lm, tmp_path)
     before = {run: digest(run) for run in (clf_run, tag_run, lm_run)}
     unknown = write_tsv(tmp_path / "unknown.tsv", [("a good film", "pos"), ("so so", "meh")])
     assert_error(cli("eval", clf_run, "--data", unknown), "unknown.tsv:3", "'meh' not seen in training")
-    assert_error(cli("predict", clf_run, "good", "  "), "text 2 is empty")
     assert_error(cli("predict", clf_run, stdin=""), "expected texts")
-    assert_error(cli("predict", clf_run, stdin="good\n\nbad\n"), "text 2 is empty")
+    assert_error(cli("predict", clf_run, "good", "  "), "text 2 is empty")
+    assert ok("predict", clf_run, stdin="good\n\nbad\n").count("\n") == 2  # blank stdin lines are skipped
     blank = tmp_path / "blank.txt"
     blank.write_text("\n   \n\n")
     assert_error(cli("tag", tag_run, blank), "no sentences")

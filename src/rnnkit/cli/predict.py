@@ -2,7 +2,7 @@
 
 rnnkit predict runs/sst2 "a gorgeous , witty film" "dull and overlong"
 rnnkit predict runs/names --top 3 Nakamura Schmidt Rossi
-cat reviews.txt | rnnkit predict runs/sst2          # one text per line on stdin
+cat reviews.txt | rnnkit predict runs/sst2          # one text per line on stdin (blank lines skipped)
 
 Prints one line per text: the label and its probability (with --top N, the N most probable labels
 and their probabilities), then the text, tab-separated; --json prints one JSON object per line.
@@ -56,7 +56,8 @@ def run(args) -> int:
     if args.top < 1 or args.batch_size < 1:
         raise ValueError(f"predict: expected --top and --batch-size >= 1, got {args.top} and {args.batch_size}")
     clf = load(args.checkpoint, device=args.device, expect="sequence_classifier")
-    texts = args.texts if args.texts else [line.rstrip("\r\n") for line in sys.stdin]
+    # stdin: one text per line, blank lines skipped; arguments are taken as given (an empty one is an error)
+    texts = args.texts if args.texts else [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise ValueError("predict: expected texts as arguments or lines on stdin, got none")
     for i, text in enumerate(texts):

@@ -6,7 +6,9 @@ echo "The cat sat ." | rnnkit tag runs/ewt        # stdin
 rnnkit tag runs/ewt tokens.txt --input columns    # one token per line, blank line between sentences
 
 Output (--output): "columns" (token<TAB>tag, a blank line after each sentence; the default for
-text and column input) or "conllu" (the default for CoNLL-U input).
+text and column input) or "conllu" (the default for CoNLL-U input). CoNLL-U input comes back
+whole, comments, multi-word ranges, empty nodes and every other field included, with the model's
+tag written into the UPOS (or XPOS) field of each word.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ def add_parser(sub) -> None:
     intermixed(p)  # "rnnkit tag RUN --output conllu FILE"
 
 
-def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str]:
-    """The sentences to tag and the input format they came in."""
+def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str, str]:
+    """The sentences to tag, the input format they came in, and the input text."""
     if path is None:
         text = sys.stdin.read()
         with tempfile.TemporaryDirectory() as tmp:
@@ -54,27 +56,26 @@ def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str]:
                 return read_input(str(p), kind)
             except ValueError as e:  # name the input, not a temporary file that is gone
                 raise ValueError(str(e).replace(str(p), "<stdin>")) from None
-    # decide the format before parsing: plain text must not be parsed (and rejected) as columns
-    if kind == "conllu" or (
-        kind == "auto" and (Path(path).name.endswith((".conllu", ".conllu.gz")) or _looks_conllu(path))
-    ):
-        return read_tagged(path, "conllu", with_tags=False), "conllu"
-    if kind == "columns":
-        return read_tagged(path, "columns", with_tags=False), "columns"
     from rnnkit.data import read_text
 
-    lines = [line.split() for line in read_text(path).splitlines()]
+    raw = read_text(path)
+    # decide the format before parsing: plain text must not be parsed (and rejected) as columns
+    if kind == "conllu" or (
+        kind == "auto" and (Path(path).name.endswith((".conllu", ".conllu.gz")) or _looks_conllu(raw))
+    ):
+        return read_tagged(path, "conllu", with_tags=False), "conllu", raw
+    if kind == "columns":
+        return read_tagged(path, "columns", with_tags=False), "columns", raw
+    lines = [line.split() for line in raw.splitlines()]
     tokens = [toks for toks in lines if toks]
     origins = [f"{path}:{i + 1}" for i, toks in enumerate(lines) if toks]
     if not tokens:
         raise ValueError(f"tag: {path} has no sentences; expected one sentence per line")
-    return TaggedSentences(tokens, None, origins), "text"
+    return TaggedSentences(tokens, None, origins), "text", raw
 
 
-def _looks_conllu(path: str) -> bool:
-    from rnnkit.data import read_text
-
-    for line in read_text(path).splitlines():
+def _looks_conllu(raw: str) -> bool:
+    for line in raw.splitlines():
         if line.strip() and not line.startswith("#"):
             return len(line.split("\t")) == 10
     return False
@@ -84,10 +85,28 @@ def run(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"tag: expected --batch-size >= 1, got {args.batch_size}")
     tagger = load(args.checkpoint, device=args.device, expect="sequence_tagger")
-    sentences, kind = read_input(args.file, args.input)
+    sentences, kind, raw = read_input(args.file, args.input)
     output = args.output or ("conllu" if kind == "conllu" else "columns")
     tags = tagger.tag(sentences.tokens, args.batch_size)
     column = tagger.meta["config"]["data"].get("column", "upos")
+    if kind == "conllu" and output == "conllu":
+        sys.stdout.write(fill_conllu(raw, [t for row in tags for t in row], column))
+        return 0
     for tokens, row in zip(sentences.tokens, tags, strict=True):
         sys.stdout.write(format_conllu(tokens, row, column) if output == "conllu" else format_columns(tokens, row))
     return 0
+
+
+def fill_conllu(text: str, tags: list[str], column: str) -> str:
+    """``text`` (CoNLL-U) with ``tags`` written, in order, into the tag field of every word line
+    (integer ID); comments, blank lines, ranges (1-2) and empty nodes (8.1) pass through unchanged."""
+    field = {"upos": 3, "xpos": 4}[column]
+    out, it = [], iter(tags)
+    for line in text.splitlines():
+        cells = line.split("\t")
+        if not line.startswith("#") and len(cells) == 10 and cells[0].isdigit():
+            cells[field] = next(it)
+            line = "\t".join(cells)
+        out.append(line)
+    assert next(it, None) is None, "every tag has its word line"
+    return "\n".join(out) + "\n"
