@@ -2,20 +2,17 @@
 synthetic tasks a tiny model learns in seconds, exact resume, and every bad input: exit code 2,
 one "rnnkit: error:" line on stderr, no traceback, the checkpoint untouched."""
 
-import contextlib
 import hashlib
-import io
 import json
 import math
 import random
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from rnnkit.cli.main import main
+from ._harness import assert_error, cli, ok
 
 FILLER = "the a movie film plot actor scene story was is it this and very quite".split()
 DET, NOUN, VERB = ["the", "a", "this", "that"], ["cat", "dog", "bird", "fish", "cow"], ["sees", "eats", "likes"]
@@ -23,41 +20,6 @@ TAG_OF = {**dict.fromkeys(DET, "DET"), **dict.fromkeys(NOUN, "NOUN"), **dict.fro
 TINY = ["--hidden-size", "8", "--embedding-size", "8", "--num-layers", "1", "--device", "cpu", "--no-progress"]
 CLASSIFY = [*TINY, "--batch-size", "16", "--lr", "0.05"]
 TAGGER = [*TINY, "--batch-size", "8", "--lr", "0.05", "--max-epochs", "6"]
-
-
-def cli(*argv, stdin: str | None = None) -> tuple[int, str, str]:
-    """Run ``rnnkit ARGV`` in-process on one thread: (exit code, stdout, stderr)."""
-    out, err, threads, saved = io.StringIO(), io.StringIO(), torch.get_num_threads(), sys.stdin
-    torch.set_num_threads(1)
-    sys.stdin = io.StringIO(stdin or "")
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as e:
-            code = e.code
-        finally:
-            sys.stdin = saved
-            torch.set_num_threads(threads)
-    return code, out.getvalue(), err.getvalue()
-
-
-def ok(*argv, stdin: str | None = None) -> str:
-    code, out, err = cli(*argv, stdin=stdin)
-    assert code == 0, err
-    assert "Traceback" not in err
-    return out
-
-
-def assert_error(result, *fragments) -> str:
-    code, _, err = result
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert code == 2, err
-    assert len(lines) == 1, err
-    assert lines[0].startswith("rnnkit: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 def digest(run: Path) -> dict[str, str]:

@@ -2,7 +2,6 @@
 every bad input: exit code 2 and one line on stderr, never a traceback, never a touched checkpoint."""
 
 import contextlib
-import io
 import json
 import math
 import os
@@ -17,7 +16,8 @@ import torch
 
 from rnnkit.checkpoint import load_checkpoint, read_meta
 from rnnkit.checkpoint.container import _document_digest, _dumps
-from rnnkit.cli.main import main
+
+from ._harness import assert_error, cli
 
 WORDS = "the cat sat on a mat and ran to see her dog who was not there at all today".split()
 NAMES = ["anna", "bob", "carl", "dora", "emma", "finn", "gus"]
@@ -51,30 +51,6 @@ def one_thread():
         yield
     finally:
         torch.set_num_threads(threads)
-
-
-def cli(*argv) -> tuple[int, str, str]:
-    """Run ``rnnkit ARGV`` in-process: (exit code, stdout, stderr). argparse's own exits included."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue(), err.getvalue()
-
-
-def assert_error(result, *fragments) -> str:
-    """Exit code 2 and exactly one line on stderr, "rnnkit: error: ...", containing every fragment."""
-    code, _, err = result
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert code == 2, err
-    assert len(lines) == 1, err
-    assert lines[0].startswith("rnnkit: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 def files(run: Path) -> dict[str, bytes]:

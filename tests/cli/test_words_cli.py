@@ -2,8 +2,6 @@
 text with explicit held-out files, the named presets (and the paper-to-rnnkit hyper-parameter
 conversion they encode), and the bad inputs: exit code 2, one line, nothing written or lost."""
 
-import contextlib
-import io
 import json
 import math
 import random
@@ -13,9 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnkit.cli.main import main
 from rnnkit.cli.options import preset_names, read_preset
 from rnnkit.train import EpochDecay
+
+from ._harness import assert_error, cli
 
 WORDS = "the cat sat on a mat and ran to see her dog who was not there at all today".split()
 TINY = ["--hidden-size", "16", "--embedding-size", "16", "--num-layers", "2", "--batch-size", "4", "--seq-len", "10"]
@@ -25,33 +24,6 @@ TINY += ["--device", "cpu", "--no-progress"]
 def lines(n: int, seed: int) -> str:
     rng = random.Random(seed)
     return "\n".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 9))) for _ in range(n)) + "\n"
-
-
-def cli(*argv) -> tuple[int, str, str]:
-    """Run ``rnnkit ARGV`` in-process on one thread: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main([str(a) for a in argv])
-            except SystemExit as e:
-                code = e.code
-    finally:
-        torch.set_num_threads(threads)
-    return code, out.getvalue(), err.getvalue()
-
-
-def assert_error(result, *fragments) -> str:
-    code, out, err = result
-    assert "Traceback" not in err
-    assert code == 2, err
-    assert len(err.strip().splitlines()) == 1, err
-    assert err.startswith("rnnkit: error: "), err
-    for fragment in fragments:
-        assert fragment in err, (fragment, err)
-    return err
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ Each flag writes ``section.field`` of the run's configuration (see ``rnnkit.cli.
 
 from __future__ import annotations
 
-from rnnkit.cli.options import add
+from rnnkit.cli.options import add, fractions
 
 
 def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None:
@@ -80,3 +80,19 @@ def add_training_flags(p) -> None:
     )
     add(t, "--seed", dest="train.seed", type=int, help="random seed")
     add(t, "--device", dest="train.device", help="auto (default), cpu, cuda, cuda:1, ...")
+
+
+def add_labelled_data_flags(d, unit: str) -> None:
+    """What classification and tagging share: vocabulary, decoding, held-out data, split, batches.
+    ``unit``: "sequences" or "sentences" (for the help)."""
+    add(d, "--lowercase", dest="data.lowercase", action="store_const", const=True, help="fold the words' case")
+    add(d, "--min-freq", dest="data.min_freq", type=int, help="rarer tokens become <unk> (default 1)")
+    add(d, "--max-vocab", dest="data.max_vocab", type=int, help="keep the most frequent tokens (0: all)")
+    add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")
+    add(d, "--errors", dest="data.errors", choices=["strict", "replace", "ignore"], help="undecodable bytes")
+    add(d, "--valid", dest="data.valid", metavar="FILE", help="a validation file (same format as the data)")
+    add(d, "--test", dest="data.test", metavar="FILE", help="a test file (same format as the data)")
+    add(d, "--split", dest="data.split", type=fractions, metavar="TRAIN,VAL,TEST", help="default 0.8,0.1,0.1")
+    add(d, "--split-seed", dest="data.split_seed", type=int, help="seed of the split (default 1234)")
+    add(d, "--batch-size", dest="data.batch_size", type=int, help=f"B: {unit} per batch (default 32)")
+    add(d, "--no-bucket", dest="data.bucket", action="store_const", const=False, help="no length bucketing")

@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from rnnkit.cli.flags import add_recurrent_flags, add_training_flags
-from rnnkit.cli.options import add, fractions
+from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_training_flags
+from rnnkit.cli.options import add
 from rnnkit.cli.task_run import Built, TaskSpec, add_run_flags, resolved, run_task
 from rnnkit.data.prepare_tasks import prepare_classification
 from rnnkit.data.task_config import ClassifyDataConfig
@@ -37,23 +37,13 @@ def add_parser(sub) -> None:
     p.add_argument("data", nargs="*", help="a TSV/CSV file, two or more files one per class, or a directory")
     add_run_flags(p)
     d = p.add_argument_group("data")
+    add_labelled_data_flags(d, "sequences")
     add(d, "--tokens", dest="data.tokens", choices=["word", "char"], help="word (default) or char tokens")
-    add(d, "--lowercase", dest="data.lowercase", action="store_const", const=True, help="fold case")
-    add(d, "--min-freq", dest="data.min_freq", type=int, help="rarer tokens become <unk> (default 1)")
-    add(d, "--max-vocab", dest="data.max_vocab", type=int, help="keep the most frequent tokens (0: all)")
     add(d, "--text-column", dest="data.text_column", help="text column: header name or 0-based number")
     add(d, "--label-column", dest="data.label_column", help="label column: header name or 0-based number")
     add(d, "--delimiter", dest="data.delimiter", help="field separator (default: tab for .tsv, comma for .csv)")
     add(d, "--header", dest="data.header", choices=["auto", "yes", "no"], help="is the first row a header")
-    add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")
-    add(d, "--errors", dest="data.errors", choices=["strict", "replace", "ignore"], help="undecodable bytes")
-    add(d, "--valid", dest="data.valid", metavar="FILE", help="a validation file (same format as the data)")
-    add(d, "--test", dest="data.test", metavar="FILE", help="a test file (same format as the data)")
-    add(d, "--split", dest="data.split", type=fractions, metavar="TRAIN,VAL,TEST", help="default 0.8,0.1,0.1")
-    add(d, "--split-seed", dest="data.split_seed", type=int, help="seed of the split (default 1234)")
     add(d, "--no-stratify", dest="data.stratify", action="store_const", const=False, help="plain random split")
-    add(d, "--batch-size", dest="data.batch_size", type=int, help="B: sequences per batch (default 32)")
-    add(d, "--no-bucket", dest="data.bucket", action="store_const", const=False, help="no length bucketing")
     add(d, "--max-length", dest="data.max_length", type=int, help="keep the first N tokens (0: all)")
     add(
         d,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from rnnkit.cli.flags import add_recurrent_flags, add_training_flags
-from rnnkit.cli.options import add, fractions
+from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_training_flags
+from rnnkit.cli.options import add
 from rnnkit.cli.task_run import Built, TaskSpec, add_run_flags, resolved, run_task
 from rnnkit.data.prepare_tasks import encode_sentences, prepare_tagging
 from rnnkit.data.task_config import TagDataConfig
@@ -35,11 +35,9 @@ def add_parser(sub) -> None:
     p.add_argument("data", nargs="*", help="CoNLL-U or token<TAB>tag file(s) to train on")
     add_run_flags(p)
     d = p.add_argument_group("data")
+    add_labelled_data_flags(d, "sentences")
     add(d, "--column", dest="data.column", choices=["upos", "xpos"], help="CoNLL-U tag column (default upos)")
     add(d, "--format", dest="data.format", choices=["auto", "conllu", "columns"], help="default: auto")
-    add(d, "--lowercase", dest="data.lowercase", action="store_const", const=True, help="fold the words' case")
-    add(d, "--min-freq", dest="data.min_freq", type=int, help="rarer words become <unk> (default 1)")
-    add(d, "--max-vocab", dest="data.max_vocab", type=int, help="keep the most frequent words (0: all)")
     add(
         d,
         "--word-dropout",
@@ -47,14 +45,6 @@ def add_parser(sub) -> None:
         type=float,
         help="in training, words seen once become <unk> with this probability (default 0)",
     )
-    add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")
-    add(d, "--errors", dest="data.errors", choices=["strict", "replace", "ignore"], help="undecodable bytes")
-    add(d, "--valid", dest="data.valid", metavar="FILE", help="a validation file")
-    add(d, "--test", dest="data.test", metavar="FILE", help="a test file")
-    add(d, "--split", dest="data.split", type=fractions, metavar="TRAIN,VAL,TEST", help="default 0.8,0.1,0.1")
-    add(d, "--split-seed", dest="data.split_seed", type=int, help="seed of the split (default 1234)")
-    add(d, "--batch-size", dest="data.batch_size", type=int, help="B: sentences per batch (default 32)")
-    add(d, "--no-bucket", dest="data.bucket", action="store_const", const=False, help="no length bucketing")
     m = p.add_argument_group("model")
     add_recurrent_flags(m, "word embedding size (default 100)")
     add(
