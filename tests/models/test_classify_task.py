@@ -17,7 +17,7 @@ from rnnkit.models import (
     balanced_weights,
     predict_outputs,
     predict_tags,
-    singleton_mask,
+    word_dropout_probs,
 )
 
 CPU = torch.device("cpu")
@@ -105,17 +105,19 @@ def test_tagging_predictions_are_per_sentence_and_batch_independent():
     assert a == b and [len(x) for x in a] == [len(s) for s in WORDS]
 
 
-def test_word_dropout_is_deterministic_and_only_hits_singletons():
-    single = singleton_mask(WORDS, 15)
+def test_word_dropout_is_deterministic_and_favours_rare_words():
     counts = np.bincount(np.concatenate(WORDS), minlength=15)
-    assert np.array_equal(single, counts == 1)
+    probs = word_dropout_probs(WORDS, 15, 0.25)
+    seen = counts > 0
+    seen[:2] = False
+    assert np.allclose(probs[seen], 0.25 / (0.25 + counts[seen])) and (probs[~seen] == 0).all()
     data = EncodedSentences(WORDS, CHARS, TAGS)
-    task = TaggingTask(data, data, 8, CPU, num_tags=4, seed=1, word_dropout=0.5, singletons=single)
+    task = TaggingTask(data, data, 8, CPU, num_tags=4, seed=1, unk_probs=probs)
     model = tagger()
     first = task.train_loss(model, 2, epoch=1)[0].item()
     assert task.train_loss(model, 2, epoch=1)[0].item() == first
-    everything = TaggingTask(data, data, 8, CPU, num_tags=4, seed=1, word_dropout=0.5, singletons=np.ones(15, bool))
-    none = TaggingTask(data, data, 8, CPU, num_tags=4, seed=1, word_dropout=0.0, singletons=np.ones(15, bool))
-    assert everything.train_loss(model, 2, epoch=1)[0].item() != none.train_loss(model, 2, epoch=1)[0].item()
+    always = TaggingTask(data, data, 8, CPU, num_tags=4, seed=1, unk_probs=np.ones(15, np.float32))
+    none = TaggingTask(data, data, 8, CPU, num_tags=4, seed=1)
+    assert always.train_loss(model, 2, epoch=1)[0].item() != none.train_loss(model, 2, epoch=1)[0].item()
     val = task.evaluate(model)
     assert set(val) == {"val_loss", "val_acc"} and 0 <= val["val_acc"] <= 1

@@ -21,7 +21,7 @@ from rnnkit.cli.options import add
 from rnnkit.cli.task_run import Built, TaskSpec, add_run_flags, resolved, run_task
 from rnnkit.data.prepare_tasks import encode_sentences, prepare_tagging
 from rnnkit.data.task_config import TagDataConfig
-from rnnkit.models import EncodedSentences, SequenceTagger, SequenceTaggerConfig, TaggingTask, singleton_mask
+from rnnkit.models import EncodedSentences, SequenceTagger, SequenceTaggerConfig, TaggingTask, word_dropout_probs
 from rnnkit.train import TrainConfig
 
 
@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
         "--word-dropout",
         dest="data.word_dropout",
         type=float,
-        help="in training, words seen once become <unk> with this probability (default 0)",
+        help="alpha: in training a word seen n times becomes <unk> with probability alpha/(alpha+n) (default 0)",
     )
     m = p.add_argument_group("model")
     add_recurrent_flags(m, "word embedding size (default 100)")
@@ -97,8 +97,9 @@ def build(cfg: dict, sources: list[str], device) -> Built:
         num_tags=len(data.tags),
         seed=cfg["train"].seed,
         bucket=data_cfg.bucket,
-        word_dropout=data_cfg.word_dropout,
-        singletons=singleton_mask(train.words, len(data.vocab)),
+        unk_probs=word_dropout_probs(train.words, len(data.vocab), data_cfg.word_dropout)
+        if data_cfg.word_dropout
+        else None,
     )
     meta = {
         "task": "tag",

@@ -81,8 +81,9 @@ class TagDataConfig:
         column: the CoNLL-U tag column, "upos" or "xpos".
         format: "auto" (CoNLL-U by suffix or shape, else ``token<TAB>tag`` columns), "conllu", "columns".
         lowercase / min_freq / max_vocab: the word vocabulary (characters keep their case).
-        word_dropout: in training, each token whose word occurs once in the training data becomes
-            ``<unk>`` with this probability (teaches the model what to do with unseen words).
+        word_dropout: alpha of word dropout: in training, a token whose word occurs n times in the
+            training data becomes ``<unk>`` with probability alpha / (alpha + n) (teaches the model what
+            to do with unseen words; Kiperwasser & Goldberg 2016 use 0.25). 0 = none.
         valid / test / split / split_seed: as for classification (split by sentence, not stratified).
         batch_size / bucket: padded batches of B sentences, grouped by similar length.
     """
@@ -107,8 +108,8 @@ class TagDataConfig:
             raise DataError(f"data: expected column 'upos' or 'xpos', got {self.column!r}")
         if self.format not in TAG_FORMATS:
             raise DataError(f"data: expected format in {TAG_FORMATS}, got {self.format!r}")
-        if not 0.0 <= float(self.word_dropout) < 1.0:
-            raise DataError(f"data: expected word_dropout in [0, 1), got {self.word_dropout!r}")
+        if not 0.0 <= float(self.word_dropout) <= 100.0:
+            raise DataError(f"data: expected word_dropout (alpha) in [0, 100], got {self.word_dropout!r}")
         _check_common(self)
         return self
 

@@ -5,7 +5,7 @@ from rnnkit.models.classifier import SequenceClassifier, SequenceClassifierConfi
 from rnnkit.models.classify_task import ClassificationTask, balanced_weights, predict_outputs
 from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, nats_to_bits
 from rnnkit.models.lm_task import LanguageModelTask, stream_loss
-from rnnkit.models.tag_task import EncodedSentences, TaggingTask, predict_tags, singleton_mask
+from rnnkit.models.tag_task import EncodedSentences, TaggingTask, predict_tags, word_dropout_probs
 from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
 
 #: kind (stored in checkpoints) -> (model class, config class)
@@ -38,7 +38,7 @@ __all__ = [
     "balanced_weights",
     "predict_outputs",
     "predict_tags",
-    "singleton_mask",
+    "word_dropout_probs",
     "LanguageModel",
     "LanguageModelConfig",
     "LanguageModelTask",

@@ -2,9 +2,11 @@
 
 A sentence is its word ids, the character ids of each word (for models with character
 features) and its tag ids. Padding positions get the target -100, which the loss ignores, so
-the mean is over real tokens only. Word dropout (optional) turns training tokens whose word was
-seen once into ``<unk>`` with probability p, drawn from (seed, epoch, batch): deterministic, so a
-resumed run sees the same masks.
+the mean is over real tokens only. Word dropout (optional; Kiperwasser & Goldberg 2016) turns a
+training token whose word occurs n times in the training data into ``<unk>`` with probability
+alpha / (alpha + n): rare words often, frequent words almost never, so the ``<unk>`` embedding is
+trained in the contexts where unseen words appear. The draws come from (seed, epoch, batch):
+deterministic, so a resumed run sees the same masks.
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ def run_model(model, batch: dict, with_targets: bool = True):
 class TaggingTask:
     """Args:
     train / val: EncodedSentences (val may be None).
-    singletons: (V,) bool, word ids seen once in training (for word dropout), or None.
-    word_dropout: probability of turning a singleton into <unk> in training.
+    unk_probs: (V,) the probability of each word id turning into <unk> in training (word dropout;
+        see ``word_dropout_probs``), or None for no word dropout.
     """
 
     def __init__(
@@ -73,13 +75,12 @@ class TaggingTask:
         num_tags: int,
         seed: int = 0,
         bucket: bool = True,
-        word_dropout: float = 0.0,
-        singletons: np.ndarray | None = None,
+        unk_probs: np.ndarray | None = None,
     ):
         self.train, self.val, self.batch_size, self.device = train, val, batch_size, device
         self.batches = BucketBatcher([len(s) for s in train.words], batch_size, seed=seed, bucket=bucket)
-        self.seed, self.word_dropout = seed, word_dropout
-        self.singletons = None if singletons is None else torch.as_tensor(singletons, dtype=torch.bool)
+        self.seed = seed
+        self.unk_probs = None if unk_probs is None else torch.as_tensor(unk_probs, dtype=torch.float32)
         self.loss_floor = math.log(num_tags)
 
     @property
@@ -89,10 +90,10 @@ class TaggingTask:
     def train_loss(self, model, index: int, epoch: int = 0) -> tuple[Tensor, int]:
         rows = self.batches.batch(epoch, index)
         batch = make_batch(self.train, rows, self.device)
-        if self.word_dropout > 0 and self.singletons is not None:
+        if self.unk_probs is not None:
             words = batch["words"].cpu()  # (B, T)
             g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) * 1_000_003 + index)
-            drop = self.singletons[words] & (torch.rand(words.shape, generator=g) < self.word_dropout)
+            drop = torch.rand(words.shape, generator=g) < self.unk_probs[words]  # (B, T); padding: p = 0
             batch["words"] = words.masked_fill(drop, UNK_ID).to(self.device)
         _, loss, _ = run_model(model, batch)
         return loss, int(batch["lengths"].sum())
@@ -141,7 +142,10 @@ def predict_tags(model, data: EncodedSentences, batch_size: int, device) -> list
     return result
 
 
-def singleton_mask(train_words: Sequence[Sequence[int]], vocab_size: int) -> np.ndarray:
-    """(V,) bool: the word ids that occur exactly once in the training sentences."""
+def word_dropout_probs(train_words: Sequence[Sequence[int]], vocab_size: int, alpha: float) -> np.ndarray:
+    """(V,) alpha / (alpha + n_w) for every word id w seen n_w > 0 times in training; 0 for the others
+    (padding, <unk>, words cut from the vocabulary). alpha = 0: no word dropout (all zeros)."""
     counts = np.bincount(np.concatenate([np.asarray(s, dtype=np.int64) for s in train_words]), minlength=vocab_size)
-    return counts == 1
+    probs = np.where(counts > 0, alpha / np.maximum(alpha + counts, 1e-12), 0.0)
+    probs[:2] = 0.0  # <pad>, <unk>
+    return probs.astype(np.float32)
