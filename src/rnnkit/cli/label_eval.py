@@ -55,10 +55,10 @@ def run_eval(args, loaded) -> int:
     out = print
     if isinstance(loaded, LoadedClassifier):
         data_cfg = override(ClassifyDataConfig(), stored["data"], "checkpoint [data]")
+        split = _one_split(args) if not args.data else ""
         if args.data:
             examples, where = read_examples(data_cfg, args.data), ", ".join(args.data)
         else:
-            split = _one_split(args)
             regress = loaded.regress
             examples, where = (
                 prepare_classification(data_cfg, stored["source"], regress).examples[split],
@@ -68,7 +68,8 @@ def run_eval(args, loaded) -> int:
                 raise ValueError(
                     f"eval: the stored {split} split is empty; expected a split with examples, or --data FILE"
                 )
-        png = Path(args.confusion) if args.confusion else _default_png(args.checkpoint, args.data, where)
+        name = Path(args.data[0]).name.split(".")[0] if args.data else split
+        png = Path(args.confusion) if args.confusion else _beside(args.checkpoint, f"confusion_{name}.png")
         result = loaded.evaluate(examples)
         _print_classifier(loaded, result, where, out, None if loaded.regress else png, args.json)
         return 0
@@ -94,9 +95,7 @@ def _one_split(args) -> str:
     return args.split[0]
 
 
-def _default_png(checkpoint, data, where: str) -> Path:
-    """Beside the checkpoint: confusion_<split or data file name>.png."""
+def _beside(checkpoint, name: str) -> Path:
+    """A file in the checkpoint's run directory."""
     base = Path(checkpoint)
-    folder = base if base.is_dir() else base.parent
-    name = Path(data[0]).name.split(".")[0] if data else where.split()[1]
-    return folder / f"confusion_{name}.png"
+    return (base if base.is_dir() else base.parent) / name
