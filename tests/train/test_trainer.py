@@ -625,3 +625,41 @@ def test_clip_none():
 def test_train_config_validation(field, value, msg):
     with pytest.raises(ValueError, match=re.escape(msg)):
         TrainConfig(**{field: value}).validate()
+
+
+# ----- the monitored metric -----------------------------------------------------------------------
+class ScriptedEval(ToyTask):
+    """Evaluations return the scripted (val_loss, val_acc) pairs in turn."""
+
+    def __init__(self, script):
+        super().__init__(per_epoch=100)
+        self.script, self.evals = list(script), 0
+
+    def evaluate(self, model):
+        loss, acc = self.script[min(self.evals, len(self.script) - 1)]
+        self.evals += 1
+        return {"val_loss": loss, "val_acc": acc}
+
+
+def best_step(run_dir) -> int:
+    return read_meta(Path(run_dir) / "best.safetensors")["step"]
+
+
+def test_monitor_accuracy_picks_the_most_accurate_and_breaks_ties_by_loss(tmp_path):
+    script = [(0.9, 0.50), (0.5, 0.70), (0.4, 0.65), (0.45, 0.70), (0.3, 0.70), (0.2, 0.60)]
+    trainer = toy_trainer(tmp_path / "acc", ScriptedEval(script), monitor="val_acc", max_steps=12)
+    trainer.fit()
+    # evaluations at steps 2, 4, ..., 12: 0.70 first at step 4, equalled with a lower loss at step 10
+    assert best_step(tmp_path / "acc") == 10
+    assert trainer.best_val == 0.70 and trainer.best_loss == 0.3
+    by_loss = toy_trainer(tmp_path / "loss", ScriptedEval(script), max_steps=12)
+    by_loss.fit()
+    assert best_step(tmp_path / "loss") == 12 and by_loss.best_val == 0.2
+
+
+def test_monitor_must_be_a_metric_of_the_task(tmp_path):
+    with pytest.raises(ValueError, match="expected monitor to name a validation metric such as 'val_loss', got 'acc'"):
+        TrainConfig(monitor="acc").validate()
+    trainer = toy_trainer(tmp_path, ToyTask(), monitor="val_acc", max_steps=2)
+    with pytest.raises(ValueError, match=re.escape("expected monitor to be one of the task's metrics ['val_loss']")):
+        trainer.fit()
