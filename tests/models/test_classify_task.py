@@ -121,3 +121,13 @@ def test_word_dropout_is_deterministic_and_favours_rare_words():
     assert always.train_loss(model, 2, epoch=1)[0].item() != none.train_loss(model, 2, epoch=1)[0].item()
     val = task.evaluate(model)
     assert set(val) == {"val_loss", "val_acc"} and 0 <= val["val_acc"] <= 1
+
+
+def test_tagging_metrics_count_real_tokens_only():
+    model = tagger()
+    data = EncodedSentences(WORDS, CHARS, TAGS)
+    val = TaggingTask(data, data, 8, CPU, num_tags=4).evaluate(model)
+    predicted = predict_tags(model, EncodedSentences(WORDS, CHARS, None), 40, CPU)
+    pairs = [(p, t) for ps, ts in zip(predicted, TAGS) for p, t in zip(ps, ts)]
+    assert val["val_acc"] == pytest.approx(sum(p == t for p, t in pairs) / len(pairs))
+    assert len(pairs) == sum(len(s) for s in WORDS)  # not B x T
