@@ -14,7 +14,8 @@ bar. The reported split is never used for model selection: SST-2 validates on a 
 train.tsv; rt-polarity and names split their data into train / val / test with a fixed seed
 (the test part is the issue's 10% / 20%); EWT validates on dev and reports test.
 
-Data: --data DIR, else $RNNKIT_DATA, else ../shared/data beside the repository.
+Data: --data DIR, else $RNNKIT_DATA, else ../shared/data beside the repository. Threads: whatever
+torch is given (OMP_NUM_THREADS); benchmarks/RESULTS.md says which runs had one core and which two.
 """
 
 from __future__ import annotations
@@ -30,13 +31,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: name -> (bar, argv after "rnnkit", split or eval file relative to the data dir)
-COMMON_TRAIN = ["--lr-schedule", "plateau", "--patience", "1", "--no-progress"]
+COMMON_TRAIN = ["--lr-schedule", "plateau", "--no-progress"]
 
 
 def setups(data: Path) -> dict:
     sst, rt, ewt = data / "sst2", data / "rt_polarity", data / "ud_english_ewt"
-    words = ["--tokens", "word", "--lowercase", "--bidirectional", "--pooling", "max"]
-    tagger = ["--hidden-size", "200", "--num-layers", "2", "--dropout", "0.33", "--word-dropout", "0.25"]
+    words = ["--tokens", "word", "--lowercase", "--bidirectional", "--pooling", "max", "--patience", "1"]
+    tagger = [
+        "--hidden-size",
+        "200",
+        "--num-layers",
+        "2",
+        "--dropout",
+        "0.33",
+        "--word-dropout",
+        "0.25",
+        "--patience",
+        "1",
+    ]
+    words_only = ["--embedding-size", "300", "--hidden-size", "300", "--num-layers", "2", "--dropout", "0.5"]
+    words_only += ["--word-dropout", "0.5", "--lowercase", "--patience", "2"]
     ewt_files = [
         "tag",
         str(ewt / "en_ewt-ud-train.conllu.gz"),
@@ -50,7 +64,7 @@ def setups(data: Path) -> dict:
             0.82,
             ["classify", str(data / "names" / "names"), "--tokens", "char", "--split", "0.72,0.08,0.2"]
             + ["--embedding-size", "64", "--hidden-size", "256", "--num-layers", "2", "--bidirectional"]
-            + ["--dropout", "0.3", "--batch-size", "32", "--max-epochs", "30"],
+            + ["--dropout", "0.3", "--batch-size", "32", "--max-epochs", "30", "--patience", "1"],
             None,
         ),
         "rt_polarity": (
@@ -69,7 +83,7 @@ def setups(data: Path) -> dict:
             + ["--max-epochs", "8"],
             str(sst / "dev.tsv"),
         ),
-        "ewt-words": (0.93, ewt_files + tagger + ["--max-epochs", "20"], None),
+        "ewt-words": (0.93, ewt_files + words_only + ["--max-epochs", "30"], None),
         "ewt-chars": (0.95, ewt_files + tagger + ["--char-features", "--max-epochs", "20"], None),
     }
 
