@@ -133,16 +133,18 @@ class SequenceTagger(nn.Module):
         return logits, loss, state
 
     def _spell(self, chars: Tensor, char_lengths: Tensor) -> Tensor:
-        """Each real word's characters through the char BiRNN -> (B, T, 2Hc), zeros at padding."""
+        """Each real word's characters through the char BiRNN -> (B, T, 2Hc), zeros at padding.
+        A spelling that occurs several times in the batch ("the", ",") is read once."""
         B, T, W = chars.shape
         real = char_lengths > 0  # (B, T)
-        spelled = chars[real]  # (N, W), N real words
-        c = self.char_embedding(spelled).transpose(0, 1)  # (N, W) -> (W, N, Ec)
-        _, state = self.char_rnn(c, lengths=char_lengths[real])
-        h_n = state[0] if isinstance(state, tuple) else state  # (2, N, Hc): forward, backward
-        words = h_n.transpose(0, 1).reshape(h_n.shape[1], -1)  # (N, 2Hc)
+        spelled, where = torch.unique(chars[real], dim=0, return_inverse=True)  # (U, W) distinct spellings; (N,)
+        lengths = (spelled != 0).sum(1)  # (U,) characters are ids >= 2, padding 0
+        c = self.char_embedding(spelled).transpose(0, 1)  # (U, W) -> (W, U, Ec)
+        _, state = self.char_rnn(c, lengths=lengths)
+        h_n = state[0] if isinstance(state, tuple) else state  # (2, U, Hc): forward, backward
+        words = h_n.transpose(0, 1).reshape(h_n.shape[1], -1)  # (U, 2Hc)
         out = words.new_zeros(B, T, words.shape[-1])  # (B, T, 2Hc)
-        out[real] = words
+        out[real] = words[where]  # (N, 2Hc) back to every real word
         return out
 
     def _loss(self, logits: Tensor, targets) -> Tensor:
