@@ -89,3 +89,21 @@ def fractions(text: str) -> tuple[float, float, float]:
 
 def add(group, *names, dest: str, help: str, **kwargs) -> None:
     group.add_argument(*names, dest=dest, default=argparse.SUPPRESS, help=help, **kwargs)
+
+
+def intermixed(parser) -> None:
+    """Let positionals follow options ("predict RUN --top 3 a b"): argparse (Python 3.11 at least) gives
+    an optional positional (nargs "*" / "?") nothing once an option comes between it and the one before."""
+    plain = type(parser)
+
+    class Intermixed(plain):
+        def parse_known_args(self, args=None, namespace=None):
+            if getattr(self, "_inner", False):
+                return plain.parse_known_args(self, args, namespace)
+            self._inner = True
+            try:
+                return self.parse_known_intermixed_args(args, namespace)
+            finally:
+                self._inner = False
+
+    parser.__class__ = Intermixed

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 
+from rnnkit.cli.options import intermixed
 from rnnkit.infer import load
 
 
@@ -32,24 +33,6 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     p.set_defaults(run=run)
     intermixed(p)
-
-
-def intermixed(parser) -> None:
-    """Let positionals follow options ("predict RUN --top 3 a b"): argparse (Python 3.11 at least) gives
-    an optional positional (nargs "*" / "?") nothing once an option comes between it and the one before."""
-    plain = type(parser)
-
-    class Intermixed(plain):
-        def parse_known_args(self, args=None, namespace=None):
-            if getattr(self, "_inner", False):
-                return plain.parse_known_args(self, args, namespace)
-            self._inner = True
-            try:
-                return self.parse_known_intermixed_args(args, namespace)
-            finally:
-                self._inner = False
-
-    parser.__class__ = Intermixed
 
 
 def run(args) -> int:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 
-from rnnkit.cli.predict import intermixed
-from rnnkit.data.tagged import TaggedSentences, format_columns, format_conllu, read_tagged
+from rnnkit.cli.options import intermixed
+from rnnkit.data import read_text
+from rnnkit.data.tagged import TaggedSentences, format_columns, format_conllu, looks_like_conllu, parse_tagged
 from rnnkit.infer import load
 
 
@@ -47,38 +46,21 @@ def add_parser(sub) -> None:
 
 def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str, str]:
     """The sentences to tag, the input format they came in, and the input text."""
-    if path is None:
-        text = sys.stdin.read()
-        with tempfile.TemporaryDirectory() as tmp:
-            p = Path(tmp) / "stdin"
-            p.write_text(text, encoding="utf-8")
-            try:
-                return read_input(str(p), kind)
-            except ValueError as e:  # name the input, not a temporary file that is gone
-                raise ValueError(str(e).replace(str(p), "<stdin>")) from None
-    from rnnkit.data import read_text
-
-    raw = read_text(path)
+    name = "<stdin>" if path is None else path
+    raw = sys.stdin.read() if path is None else read_text(path)
+    if not raw:  # read_text says the same of an empty file
+        raise ValueError(f"data: {name} is empty; expected at least one character of text")
     # decide the format before parsing: plain text must not be parsed (and rejected) as columns
-    if kind == "conllu" or (
-        kind == "auto" and (Path(path).name.endswith((".conllu", ".conllu.gz")) or _looks_conllu(raw))
-    ):
-        return read_tagged(path, "conllu", with_tags=False), "conllu", raw
+    if kind == "conllu" or (kind == "auto" and looks_like_conllu(name, raw)):
+        return parse_tagged(raw, name, "conllu", with_tags=False), "conllu", raw
     if kind == "columns":
-        return read_tagged(path, "columns", with_tags=False), "columns", raw
+        return parse_tagged(raw, name, "columns", with_tags=False), "columns", raw
     lines = [line.split() for line in raw.splitlines()]
     tokens = [toks for toks in lines if toks]
-    origins = [f"{path}:{i + 1}" for i, toks in enumerate(lines) if toks]
+    origins = [f"{name}:{i + 1}" for i, toks in enumerate(lines) if toks]
     if not tokens:
-        raise ValueError(f"tag: {path} has no sentences; expected one sentence per line")
+        raise ValueError(f"tag: {name} has no sentences; expected one sentence per line")
     return TaggedSentences(tokens, None, origins), "text", raw
-
-
-def _looks_conllu(raw: str) -> bool:
-    for line in raw.splitlines():
-        if line.strip() and not line.startswith("#"):
-            return len(line.split("\t")) == 10
-    return False
 
 
 def run(args) -> int:

@@ -101,13 +101,22 @@ def read_tagged(
     errors: str = "strict",
 ) -> TaggedSentences:
     """Read a tagged file as CoNLL-U or columns; ``format="auto"`` tells them apart (see the module doc)."""
+    if format not in FORMATS:  # before reading: a bad option is reported as such, even for a bad path
+        raise DataError(f"data: unknown tagged-data format {format!r}; expected one of {', '.join(FORMATS)}")
+    _check_column(column)
+    path = Path(path)
+    return parse_tagged(_read(path, encoding, errors), path, format, column, with_tags)
+
+
+def parse_tagged(
+    text: str, name: PathLike, format: str = "auto", column: str = "upos", with_tags: bool = True
+) -> TaggedSentences:
+    """Parse tagged text already read (e.g. from stdin); ``name`` stands for its file in messages."""
     if format not in FORMATS:
         raise DataError(f"data: unknown tagged-data format {format!r}; expected one of {', '.join(FORMATS)}")
-    column = _check_column(column)
-    path = Path(path)
-    text = _read(path, encoding, errors)
+    column, path = _check_column(column), Path(name)
     if format == "auto":
-        format = "conllu" if _looks_like_conllu(path, text) else "columns"
+        format = "conllu" if looks_like_conllu(path, text) else "columns"
     if format == "conllu":
         return _parse_conllu(text, path, column, with_tags)
     return _parse_columns(text, path, with_tags)
@@ -133,7 +142,9 @@ def _lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
-def _looks_like_conllu(path: Path, text: str) -> bool:
+def looks_like_conllu(path: PathLike, text: str) -> bool:
+    """A ``.conllu`` (``.conllu.gz``) name, or a first non-comment line of 10 tab-separated fields."""
+    path = Path(path)
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     if name.lower().endswith(".conllu"):
         return True
