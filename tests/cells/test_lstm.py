@@ -1,22 +1,33 @@
-"""LSTM cell: hand-written backward vs finite differences, equations vs torch.nn.LSTMCell."""
+"""LSTM cell: hand-written backward vs finite differences, equations vs torch.nn.LSTMCell.
+
+The fused path runs the compiled step kernel on the CPU (rnnkit.cells.compiled) and eager ops
+elsewhere; both are checked here ("path")."""
+
+import contextlib
 
 import pytest
 import torch
 
 import rnnkit.cells.lstm
-from rnnkit.cells import LSTMCell
+from rnnkit.cells import LSTMCell, compiled
 
 from ._onestep import one_step, reference, step_inputs
 
 
+@pytest.fixture(params=["compiled", "eager"])
+def path(request):
+    with compiled.disabled() if request.param == "eager" else contextlib.nullcontext():
+        yield request.param
+
+
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
-def test_hand_written_backward_passes_gradcheck(bias):
+def test_hand_written_backward_passes_gradcheck(bias, path):
     cell = LSTMCell()
     inputs = step_inputs(cell, bias=bias)
     assert torch.autograd.gradcheck(lambda *a: one_step(cell, *a), inputs)
 
 
-def test_fused_forward_step_equals_reference_step():
+def test_fused_forward_step_equals_reference_step(path):
     cell = LSTMCell()
     inputs = step_inputs(cell)
     for fused, ref in zip(one_step(cell, *inputs), reference(cell, *inputs), strict=True):

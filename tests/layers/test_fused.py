@@ -8,6 +8,7 @@ input (x, h0, c0) and every parameter is checked.
 import pytest
 import torch
 
+from rnnkit.cells import compiled
 from rnnkit.layers import fused_recurrence
 
 from ..variants import VARIANTS, cell_of, variant_params, weights
@@ -64,6 +65,16 @@ def test_fused_backward_passes_gradcheck(variant, batch_sizes, bias):
     cell = cell_of(variant)
     inputs = _inputs(cell, batch_sizes, bias)
     assert torch.autograd.gradcheck(_run(cell, batch_sizes), inputs)
+
+
+@pytest.mark.parametrize("batch_sizes", [None, BATCH_SIZES], ids=["full", "batch_sizes"])
+def test_lstm_eager_path_passes_gradcheck(batch_sizes):
+    # On the CPU the LSTM steps run the compiled kernel (checked above); this is the eager path
+    # every other device uses.
+    cell = cell_of(VARIANTS["lstm"])
+    inputs = _inputs(cell, batch_sizes, bias=True)
+    with compiled.disabled():
+        assert torch.autograd.gradcheck(_run(cell, batch_sizes), inputs)
 
 
 @pytest.mark.parametrize("variant", variant_params())

@@ -1,5 +1,6 @@
 """One time step of each recurrent cell: equations, forward and hand-derived backward."""
 
+from rnnkit.cells import compiled
 from rnnkit.cells.base import FORGET_BIAS, GATE_ORDER, Cell, init_weights_
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.lstm import LSTMCell
@@ -21,6 +22,7 @@ def make_cell(cell: str, nonlinearity: str = "tanh", reset_after: bool = True) -
 
 __all__ = [
     "CELL_TYPES",
+    "compiled",
     "FORGET_BIAS",
     "GATE_ORDER",
     "Cell",

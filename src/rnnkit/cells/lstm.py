@@ -22,12 +22,18 @@ step t+1 (derivation in docs/EQUATIONS.md):
 
 Every factor right of d_h / d_c depends only on saved activations, so ``local_grads`` forms them
 for all steps at once; the loop then costs five ops per step.
+
+On the CPU, ``forward_step`` and ``backward_step`` instead call the compiled kernel in
+``kernels/lstm_step.cpp`` (the same equations, one pass over memory per step; see
+``rnnkit.cells.compiled``). It needs no precomputed factors, so ``local_grads`` then only
+hands the saved activations over.
 """
 
 from __future__ import annotations
 
 import torch
 
+from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 
 
@@ -58,20 +64,26 @@ class LSTMCell(Cell):
     def forward_step(self, a, h_prev, c_prev, h, c, cache, w_hh_t, b_hh):
         H = h_prev.shape[1]
         a.addmm_(h_prev, w_hh_t)  # a = W_ih x_t + b + W_hh h_{t-1}; overwritten with activations
+        tc = cache["tc"]
+        if compiled.usable("lstm", a, c_prev, c, tc, h):
+            compiled.lstm_forward(a, c_prev, c, tc, h)
+            return
         i, f, g, o = a.split(H, dim=1)  # (B, 4H) -> 4 x (B, H)
         a[:, : 2 * H].sigmoid_()  # i, f
         g.tanh_()
         o.sigmoid_()
         torch.mul(f, c_prev, out=c)
         c.addcmul_(i, g)  # c_t = f c_{t-1} + i g
-        tc = torch.tanh(c, out=cache["tc"])
+        torch.tanh(c, out=tc)
         torch.mul(o, tc, out=h)  # h_t = o tanh(c_t)
 
     def local_grads(self, A, H_all, C_all, cache):
         T, B, GH = A.shape
         H = GH // 4
-        i, f, g, o = A.view(T, B, 4, H).unbind(2)  # each (T, B, H)
         tc, c_prev = cache["tc"], C_all[:-1]
+        if compiled.usable("lstm", A, tc, c_prev):
+            return {"act": A, "c_prev": c_prev}  # the kernel forms every factor on the fly
+        i, f, g, o = A.view(T, B, 4, H).unbind(2)  # each (T, B, H)
         # s (1 - s) is formed as addcmul(s, s, s, value=-1): one pass instead of two.
         P = A.new_empty(T, B, 4, H)  # d(gate pre-activation) per unit of d_c (i, f, g) or d_h (o)
         torch.mul(g, torch.addcmul(i, i, i, value=-1), out=P[:, :, 0])  # g i (1 - i)
@@ -83,6 +95,10 @@ class LSTMCell(Cell):
 
     def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev):
         n, H = d_h.shape
+        if "act" in local:
+            compiled.lstm_backward(local["act"], cache["tc"], local["c_prev"], d_h, d_c, d_ah)
+            d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, 4H) @ (4H, H)
+            return
         P = local["P"]
         d_c.addcmul_(d_h, local["P_c"])  # total dL/dc_t
         d_a = d_ah.view(n, 4, H)  # (B, 4H) -> (B, 4, H)

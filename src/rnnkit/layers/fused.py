@@ -112,7 +112,7 @@ class FusedRecurrence(torch.autograd.Function):
         # step, so until then it simply holds dL/dc_n for that row.
         d_c = None
         if C_all is not None:
-            d_c = C_all.new_zeros(B, H) if d_c_n is None else d_c_n.clone()
+            d_c = C_all.new_zeros(B, H) if d_c_n is None else d_c_n.clone(memory_format=torch.contiguous_format)
 
         local = cell.local_grads(A, H_all, C_all, cache)
         d_ah = A.new_empty(T, B, GH) if batch_sizes is None else A.new_zeros(T, B, GH)  # finished rows: 0

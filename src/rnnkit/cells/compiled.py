@@ -1,0 +1,184 @@
+"""Compiled step kernels: the fused path's elementwise step math as one pass over memory (CPU).
+
+The fused backend's time loop does, per step, one recurrent GEMM plus the cell's elementwise
+math. In eager PyTorch that math is ~7 kernels forward and ~5 backward for an LSTM, each a
+separate pass over the (B, 4H) gates with its own dispatch; on a CPU they cost as much as a
+third of a training step. ``kernels/lstm_step.cpp`` does each step's math in ONE pass (the same
+equations, written out next to each other in that file).
+
+The source is compiled on first use with the system C++ compiler (``$CXX`` or ``g++``) into
+a per-user cache (``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit``, else ``~/.cache/rnnkit``),
+keyed by a hash of the source, the flags, the compiler and the CPU, and loaded with ctypes:
+plain C functions taking raw pointers, no torch headers, so the build takes about a second and
+needs no ninja. It uses OpenMP, and because torch loads its own ``libgomp.so.1`` first, the
+kernel shares torch's thread pool (``torch.set_num_threads`` applies to both).
+
+Nothing depends on it: where there is no compiler, the build fails, the tensors live on
+another device, or ``RNNKIT_KERNELS=0``, the cells run their eager code instead (same math;
+tests compare the two). ``status()`` says which is in use and why.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+SOURCES = {"lstm": Path(__file__).with_name("kernels") / "lstm_step.cpp"}
+FLAGS = [
+    "-O3",
+    "-march=native",  # the cache key includes the CPU, so a shared home directory stays safe
+    "-mprefer-vector-width=512",  # AVX-512 machines: use the full width (no effect elsewhere)
+    "-fno-math-errno",
+    "-fno-trapping-math",
+    "-fopenmp",
+    "-shared",
+    "-fPIC",
+    "-std=c++17",
+]
+_DTYPES = {torch.float32: "f32", torch.float64: "f64"}
+
+_lock = threading.Lock()
+_libraries: dict[str, ctypes.CDLL | None] = {}
+_functions: dict[tuple[str, torch.dtype], ctypes._CFuncPtr] = {}  # ("lstm_forward", dtype): C function
+_reasons: dict[str, str] = {}
+_enabled = os.environ.get("RNNKIT_KERNELS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cache_dir() -> Path:
+    if os.environ.get("RNNKIT_CACHE"):
+        return Path(os.environ["RNNKIT_CACHE"]) / "kernels"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rnnkit" / "kernels"
+
+
+def _cpu_identity() -> str:
+    """What -march=native depends on: the CPU model and its feature flags (Linux), else the arch."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+        lines = [ln for ln in text.splitlines() if ln.startswith(("model name", "flags"))]
+        return "\n".join(sorted(set(lines)))
+    except OSError:
+        return platform.machine() + platform.processor()
+
+
+def _compiler() -> str | None:
+    return shutil.which(os.environ.get("CXX", "g++"))
+
+
+def _build(name: str) -> Path:
+    """Compile kernels/<name>.cpp into the cache (once per source, flags, compiler and CPU)."""
+    compiler = _compiler()
+    if compiler is None:
+        raise RuntimeError(f"no C++ compiler found (looked for {os.environ.get('CXX', 'g++')!r}; set $CXX)")
+    source = SOURCES[name]
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=60).stdout
+    key = hashlib.sha256(
+        "\0".join([source.read_text(), " ".join(FLAGS), version, _cpu_identity()]).encode()
+    ).hexdigest()[:16]
+    directory = cache_dir()
+    target = directory / f"{name}-{key}.so"
+    if target.exists():
+        return target
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".so", dir=directory)
+    os.close(fd)
+    try:
+        done = subprocess.run([compiler, *FLAGS, str(source), "-o", tmp], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            first = (done.stderr.strip().splitlines() or ["(no output)"])[0]
+            raise RuntimeError(f"{Path(compiler).name} failed on {source.name}: {first}")
+        os.replace(tmp, target)  # atomic: concurrent builders each publish a complete file
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def library(name: str) -> ctypes.CDLL | None:
+    """The loaded kernel library ``name``, building it on first use; None where unavailable."""
+    if not _enabled:
+        return None
+    lib = _libraries.get(name, False)
+    if lib is not False:
+        return lib
+    with _lock:
+        if name not in _libraries:
+            try:
+                lib = ctypes.CDLL(str(_build(name)))
+                _declare(lib, name)
+                _libraries[name] = lib
+                _reasons[name] = "compiled"
+            except Exception as error:  # any failure means: use the eager path
+                _libraries[name] = None
+                _reasons[name] = f"eager ({error})"
+                warnings.warn(
+                    f"rnnkit: compiled {name} kernel unavailable, using eager PyTorch ops: {error}", stacklevel=3
+                )
+    return _libraries[name]
+
+
+def _declare(lib: ctypes.CDLL, name: str) -> None:
+    pointer, size = ctypes.c_void_p, ctypes.c_int64
+    for dtype, suffix in _DTYPES.items():
+        forward = getattr(lib, f"rnnkit_{name}_forward_{suffix}")
+        forward.argtypes, forward.restype = [pointer] * 5 + [size] * 2, None
+        backward = getattr(lib, f"rnnkit_{name}_backward_{suffix}")
+        backward.argtypes, backward.restype = [pointer] * 6 + [size] * 2, None
+        _functions[f"{name}_forward", dtype] = forward
+        _functions[f"{name}_backward", dtype] = backward
+
+
+def usable(name: str, *tensors: Tensor) -> bool:
+    """Whether the compiled kernel can run on these tensors: on the CPU, float32/float64 of one
+    dtype, contiguous, and the library available."""
+    first = tensors[0]
+    if first.device.type != "cpu" or first.dtype not in _DTYPES or not _enabled:
+        return False
+    if any(t.dtype != first.dtype or not t.is_contiguous() for t in tensors):
+        return False
+    return library(name) is not None
+
+
+def lstm_forward(a: Tensor, c_prev: Tensor, c: Tensor, tc: Tensor, h: Tensor) -> None:
+    """In place: a (n, 4H) pre-activations -> [i|f|g|o]; writes c_t, tanh(c_t), h_t (n, H)."""
+    n, H = c.shape
+    pointers = (t.data_ptr() for t in (a, c_prev, c, tc, h))
+    _functions["lstm_forward", a.dtype](*pointers, n, H)
+
+
+def lstm_backward(act: Tensor, tc: Tensor, c_prev: Tensor, d_h: Tensor, d_c: Tensor, d_a: Tensor) -> None:
+    """Writes d_a (n, 4H), the gradient w.r.t. the gate pre-activations; d_c (n, H) goes from
+    dL/dc_t (from step t+1) to dL/dc_{t-1} in place."""
+    n, H = d_c.shape
+    pointers = (t.data_ptr() for t in (act, tc, c_prev, d_h, d_c, d_a))
+    _functions["lstm_backward", act.dtype](*pointers, n, H)
+
+
+def status() -> dict[str, str]:
+    """{kernel name: "compiled" or "eager (why)"} for the kernels asked for so far (builds none)."""
+    if not _enabled:
+        return {name: "eager (RNNKIT_KERNELS=0)" for name in SOURCES}
+    return {name: _reasons.get(name, "not built yet") for name in SOURCES}
+
+
+@contextmanager
+def disabled():
+    """Within the block, every cell runs its eager path (tests compare the two)."""
+    global _enabled
+    before, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = before

@@ -1,0 +1,144 @@
+// One LSTM time step, forward and hand-derived backward, as single fused passes over memory.
+//
+// The same equations as rnnkit/cells/lstm.py (derivations in docs/EQUATIONS.md); this file only
+// makes each step ONE pass over the (B, 4H) gate buffer instead of ~7 (forward) and ~5
+// (backward) separate eager kernels. Built and loaded by rnnkit/cells/compiled.py (g++ -O3
+// -march=native -fopenmp; plain C ABI, called through ctypes), so it needs no torch headers.
+//
+// Layout (row-major, contiguous; n rows = the batch rows still running at this step, H units):
+//   a       (n, 4H)  forward: pre-activations [a_i | a_f | a_g | a_o] on entry,
+//                    activations [i | f | g | o] on exit (the backward reads them back)
+//   c_prev  (n, H)   c_{t-1}
+//   c, tc   (n, H)   c_t and tanh(c_t)
+//   h       (n, H)   h_t
+//
+// Forward:   i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
+//            c_t = f c_{t-1} + i g        h_t = o tanh(c_t)
+// Backward (d_h = dL/dh_t in total, d_c = dL/dc_t from step t+1, updated in place):
+//            d_c  += d_h o (1 - tanh(c_t)^2)
+//            d_i   = d_c g i (1 - i)      d_f = d_c c_{t-1} f (1 - f)
+//            d_g   = d_c i (1 - g^2)      d_o = d_h tanh(c_t) o (1 - o)
+//            dL/dc_{t-1} = d_c f          (dL/dh_{t-1} = d_a W_hh is a GEMM, done by torch)
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace {
+
+// exp(x) in float32 without a library call, so the loops vectorise: x = k ln2 + r with
+// |r| <= ln2/2 (k rounded by adding and removing 1.5 * 2^23; Cody-Waite split of ln2), exp(r) by its Taylor series to r^7 (truncation error
+// < 6e-9 relative, under half an ulp), times 2^k built in the exponent bits. Arguments are
+// clamped to [-87, 88] (2^k stays a normal float); NaN passes through.
+inline float exp_f(float x) {
+    float y = x < -87.0f ? -87.0f : x;
+    y = y > 88.0f ? 88.0f : y;
+    const float k = (y * 1.44269504f + 12582912.0f) - 12582912.0f;  // round to nearest: 1.5 * 2^23 trick
+    const float r = (y - k * 0.693359375f) + k * 2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+    float scale;
+    std::memcpy(&scale, &bits, sizeof scale);
+    const float e = p * scale;
+    return x != x ? x : e;
+}
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+inline float tanh_(float x) { return 1.0f - 2.0f / (1.0f + exp_f(2.0f * x)); }  // exact at +-inf
+
+// float64 is for gradient checks and users who ask for it: accuracy over speed.
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+inline double tanh_(double x) { return std::tanh(x); }
+
+// Rows go to threads of the OpenMP pool torch itself uses (the same libgomp is loaded once),
+// so the thread count follows torch.set_num_threads. Small steps stay on one thread.
+constexpr int64_t kParallelMin = 16384;
+
+template <typename T>
+void forward_step(T* a, const T* c_prev, T* c, T* tc, T* h, int64_t n, int64_t H) {
+#pragma omp parallel for schedule(static) if (n * H >= kParallelMin)
+    for (int64_t b = 0; b < n; ++b) {
+        T* i = a + b * 4 * H;  // row b's gate blocks [i | f | g | o]
+        T* f = i + H;
+        T* g = f + H;
+        T* o = g + H;
+        const T* cp = c_prev + b * H;
+        T* cb = c + b * H;
+        T* tcb = tc + b * H;
+        T* hb = h + b * H;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+            const T i_ = sigmoid(i[j]), f_ = sigmoid(f[j]), g_ = tanh_(g[j]), o_ = sigmoid(o[j]);
+            const T c_ = f_ * cp[j] + i_ * g_;  // c_t = f c_{t-1} + i g
+            const T tc_ = tanh_(c_);
+            i[j] = i_;
+            f[j] = f_;
+            g[j] = g_;
+            o[j] = o_;
+            cb[j] = c_;
+            tcb[j] = tc_;
+            hb[j] = o_ * tc_;  // h_t = o tanh(c_t)
+        }
+    }
+}
+
+template <typename T>
+void backward_step(const T* a, const T* tc, const T* c_prev, const T* d_h, T* d_c, T* d_a, int64_t n, int64_t H) {
+#pragma omp parallel for schedule(static) if (n * H >= kParallelMin)
+    for (int64_t b = 0; b < n; ++b) {
+        const T* i = a + b * 4 * H;  // activations [i | f | g | o]
+        const T* f = i + H;
+        const T* g = f + H;
+        const T* o = g + H;
+        T* d_i = d_a + b * 4 * H;  // gradients w.r.t. the pre-activations, same layout
+        T* d_f = d_i + H;
+        T* d_g = d_f + H;
+        T* d_o = d_g + H;
+        const T* tcb = tc + b * H;
+        const T* cp = c_prev + b * H;
+        const T* dh = d_h + b * H;
+        T* dc = d_c + b * H;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+            const T tc_ = tcb[j], o_ = o[j], i_ = i[j], f_ = f[j], g_ = g[j];
+            const T d_c_ = dc[j] + dh[j] * o_ * (T(1) - tc_ * tc_);  // the cell state also reaches h_t
+            d_o[j] = dh[j] * tc_ * o_ * (T(1) - o_);
+            d_i[j] = d_c_ * g_ * i_ * (T(1) - i_);
+            d_f[j] = d_c_ * cp[j] * f_ * (T(1) - f_);
+            d_g[j] = d_c_ * i_ * (T(1) - g_ * g_);
+            dc[j] = d_c_ * f_;  // dL/dc_{t-1}
+        }
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+void rnnkit_lstm_forward_f32(float* a, const float* c_prev, float* c, float* tc, float* h, int64_t n, int64_t H) {
+    forward_step<float>(a, c_prev, c, tc, h, n, H);
+}
+
+void rnnkit_lstm_forward_f64(double* a, const double* c_prev, double* c, double* tc, double* h, int64_t n,
+                             int64_t H) {
+    forward_step<double>(a, c_prev, c, tc, h, n, H);
+}
+
+void rnnkit_lstm_backward_f32(const float* a, const float* tc, const float* c_prev, const float* d_h, float* d_c,
+                              float* d_a, int64_t n, int64_t H) {
+    backward_step<float>(a, tc, c_prev, d_h, d_c, d_a, n, H);
+}
+
+void rnnkit_lstm_backward_f64(const double* a, const double* tc, const double* c_prev, const double* d_h,
+                              double* d_c, double* d_a, int64_t n, int64_t H) {
+    backward_step<double>(a, tc, c_prev, d_h, d_c, d_a, n, H);
+}
+
+}  // extern "C"

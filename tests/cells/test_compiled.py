@@ -1,0 +1,157 @@
+"""The compiled LSTM step kernel (rnnkit.cells.compiled) against the cell's eager ops, its
+build and cache, and the fallback when it cannot be built."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+import warnings
+
+import pytest
+import torch
+
+from rnnkit.cells import LSTMCell, compiled
+from rnnkit.layers import Recurrent, RecurrentConfig
+
+needs_compiler = pytest.mark.skipif(shutil.which("g++") is None, reason="no C++ compiler on this machine")
+
+
+def _forward(a, c_prev, eager: bool):
+    """One LSTM forward_step on copies: (activations, c_t, tanh c_t, h_t)."""
+    n, H = c_prev.shape
+    a = a.clone()
+    c, h, tc = torch.empty_like(c_prev), torch.empty_like(c_prev), torch.empty_like(c_prev)
+    zero = torch.zeros(n, H, dtype=a.dtype)
+    w_hh_t = torch.zeros(H, 4 * H, dtype=a.dtype)  # the recurrent GEMM adds nothing: pure gate math
+    if eager:
+        with compiled.disabled():
+            LSTMCell().forward_step(a, zero, c_prev, h, c, {"tc": tc}, w_hh_t, None)
+    else:
+        assert compiled.usable("lstm", a, c_prev, c, tc, h)
+        LSTMCell().forward_step(a, zero, c_prev, h, c, {"tc": tc}, w_hh_t, None)
+    return a, c, tc, h
+
+
+@needs_compiler
+def test_kernel_builds_here_and_says_so():
+    assert compiled.library("lstm") is not None
+    assert compiled.status()["lstm"] == "compiled"
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype,atol", [(torch.float32, 1e-6), (torch.float64, 1e-15)], ids=["f32", "f64"])
+def test_forward_kernel_equals_eager_ops(dtype, atol):
+    g = torch.Generator().manual_seed(0)
+    n, H = 5, 37  # H not a multiple of any vector width: the loop tails run too
+    a = torch.randn(n, 4 * H, dtype=dtype, generator=g) * 4
+    a[0, :8] = torch.tensor([0.0, -1e-6, 1e-6, 30.0, -30.0, 100.0, -100.0, 88.5], dtype=dtype)  # saturation
+    c_prev = torch.randn(n, H, dtype=dtype, generator=g)
+    for ours, eager in zip(_forward(a, c_prev, eager=False), _forward(a, c_prev, eager=True), strict=True):
+        torch.testing.assert_close(ours, eager, rtol=0, atol=atol)
+
+
+@needs_compiler
+def test_forward_kernel_passes_nan_and_inf_through():
+    # The trainer's NaN guard relies on a NaN input coming out as NaN, never as a finite number.
+    H = 16
+    a = torch.zeros(1, 4 * H)
+    a[0, 0] = float("nan")  # i of unit 0
+    a[0, 3 * H + 1] = float("inf")  # o of unit 1 -> 1
+    a[0, 2 * H + 2] = -float("inf")  # g of unit 2 -> -1
+    act, c, _, h = _forward(a, torch.ones(1, H), eager=False)
+    assert torch.isnan(act[0, 0]) and torch.isnan(c[0, 0]) and torch.isnan(h[0, 0])
+    assert act[0, 3 * H + 1] == 1.0 and act[0, 2 * H + 2] == -1.0
+    assert torch.isfinite(h[0, 1:]).all()
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype,atol", [(torch.float32, 1e-6), (torch.float64, 1e-15)], ids=["f32", "f64"])
+def test_backward_kernel_equals_eager_ops(dtype, atol):
+    g = torch.Generator().manual_seed(1)
+    T, n, H = 1, 4, 19
+    act, c, tc, _ = _forward(torch.randn(n, 4 * H, dtype=dtype, generator=g), torch.randn(n, H, dtype=dtype), False)
+    c_prev = torch.randn(n, H, dtype=dtype, generator=g)
+    C_all = torch.stack([c_prev, c])  # (T+1, n, H)
+    A, cache = act.view(T, n, 4 * H), {"tc": tc.view(T, n, H)}
+    d_h = torch.randn(n, H, dtype=dtype, generator=g)
+    d_c0 = torch.randn(n, H, dtype=dtype, generator=g)
+    w_hh = torch.randn(4 * H, H, dtype=dtype, generator=g)
+    results = []
+    for eager in (False, True):
+        cell, d_c = LSTMCell(), d_c0.clone()
+        d_a, d_h_prev = torch.empty(n, 4 * H, dtype=dtype), torch.zeros(n, H, dtype=dtype)
+        with compiled.disabled() if eager else contextlib.nullcontext():
+            local = cell.local_grads(A, None, C_all, cache)
+            assert ("act" in local) == (not eager)  # which path ran
+            cell.backward_step(d_h, d_c, d_a, {k: v[0] for k, v in local.items()}, {"tc": tc}, w_hh, d_h_prev)
+        results.append((d_a, d_c, d_h_prev))
+    for ours, eager in zip(*results, strict=True):
+        torch.testing.assert_close(ours, eager, rtol=0, atol=atol * 10)
+
+
+@needs_compiler
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+def test_layer_with_kernel_equals_layer_without(bidirectional):
+    # Training a 2-layer (bi)LSTM through the fused backend with variable lengths: outputs,
+    # final states and every gradient agree between the compiled and the eager step (float32).
+    torch.manual_seed(0)
+    T, B, D, H = 7, 5, 6, 33
+    layer = Recurrent(RecurrentConfig("lstm", D, H, num_layers=2, bidirectional=bidirectional, backend="fused"))
+    x = torch.randn(T, B, D)
+    lengths = torch.tensor([7, 3, 5, 1, 6])
+    runs = []
+    for eager in (False, True):
+        x_ = x.clone().requires_grad_()
+        layer.zero_grad()
+        with compiled.disabled() if eager else contextlib.nullcontext():
+            Y, (h_n, c_n) = layer(x_, lengths=lengths)
+            (Y.square().sum() + h_n.sum() + 2 * c_n.sum()).backward()
+        runs.append([Y, h_n, c_n, x_.grad] + [p.grad.clone() for p in layer.parameters()])
+    for ours, eager in zip(*runs, strict=True):
+        torch.testing.assert_close(ours, eager, rtol=1e-5, atol=1e-5)
+
+
+def test_usable_only_for_cpu_contiguous_float_tensors():
+    a = torch.zeros(2, 8)
+    assert not compiled.usable("lstm", a.t())  # not contiguous
+    assert not compiled.usable("lstm", a.half())
+    assert not compiled.usable("lstm", a, a.double())  # mixed dtypes
+    with compiled.disabled():
+        assert not compiled.usable("lstm", a)
+        assert compiled.status()["lstm"].startswith("eager")
+
+
+def test_failed_build_falls_back_to_eager_with_one_warning(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path))
+    monkeypatch.setenv("CXX", "no-such-compiler-rnnkit")
+    monkeypatch.setattr(compiled, "_libraries", {})
+    monkeypatch.setattr(compiled, "_reasons", {})
+    monkeypatch.setattr(compiled, "_functions", {})
+    with pytest.warns(UserWarning, match="compiled lstm kernel unavailable, using eager PyTorch ops"):
+        assert not compiled.usable("lstm", torch.zeros(2, 8))
+    assert compiled.status()["lstm"].startswith("eager (no C++ compiler found")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # decided once: no second warning, no second build
+        assert compiled.library("lstm") is None
+        layer = Recurrent(RecurrentConfig("lstm", 3, 4, backend="fused"))
+        Y, _ = layer(torch.randn(5, 2, 3))  # runs, on the eager path
+    assert Y.shape == (5, 2, 4)
+    assert not any(tmp_path.rglob("*.so"))
+
+
+@needs_compiler
+def test_build_is_cached_and_atomic(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path))
+    first = compiled._build("lstm")
+    stamp = first.stat().st_mtime_ns
+    assert compiled._build("lstm") == first and first.stat().st_mtime_ns == stamp  # reused, not rebuilt
+    assert [p.name for p in (tmp_path / "kernels").iterdir()] == [first.name]  # no temp file left
+
+
+def test_environment_switch_turns_kernels_off():
+    code = "from rnnkit.cells import compiled; print(compiled.status()['lstm'])"
+    env = {"RNNKIT_KERNELS": "0", "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "eager (RNNKIT_KERNELS=0)"
