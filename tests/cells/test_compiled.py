@@ -113,6 +113,50 @@ def test_layer_with_kernel_equals_layer_without(bidirectional):
         torch.testing.assert_close(ours, eager, rtol=1e-5, atol=1e-5)
 
 
+@needs_compiler
+@pytest.mark.parametrize("dtype,atol", [(torch.float32, 2e-6), (torch.float64, 1e-14)], ids=["f32", "f64"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("B", [1, 3, compiled.STEP_MAX_ROWS])
+def test_whole_step_kernel_equals_reference_step(B, bias, dtype, atol):
+    g = torch.Generator().manual_seed(B)
+    D, H = 21, 35  # vector tails in both dot products
+    x = torch.randn(B, D, dtype=dtype, generator=g)
+    h_prev, c_prev = torch.randn(B, H, dtype=dtype, generator=g), torch.randn(B, H, dtype=dtype, generator=g)
+    w_ih, w_hh = (0.3 * torch.randn(4 * H, n, dtype=dtype, generator=g) for n in (D, H))
+    b = torch.randn(4 * H, dtype=dtype, generator=g) if bias else None
+    h, c = torch.empty_like(h_prev), torch.empty_like(c_prev)
+    compiled.lstm_step(x, w_ih, w_hh, b, h_prev, c_prev, h, c)
+    x_proj = x @ w_ih.t() + (0 if b is None else b)  # (B, 4H)
+    h_ref, c_ref = LSTMCell().reference_step(x_proj, h_prev, c_prev, w_hh, None)
+    torch.testing.assert_close(h, h_ref, rtol=0, atol=atol)
+    torch.testing.assert_close(c, c_ref, rtol=0, atol=atol)
+
+
+@needs_compiler
+@pytest.mark.parametrize("B", [1, compiled.STEP_MAX_ROWS + 1, 20], ids=["B1", "B9", "B20"])
+def test_generation_steps_equal_the_sequence_forward(B):
+    # Recurrent.step without autograd: the whole-step kernel (B <= 8) or BLAS + the gate kernel
+    # (larger B), against the fused sequence forward and against torch.nn's cell kernels.
+    torch.manual_seed(0)
+    T, D, H = 6, 10, 40
+    layer = Recurrent(RecurrentConfig("lstm", D, H, num_layers=3, backend="auto"))
+    x = torch.randn(T, B, D)
+    with torch.no_grad():
+        Y, (h_n, c_n) = layer(x)
+        steps = []
+        for eager in (False, True):
+            state, outs = None, []
+            with compiled.disabled() if eager else contextlib.nullcontext():
+                for t in range(T):
+                    h_t, state = layer.step(x[t], state)
+                    outs.append(h_t)
+            steps.append((torch.stack(outs), *state))
+    for ours, reference in zip(steps[0], (Y, h_n, c_n), strict=True):
+        torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-6)
+    for ours, native in zip(steps[0], steps[1], strict=True):
+        torch.testing.assert_close(ours, native, rtol=1e-5, atol=1e-6)
+
+
 def test_usable_only_for_cpu_contiguous_float_tensors():
     a = torch.zeros(2, 8)
     assert not compiled.usable("lstm", a.t())  # not contiguous
@@ -155,3 +199,13 @@ def test_environment_switch_turns_kernels_off():
     env = {"RNNKIT_KERNELS": "0", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "eager (RNNKIT_KERNELS=0)"
+
+
+@needs_compiler
+def test_unwritable_cache_builds_in_the_temporary_directory(monkeypatch, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory would go")
+    monkeypatch.setenv("RNNKIT_CACHE", str(blocked))
+    monkeypatch.setattr(compiled.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    built = compiled._build("lstm")
+    assert built.parent.parent == tmp_path / "tmp" and built.exists()

@@ -284,15 +284,17 @@ def test_detach_state_keeps_values_and_cuts_history():
 
 
 # ----- single-step API -----------------------------------------------------------------------
+@pytest.mark.parametrize("grad", [True, False], ids=["grad", "no_grad"])  # no_grad: LSTM runs its kernel
 @pytest.mark.parametrize("variant", variant_params())
-def test_step_by_step_equals_sequence_forward(variant):
+def test_step_by_step_equals_sequence_forward(variant, grad):
     layer = make(variant, "auto")
     x, state = inputs(layer)
     out, final = layer(x, state)
     carried = state
-    for t in range(T):
-        h_t, carried = layer.step(x[t], carried)
-        torch.testing.assert_close(h_t, out[t], **TIGHT)
+    with torch.set_grad_enabled(grad):
+        for t in range(T):
+            h_t, carried = layer.step(x[t], carried)
+            torch.testing.assert_close(h_t, out[t], **TIGHT)
     assert_all_close(parts(carried), parts(final), **TIGHT)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 #: Gate blocks in weight_ih / weight_hh / biases, top to bottom (torch.nn's order).
@@ -53,6 +54,7 @@ class Cell:
     name: str = "cell"
     num_gates: int = 1  # G
     has_cell_state: bool = False  # LSTM carries (h, c); the others carry h only
+    kernel: str | None = None  # name of its compiled step kernel (rnnkit.cells.compiled), if any
 
     # ----- shared by both paths ---------------------------------------------------------------
     def input_bias(self, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
@@ -78,6 +80,25 @@ class Cell:
         return {}
 
     # ----- fused path -------------------------------------------------------------------------
+    def inference_step(
+        self,
+        x: Tensor,
+        h_prev: Tensor,
+        c_prev: Tensor | None,
+        h: Tensor,
+        c: Tensor | None,
+        w_ih: Tensor,
+        w_hh: Tensor,
+        bias: Tensor | None,
+        b_hh: Tensor | None,
+    ) -> None:
+        """A whole step without autograd (generation) into the buffers h, c (B, H): the input
+        projection, then ``forward_step``. ``bias`` is ``input_bias(b_ih, b_hh)``."""
+        B, H = h.shape
+        cache = {name: buffer[0] for name, buffer in self.new_cache(1, B, H, h).items()}  # scratch
+        a = F.linear(x, w_ih, bias)  # (B, D) -> (B, G*H)
+        self.forward_step(a, h_prev, c_prev, h, c, cache, w_hh.t(), b_hh)
+
     def new_cache(self, T: int, B: int, H: int, like: Tensor) -> dict[str, Tensor]:
         """Extra per-step buffers the backward needs, beyond A, H_all and C_all."""
         return {}

@@ -91,7 +91,16 @@ def _build(name: str) -> Path:
     target = directory / f"{name}-{key}.so"
     if target.exists():
         return target
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK):
+            raise PermissionError(f"cannot write {directory}")
+    except OSError:  # a read-only home: build per user in the temporary directory instead
+        directory = Path(tempfile.gettempdir()) / f"rnnkit-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / target.name
+        if target.exists():
+            return target
     fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".so", dir=directory)
     os.close(fd)
     try:
@@ -136,8 +145,11 @@ def _declare(lib: ctypes.CDLL, name: str) -> None:
         forward.argtypes, forward.restype = [pointer] * 5 + [size] * 2, None
         backward = getattr(lib, f"rnnkit_{name}_backward_{suffix}")
         backward.argtypes, backward.restype = [pointer] * 6 + [size] * 2, None
+        whole_step = getattr(lib, f"rnnkit_{name}_step_{suffix}")
+        whole_step.argtypes, whole_step.restype = [pointer] * 8 + [size] * 3, None
         _functions[f"{name}_forward", dtype] = forward
         _functions[f"{name}_backward", dtype] = backward
+        _functions[f"{name}_step", dtype] = whole_step
 
 
 def usable(name: str, *tensors: Tensor) -> bool:
@@ -164,6 +176,23 @@ def lstm_backward(act: Tensor, tc: Tensor, c_prev: Tensor, d_h: Tensor, d_c: Ten
     n, H = d_c.shape
     pointers = (t.data_ptr() for t in (act, tc, c_prev, d_h, d_c, d_a))
     _functions["lstm_backward", act.dtype](*pointers, n, H)
+
+
+#: ``lstm_step`` (GEMVs inside the kernel) is for generation-sized batches; above this many rows
+#: BLAS GEMMs plus ``lstm_forward`` are faster.
+STEP_MAX_ROWS = 8
+
+
+def lstm_step(
+    x: Tensor, w_ih: Tensor, w_hh: Tensor, bias: Tensor | None, h_prev: Tensor, c_prev: Tensor, h: Tensor, c: Tensor
+) -> None:
+    """A whole LSTM step, the matrix-vector products included: x (B, D), h_prev, c_prev (B, H) ->
+    writes h, c (B, H). ``bias`` = b_ih + b_hh (4H,) or None. For B <= ``STEP_MAX_ROWS``."""
+    B, D = x.shape
+    H = h.shape[1]
+    pointers = [t.data_ptr() for t in (x, w_ih, w_hh)] + [0 if bias is None else bias.data_ptr()]
+    pointers += [t.data_ptr() for t in (h_prev, c_prev, h, c)]
+    _functions["lstm_step", x.dtype](*pointers, B, D, H)
 
 
 def status() -> dict[str, str]:

@@ -41,6 +41,7 @@ class LSTMCell(Cell):
     name = "lstm"
     num_gates = 4
     has_cell_state = True
+    kernel = "lstm"
 
     def reference_step(self, x_proj, h, c, w_hh, b_hh):
         H = h.shape[1]
@@ -57,6 +58,14 @@ class LSTMCell(Cell):
         a = torch.addmm(x_proj, h, w_hh.t())  # (B, 4H)
         a_i, a_f, a_g, a_o = a.chunk(4, dim=1)  # 4 x (B, H)
         return {"i": torch.sigmoid(a_i), "f": torch.sigmoid(a_f), "g": torch.tanh(a_g), "o": torch.sigmoid(a_o)}
+
+    def inference_step(self, x, h_prev, c_prev, h, c, w_ih, w_hh, bias, b_hh):
+        # Generation-sized batches: one kernel call does the matrix-vector products and the gates.
+        parts = (x, w_ih, w_hh, h_prev, c_prev, h, c) + (() if bias is None else (bias,))
+        if x.shape[0] <= compiled.STEP_MAX_ROWS and compiled.usable("lstm", *parts):
+            compiled.lstm_step(x, w_ih, w_hh, bias, h_prev, c_prev, h, c)
+        else:
+            super().inference_step(x, h_prev, c_prev, h, c, w_ih, w_hh, bias, b_hh)
 
     def new_cache(self, T, B, H, like):
         return {"tc": like.new_empty(T, B, H)}  # tanh(c_t)

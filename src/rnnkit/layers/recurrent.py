@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.cells import CELL_TYPES, FORGET_BIAS, NONLINEARITIES, init_weights_, make_cell
+from rnnkit.cells import CELL_TYPES, FORGET_BIAS, NONLINEARITIES, compiled, init_weights_, make_cell
 from rnnkit.layers import native
 from rnnkit.layers.fused import fused_recurrence
 from rnnkit.layers.reference import reference_recurrence
@@ -278,11 +278,16 @@ class Recurrent(nn.Module):
         self._check_input(x_t, rank=2)
         B = x_t.shape[0]
         h0, c0 = initial_state(state, self.cell.has_cell_state, (cfg.num_layers, B, cfg.hidden_size), x_t)
-        # torch's C++ cell kernels whenever torch has the cell and no backend of ours was asked for
-        use_native = cfg.backend in ("auto", "native") and native.supports(self.cell)
-        inp, hs, cs = x_t, [], []
         h_layers = h0.unbind(0)  # one call instead of L indexings (this runs once per generated token)
         c_layers = (None,) * cfg.num_layers if c0 is None else c0.unbind(0)
+        # Without autograd (generation), "auto" and "fused" run the cell's compiled kernel where it
+        # has one (one pass over the gates; CPU); else torch's C++ cell kernels whenever torch has
+        # the cell and no backend of ours was asked for; else the reference equations.
+        kernel = self.cell.kernel if cfg.backend in ("auto", "fused") else None
+        if kernel is not None and not torch.is_grad_enabled() and compiled.usable(kernel, x_t):
+            return self._fused_step(x_t, h_layers, c_layers)
+        use_native = cfg.backend in ("auto", "native") and native.supports(self.cell)
+        inp, hs, cs = x_t, [], []
         for layer in range(cfg.num_layers):
             w_ih, w_hh, b_ih, b_hh = weights = self.layer_weights(layer)
             h, c = h_layers[layer], c_layers[layer]
@@ -293,10 +298,30 @@ class Recurrent(nn.Module):
                 h, c = self.cell.reference_step(x_proj, h, c, w_hh, b_hh)
             hs.append(h)
             cs.append(c)
-            inp = h
-            if cfg.dropout and self.training and layer < cfg.num_layers - 1:
-                inp = F.dropout(inp, cfg.dropout, training=True)
+            inp = self._between_layers(h, layer)
         return hs[-1], stack_states(hs, cs)
+
+    def _fused_step(self, x_t: Tensor, h_layers: tuple, c_layers: tuple):
+        """``step`` through the cell's ``inference_step`` (no autograd), each layer writing
+        its new state straight into the stacked state returned (no per-token stacking)."""
+        L, B, H = self.config.num_layers, x_t.shape[0], self.config.hidden_size
+        h_out = x_t.new_empty(L, B, H)
+        c_out = x_t.new_empty(L, B, H) if self.cell.has_cell_state else None
+        inp = x_t
+        for layer in range(L):
+            w_ih, w_hh, b_ih, b_hh = self.layer_weights(layer)
+            bias = self._input_bias(layer, b_ih, b_hh)
+            c = None if c_out is None else c_out[layer]
+            self.cell.inference_step(inp, h_layers[layer], c_layers[layer], h_out[layer], c, w_ih, w_hh, bias, b_hh)
+            inp = self._between_layers(h_out[layer], layer)
+        return h_out[L - 1], h_out if c_out is None else (h_out, c_out)
+
+    def _between_layers(self, h: Tensor, layer: int) -> Tensor:
+        """A layer's output as the next layer's input: dropout (training) below the top layer."""
+        cfg = self.config
+        if cfg.dropout and self.training and layer < cfg.num_layers - 1:
+            return F.dropout(h, cfg.dropout, training=True)
+        return h
 
     def _input_bias(self, layer: int, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
         """The cell's input bias. Without autograd (generation) the sum b_ih + b_hh is cached

@@ -118,9 +118,67 @@ void backward_step(const T* a, const T* tc, const T* c_prev, const T* d_h, T* d_
     }
 }
 
+// A whole step for a few rows (generation, B <= 8), GEMVs included: per unit j, the four gate rows
+// j, H+j, 2H+j, 3H+j of W_ih and W_hh are dotted with x_t and h_{t-1}, and the unit's c_t, h_t are
+// formed at once. At batch 1 a step is bound by reading the weights once (4H (D+H) floats), so
+// this one pass, split over threads by units, is all there is; BLAS GEMV calls plus a separate
+// pointwise pass add a round trip per gate block and Python dispatch in between.
+//   x (B, D), w_ih (4H, D), w_hh (4H, H), bias (4H) = b_ih + b_hh or null,
+//   h_prev, c_prev (B, H) in; h, c (B, H) out (must not alias h_prev: every thread reads all of it).
+template <typename T>
+void step(const T* x, const T* w_ih, const T* w_hh, const T* bias, const T* h_prev, const T* c_prev, T* h, T* c,
+          int64_t B, int64_t D, int64_t H) {
+#pragma omp parallel for schedule(static) if (4 * H * (D + H) >= 4 * kParallelMin)
+    for (int64_t j = 0; j < H; ++j) {
+        const T* wx[4] = {w_ih + j * D, w_ih + (H + j) * D, w_ih + (2 * H + j) * D, w_ih + (3 * H + j) * D};
+        const T* wh[4] = {w_hh + j * H, w_hh + (H + j) * H, w_hh + (2 * H + j) * H, w_hh + (3 * H + j) * H};
+        for (int64_t b = 0; b < B; ++b) {
+            const T* xb = x + b * D;
+            const T* hb = h_prev + b * H;
+            T a_i = 0, a_f = 0, a_g = 0, a_o = 0;
+#pragma omp simd reduction(+ : a_i, a_f, a_g, a_o)
+            for (int64_t k = 0; k < D; ++k) {
+                a_i += wx[0][k] * xb[k];
+                a_f += wx[1][k] * xb[k];
+                a_g += wx[2][k] * xb[k];
+                a_o += wx[3][k] * xb[k];
+            }
+#pragma omp simd reduction(+ : a_i, a_f, a_g, a_o)
+            for (int64_t k = 0; k < H; ++k) {
+                a_i += wh[0][k] * hb[k];
+                a_f += wh[1][k] * hb[k];
+                a_g += wh[2][k] * hb[k];
+                a_o += wh[3][k] * hb[k];
+            }
+            if (bias) {
+                a_i += bias[j];
+                a_f += bias[H + j];
+                a_g += bias[2 * H + j];
+                a_o += bias[3 * H + j];
+            }
+            const T i_ = sigmoid(a_i), f_ = sigmoid(a_f), g_ = tanh_(a_g), o_ = sigmoid(a_o);
+            const T c_ = f_ * c_prev[b * H + j] + i_ * g_;  // c_t = f c_{t-1} + i g
+            c[b * H + j] = c_;
+            h[b * H + j] = o_ * tanh_(c_);  // h_t = o tanh(c_t)
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" {
+
+void rnnkit_lstm_step_f32(const float* x, const float* w_ih, const float* w_hh, const float* bias,
+                          const float* h_prev, const float* c_prev, float* h, float* c, int64_t B, int64_t D,
+                          int64_t H) {
+    step<float>(x, w_ih, w_hh, bias, h_prev, c_prev, h, c, B, D, H);
+}
+
+void rnnkit_lstm_step_f64(const double* x, const double* w_ih, const double* w_hh, const double* bias,
+                          const double* h_prev, const double* c_prev, double* h, double* c, int64_t B, int64_t D,
+                          int64_t H) {
+    step<double>(x, w_ih, w_hh, bias, h_prev, c_prev, h, c, B, D, H);
+}
 
 void rnnkit_lstm_forward_f32(float* a, const float* c_prev, float* c, float* tc, float* h, int64_t n, int64_t H) {
     forward_step<float>(a, c_prev, c, tc, h, n, H);
