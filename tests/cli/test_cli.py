@@ -154,6 +154,24 @@ def test_sample(run):
     assert code == 0 and len(out) == 3 + 5 + 1
 
 
+def test_sample_without_a_compiler_warns_in_one_line_and_samples_the_same(run, tmp_path, monkeypatch):
+    from rnnkit.cells import compiled
+
+    expected = cli("sample", run, "--prime", "the ", "--length", 30, "--seed", 1)[1]
+    monkeypatch.setenv("RNNKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CXX", "no-such-compiler-rnnkit")
+    for state in ("_libraries", "_reasons", "_functions"):
+        monkeypatch.setattr(compiled, state, {})
+    monkeypatch.setattr(compiled, "_enabled", True)
+    code, out, err = cli("sample", run, "--prime", "the ", "--length", 30, "--seed", 1)
+    assert code == 0
+    assert err.splitlines() == [
+        "rnnkit: warning: compiled lstm kernel unavailable, using eager PyTorch ops: "
+        "no C++ compiler found (looked for 'no-such-compiler-rnnkit'; set $CXX)"
+    ]
+    assert out == expected  # the eager ops sample the same text
+
+
 def test_sample_prime_file_and_unknown_skip(run, tmp_path):
     prime = tmp_path / "prime.txt"
     prime.write_text("the dog")

@@ -38,10 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from rnnkit.cli.runtime import tune_malloc
+    from rnnkit.cli.runtime import one_line_warnings, tune_malloc
     from rnnkit.train import TrainingStopped
 
     tune_malloc()
+    one_line_warnings()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) >= 2 and argv[0] == "train" and argv[1] in TRAIN_TASKS:
