@@ -1,5 +1,5 @@
-"""The compiled LSTM step kernel (rnnkit.cells.compiled) against the cell's eager ops, its
-build and cache, and the fallback when it cannot be built."""
+"""The compiled step kernels (rnnkit.cells.compiled: LSTM, GRU reset_after) against the cells'
+eager ops, their build and cache, and the fallback when they cannot be built."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import warnings
 import pytest
 import torch
 
-from rnnkit.cells import LSTMCell, compiled
+from rnnkit.cells import GRUCell, LSTMCell, compiled
 from rnnkit.layers import Recurrent, RecurrentConfig
 
 needs_compiler = pytest.mark.skipif(
@@ -37,8 +37,8 @@ def _forward(a, c_prev, eager: bool):
 
 @needs_compiler
 def test_kernel_builds_here_and_says_so():
-    assert compiled.library("lstm") is not None
-    assert compiled.status()["lstm"] == "compiled"
+    assert compiled.library("lstm") is not None and compiled.library("gru") is not None
+    assert compiled.status() == {"lstm": "compiled", "gru": "compiled"}
 
 
 @needs_compiler
@@ -51,6 +51,47 @@ def test_forward_kernel_equals_eager_ops(dtype, atol):
     c_prev = torch.randn(n, H, dtype=dtype, generator=g)
     for ours, eager in zip(_forward(a, c_prev, eager=False), _forward(a, c_prev, eager=True), strict=True):
         torch.testing.assert_close(ours, eager, rtol=0, atol=atol)
+
+
+def _gru_forward(a, hw, h_prev, eager: bool):
+    """One GRU (reset_after) forward_step on copies, the recurrent GEMM adding nothing on top of
+    the given hw: (activations, h_t)."""
+    n, H = h_prev.shape
+    a, h, cache = a.clone(), torch.empty_like(h_prev), {"hw": torch.empty_like(hw)}
+    zero_w, b_hh = torch.zeros(H, 3 * H, dtype=a.dtype), hw.clone()  # hw = h W_hh^T + b_hh = b_hh
+    with compiled.disabled() if eager else contextlib.nullcontext():
+        GRUCell(reset_after=True).forward_step(a, h_prev, None, h, None, cache, zero_w, b_hh[0])
+    return a, h
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype,atol", [(torch.float32, 1e-6), (torch.float64, 1e-15)], ids=["f32", "f64"])
+def test_gru_kernels_equal_eager_ops(dtype, atol):
+    g = torch.Generator().manual_seed(2)
+    n, H = 4, 37
+    a = torch.randn(n, 3 * H, dtype=dtype, generator=g) * 3
+    hw = (torch.randn(1, 3 * H, dtype=dtype, generator=g) * 2).expand(n, 3 * H).contiguous()
+    h_prev = torch.randn(n, H, dtype=dtype, generator=g)
+    assert compiled.usable("gru", a, hw, h_prev)
+    ours, eager = _gru_forward(a, hw, h_prev, eager=False), _gru_forward(a, hw, h_prev, eager=True)
+    for x, y in zip(ours, eager, strict=True):
+        torch.testing.assert_close(x, y, rtol=0, atol=atol)
+    # backward: one step (T = 1) through local_grads / backward_step / input_grads, both paths
+    act = ours[0]
+    A, H_all, cache = act.view(1, n, 3 * H), torch.stack([h_prev, ours[1]]), {"hw": hw.view(1, n, 3 * H)}
+    d_h = torch.randn(n, H, dtype=dtype, generator=g)
+    d_H = torch.stack([torch.zeros_like(d_h), d_h])
+    w_hh = torch.randn(3 * H, H, dtype=dtype, generator=g)
+    results = []
+    for eager in (False, True):
+        cell, d_ah, d_h_prev = GRUCell(reset_after=True), torch.empty(1, n, 3 * H, dtype=dtype), d_h.clone()
+        with compiled.disabled() if eager else contextlib.nullcontext():
+            local = cell.local_grads(A, H_all, None, cache)
+            assert ("act" in local) == (not eager)
+            cell.backward_step(d_h, None, d_ah[0], {k: v[0] for k, v in local.items()}, {}, w_hh, d_h_prev)
+            results.append((d_ah, d_h_prev, cell.input_grads(d_ah, d_H, local)))
+    for x, y in zip(*results, strict=True):
+        torch.testing.assert_close(x, y, rtol=0, atol=atol * 100)
 
 
 @needs_compiler
@@ -94,12 +135,17 @@ def test_backward_kernel_equals_eager_ops(dtype, atol):
 
 @needs_compiler
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
-def test_layer_with_kernel_equals_layer_without(bidirectional):
-    # Training a 2-layer (bi)LSTM through the fused backend with variable lengths: outputs,
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_layer_with_kernel_equals_layer_without(cell, bidirectional):
+    # Training a 2-layer (bi)LSTM / GRU through the fused backend with variable lengths: outputs,
     # final states and every gradient agree between the compiled and the eager step (float32).
     torch.manual_seed(0)
     T, B, D, H = 7, 5, 6, 33
-    layer = Recurrent(RecurrentConfig("lstm", D, H, num_layers=2, bidirectional=bidirectional, backend="fused"))
+    layer = Recurrent(RecurrentConfig(cell, D, H, num_layers=2, bidirectional=bidirectional, backend="fused"))
+    with torch.no_grad():
+        for name, p in layer.named_parameters():
+            if name.startswith("bias"):
+                p.uniform_(-0.5, 0.5)  # b_hh matters to the GRU's n gate: make it non-zero
     x = torch.randn(T, B, D)
     lengths = torch.tensor([7, 3, 5, 1, 6])
     runs = []
@@ -107,9 +153,10 @@ def test_layer_with_kernel_equals_layer_without(bidirectional):
         x_ = x.clone().requires_grad_()
         layer.zero_grad()
         with compiled.disabled() if eager else contextlib.nullcontext():
-            Y, (h_n, c_n) = layer(x_, lengths=lengths)
-            (Y.square().sum() + h_n.sum() + 2 * c_n.sum()).backward()
-        runs.append([Y, h_n, c_n, x_.grad] + [p.grad.clone() for p in layer.parameters()])
+            Y, state = layer(x_, lengths=lengths)
+            finals = list(state) if cell == "lstm" else [state]
+            (Y.square().sum() + sum((k + 1) * s.sum() for k, s in enumerate(finals))).backward()
+        runs.append([Y, *finals, x_.grad] + [p.grad.clone() for p in layer.parameters()])
     for ours, eager in zip(*runs, strict=True):
         torch.testing.assert_close(ours, eager, rtol=1e-5, atol=1e-5)
 

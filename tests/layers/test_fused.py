@@ -68,10 +68,11 @@ def test_fused_backward_passes_gradcheck(variant, batch_sizes, bias):
 
 
 @pytest.mark.parametrize("batch_sizes", [None, BATCH_SIZES], ids=["full", "batch_sizes"])
-def test_lstm_eager_path_passes_gradcheck(batch_sizes):
-    # On the CPU the LSTM steps run the compiled kernel (checked above); this is the eager path
-    # every other device uses.
-    cell = cell_of(VARIANTS["lstm"])
+@pytest.mark.parametrize("variant", ["lstm", "gru"])
+def test_eager_path_of_kernel_cells_passes_gradcheck(variant, batch_sizes):
+    # On the CPU the LSTM and GRU (reset_after) steps run compiled kernels (checked above); this is
+    # the eager path every other device uses.
+    cell = cell_of(VARIANTS[variant])
     inputs = _inputs(cell, batch_sizes, bias=True)
     with compiled.disabled():
         assert torch.autograd.gradcheck(_run(cell, batch_sizes), inputs)

@@ -3,8 +3,9 @@
 The fused backend's time loop does, per step, one recurrent GEMM plus the cell's elementwise
 math. In eager PyTorch that math is ~7 kernels forward and ~5 backward for an LSTM, each a
 separate pass over the (B, 4H) gates with its own dispatch; on a CPU they cost as much as a
-third of a training step. ``kernels/lstm_step.cpp`` does each step's math in ONE pass (the same
-equations, written out next to each other in that file).
+third of a training step. ``kernels/lstm_step.cpp`` (and ``gru_step.cpp``, for the torch.nn form
+of the GRU) does each step's math in ONE pass (the same equations, written out next to each other
+in that file).
 
 The source is compiled on first use with the system C++ compiler (``$CXX`` or ``g++``) into
 a per-user cache (``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit``, else ``~/.cache/rnnkit``),
@@ -35,7 +36,14 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-SOURCES = {"lstm": Path(__file__).with_name("kernels") / "lstm_step.cpp"}
+KERNELS = Path(__file__).with_name("kernels")
+SOURCES = {"lstm": KERNELS / "lstm_step.cpp", "gru": KERNELS / "gru_step.cpp"}
+HEADERS = (KERNELS / "activations.h",)  # included by every source: part of the cache key
+#: The C functions of each kernel, ``rnnkit_<kernel>_<function>_<f32|f64>``: (pointers, int64s).
+SIGNATURES = {
+    "lstm": {"forward": (5, 2), "backward": (6, 2), "step": (8, 3)},
+    "gru": {"forward": (4, 2), "backward": (7, 2)},
+}
 FLAGS = [
     "-O3",
     "-march=native",  # the cache key includes the CPU, so a shared home directory stays safe
@@ -85,7 +93,9 @@ def _build(name: str) -> Path:
     source = SOURCES[name]
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=60).stdout
     key = hashlib.sha256(
-        "\0".join([source.read_text(), " ".join(FLAGS), version, _cpu_identity()]).encode()
+        "\0".join(
+            [source.read_text(), *(h.read_text() for h in HEADERS), " ".join(FLAGS), version, _cpu_identity()]
+        ).encode()
     ).hexdigest()[:16]
     directory = cache_dir()
     target = directory / f"{name}-{key}.so"
@@ -139,17 +149,11 @@ def library(name: str) -> ctypes.CDLL | None:
 
 
 def _declare(lib: ctypes.CDLL, name: str) -> None:
-    pointer, size = ctypes.c_void_p, ctypes.c_int64
-    for dtype, suffix in _DTYPES.items():
-        forward = getattr(lib, f"rnnkit_{name}_forward_{suffix}")
-        forward.argtypes, forward.restype = [pointer] * 5 + [size] * 2, None
-        backward = getattr(lib, f"rnnkit_{name}_backward_{suffix}")
-        backward.argtypes, backward.restype = [pointer] * 6 + [size] * 2, None
-        whole_step = getattr(lib, f"rnnkit_{name}_step_{suffix}")
-        whole_step.argtypes, whole_step.restype = [pointer] * 8 + [size] * 3, None
-        _functions[f"{name}_forward", dtype] = forward
-        _functions[f"{name}_backward", dtype] = backward
-        _functions[f"{name}_step", dtype] = whole_step
+    for function, (pointers, sizes) in SIGNATURES[name].items():
+        for dtype, suffix in _DTYPES.items():
+            fn = getattr(lib, f"rnnkit_{name}_{function}_{suffix}")
+            fn.argtypes, fn.restype = [ctypes.c_void_p] * pointers + [ctypes.c_int64] * sizes, None
+            _functions[f"{name}_{function}", dtype] = fn
 
 
 def usable(name: str, *tensors: Tensor) -> bool:
@@ -176,6 +180,23 @@ def lstm_backward(act: Tensor, tc: Tensor, c_prev: Tensor, d_h: Tensor, d_c: Ten
     n, H = d_c.shape
     pointers = (t.data_ptr() for t in (act, tc, c_prev, d_h, d_c, d_a))
     _functions["lstm_backward", act.dtype](*pointers, n, H)
+
+
+def gru_forward(a: Tensor, hw: Tensor, h_prev: Tensor, h: Tensor) -> None:
+    """In place: a (n, 3H) input projections -> [r|z|n]; hw (n, 3H) = h_{t-1} W_hh^T + b_hh;
+    writes h_t (n, H). GRU with reset_after=True."""
+    n, H = h.shape
+    _functions["gru_forward", a.dtype](a.data_ptr(), hw.data_ptr(), h_prev.data_ptr(), h.data_ptr(), n, H)
+
+
+def gru_backward(
+    act: Tensor, hw: Tensor, h_prev: Tensor, d_h: Tensor, d_a: Tensor, d_xn: Tensor, d_h_prev: Tensor
+) -> None:
+    """Writes d_a (n, 3H), the gradient w.r.t. the recurrent projection [h_r|h_z|hn], and d_xn
+    (n, H), the input projection's n slot; adds the direct path d_h z to d_h_prev (n, H)."""
+    n, H = d_h.shape
+    pointers = (t.data_ptr() for t in (act, hw, h_prev, d_h, d_a, d_xn, d_h_prev))
+    _functions["gru_backward", act.dtype](*pointers, n, H)
 
 
 #: ``lstm_step`` (GEMVs inside the kernel) is for generation-sized batches; above this many rows

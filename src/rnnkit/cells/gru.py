@@ -21,6 +21,10 @@ rh = r_t * h_{t-1} (reset_before):
                    dL/dh_{t-1} = d_h z_t + d_rh r_t + [d_r, d_z] W_h[rz]
 
 With reset_after every gate gradient is d_h times saved factors, formed for all steps at once.
+
+On the CPU the reset_after form's step math runs the compiled kernel in ``kernels/gru_step.cpp``
+instead (the same equations, one pass per step; see ``rnnkit.cells.compiled``); ``local_grads``
+then only hands the saved values over.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 
 
@@ -38,6 +43,7 @@ class GRUCell(Cell):
 
     def __init__(self, reset_after: bool = True):
         self.reset_after = bool(reset_after)
+        self.kernel = "gru" if self.reset_after else None  # the reset-before form stays eager
 
     def input_bias(self, b_ih, b_hh):
         return b_ih  # b_hh enters inside the step (it is multiplied by r_t in the n gate)
@@ -84,6 +90,9 @@ class GRUCell(Cell):
         hw = cache["hw"]
         if self.reset_after:
             _affine(h_prev, w_hh_t, b_hh, out=hw)  # (B, 3H)
+            if compiled.usable("gru", a, hw, h_prev, h):
+                compiled.gru_forward(a, hw, h_prev, h)
+                return
             rz = a[:, : 2 * H].add_(hw[:, : 2 * H]).sigmoid_()  # r, z
             r, z = rz[:, :H], rz[:, H:]
             n = a[:, 2 * H :].addcmul_(r, hw[:, 2 * H :]).tanh_()
@@ -101,8 +110,12 @@ class GRUCell(Cell):
     def local_grads(self, A, H_all, C_all, cache):
         T, B, GH = A.shape
         H = GH // 3
-        r, z, n = A.view(T, B, 3, H).unbind(2)  # each (T, B, H)
         h_prev = H_all[:-1]
+        if self.reset_after and compiled.usable("gru", A, cache["hw"], h_prev):
+            # The kernel forms every factor on the fly; it writes d_xn, the input projection's n
+            # slot, here. Zeroed: rows of finished sequences are never written.
+            return {"act": A, "hw": cache["hw"], "h_prev": h_prev, "d_xn": A.new_zeros(T, B, H)}
+        r, z, n = A.view(T, B, 3, H).unbind(2)  # each (T, B, H)
         one_minus_z = 1 - z
         P_n = torch.addcmul(one_minus_z, one_minus_z * n, n, value=-1)  # (1 - z)(1 - n^2)
         P_z = (h_prev - n).mul_(torch.addcmul(z, z, z, value=-1))  # (h_{t-1} - n) z (1 - z)
@@ -119,6 +132,10 @@ class GRUCell(Cell):
 
     def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev):
         n_rows, H = d_h.shape
+        if "act" in local:
+            compiled.gru_backward(local["act"], local["hw"], local["h_prev"], d_h, d_ah, local["d_xn"], d_h_prev)
+            d_h_prev.addmm_(d_ah, w_hh)  # (B, 3H) @ (3H, H)
+            return
         d_a = d_ah.view(n_rows, 3, H)  # (B, 3H) -> (B, 3, H)
         d_h_prev.addcmul_(d_h, local["z"])  # direct path: h_t = ... + z h_{t-1}
         if self.reset_after:
@@ -136,6 +153,9 @@ class GRUCell(Cell):
             return d_ah  # a_n = x_n + hn: the same gradient reaches both projections
         H = d_H.shape[-1]
         d_ax = d_ah.clone()
+        if "d_xn" in local:
+            d_ax[:, :, 2 * H :] = local["d_xn"]  # n slot: d_n, not d_n r
+            return d_ax
         torch.mul(d_H[1:], local["P_n"], out=d_ax[:, :, 2 * H :])  # n slot: d_n, not d_n r
         return d_ax
 

@@ -4,6 +4,7 @@
 // makes each step ONE pass over the (B, 4H) gate buffer instead of ~7 (forward) and ~5
 // (backward) separate eager kernels. Built and loaded by rnnkit/cells/compiled.py (g++ -O3
 // -march=native -fopenmp; plain C ABI, called through ctypes), so it needs no torch headers.
+// The float32 sigmoid/tanh are in activations.h.
 //
 // Layout (row-major, contiguous; n rows = the batch rows still running at this step, H units):
 //   a       (n, 4H)  forward: pre-activations [a_i | a_f | a_g | a_o] on entry,
@@ -20,46 +21,13 @@
 //            d_g   = d_c i (1 - g^2)      d_o = d_h tanh(c_t) o (1 - o)
 //            dL/dc_{t-1} = d_c f          (dL/dh_{t-1} = d_a W_hh is a GEMM, done by torch)
 
-#include <cmath>
-#include <cstdint>
-#include <cstring>
+#include "activations.h"
 
 namespace {
 
-// exp(x) in float32 without a library call, so the loops vectorise: x = k ln2 + r with
-// |r| <= ln2/2 (k rounded by adding and removing 1.5 * 2^23; Cody-Waite split of ln2), exp(r) by its Taylor series to r^7 (truncation error
-// < 6e-9 relative, under half an ulp), times 2^k built in the exponent bits. Arguments are
-// clamped to [-87, 88] (2^k stays a normal float); NaN passes through.
-inline float exp_f(float x) {
-    float y = x < -87.0f ? -87.0f : x;
-    y = y > 88.0f ? 88.0f : y;
-    const float k = (y * 1.44269504f + 12582912.0f) - 12582912.0f;  // round to nearest: 1.5 * 2^23 trick
-    const float r = (y - k * 0.693359375f) + k * 2.12194440e-4f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
-    float scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    const float e = p * scale;
-    return x != x ? x : e;
-}
-
-inline float sigmoid(float x) { return 1.0f / (1.0f + exp_f(-x)); }
-inline float tanh_(float x) { return 1.0f - 2.0f / (1.0f + exp_f(2.0f * x)); }  // exact at +-inf
-
-// float64 is for gradient checks and users who ask for it: accuracy over speed.
-inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-inline double tanh_(double x) { return std::tanh(x); }
-
-// Rows go to threads of the OpenMP pool torch itself uses (the same libgomp is loaded once),
-// so the thread count follows torch.set_num_threads. Small steps stay on one thread.
-constexpr int64_t kParallelMin = 16384;
+using rnnkit::kParallelMin;
+using rnnkit::sigmoid;
+using rnnkit::tanh_;
 
 template <typename T>
 void forward_step(T* a, const T* c_prev, T* c, T* tc, T* h, int64_t n, int64_t H) {
