@@ -314,7 +314,8 @@ class Recurrent(nn.Module):
             c = None if c_out is None else c_out[layer]
             self.cell.inference_step(inp, h_layers[layer], c_layers[layer], h_out[layer], c, w_ih, w_hh, bias, b_hh)
             inp = self._between_layers(h_out[layer], layer)
-        return h_out[L - 1], h_out if c_out is None else (h_out, c_out)
+        state = h_out if c_out is None else (h_out, c_out)
+        return h_out[L - 1].clone(), state  # a copy: in-place edits of the output leave the state alone
 
     def _between_layers(self, h: Tensor, layer: int) -> Tensor:
         """A layer's output as the next layer's input: dropout (training) below the top layer."""
