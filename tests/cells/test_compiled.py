@@ -203,6 +203,11 @@ def test_generation_steps_equal_the_sequence_forward(B):
         torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-6)
     for ours, native in zip(steps[0], steps[1], strict=True):
         torch.testing.assert_close(ours, native, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        h_t, (h, c) = layer.step(x[0])
+        kept = h.clone()
+        h_t.zero_()  # the output is the caller's: editing it leaves the carried state alone
+    assert torch.equal(h, kept)
 
 
 def test_usable_only_for_cpu_contiguous_float_tensors():
