@@ -133,3 +133,21 @@ def test_sigkill_at_random_moments_never_breaks_the_checkpoint(tmp_path):
         server.kill()
         server.wait()
     assert latest >= 1000, "no saver ever finished a save; the kills tested nothing"
+    save_version(path, latest + 1, n)  # the next save sweeps the killed savers' temp files
+    assert not list(tmp_path.glob(f".{path.name}.*.tmp"))
+    assert_is_version(path, latest + 1, n)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pid liveness check is POSIX-only")
+def test_the_next_save_removes_temp_files_of_dead_savers_only(tmp_path):
+    path = tmp_path / "ck"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid, live_pid = int(gone.stdout), os.getppid()
+    dead = tmp_path / f".ck.safetensors.{dead_pid}.0a1b2c3d.tmp"
+    live = tmp_path / f".ck.safetensors.{live_pid}.0a1b2c3d.tmp"  # a save in progress elsewhere: keep it
+    other = tmp_path / f".other.{dead_pid}.0a1b2c3d.tmp"  # another file's: not ours to judge here
+    for f in (dead, live, other):
+        f.write_bytes(b"partial")
+    save_version(path, 1)
+    assert not dead.exists() and live.exists() and other.exists()
+    assert_is_version(path, 1)

@@ -10,7 +10,8 @@ The recipe, and why each step is there:
 A failure before step 3 removes the temp file and leaves the old file untouched. A SIGKILL before
 step 3 cannot run any cleanup: it leaves a stray ".NAME.<pid>.<random>.tmp" next to the target (and
 safetensors' writer, which itself writes via a ".tmpXXXXXX" file, may leave one of those). No reader
-ever opens them; they are safe to delete when no save is running.
+ever opens them. The next successful save of the same file removes the ".NAME.<pid>.*.tmp" files
+whose process is gone (POSIX; a live process's temp file may be a save in progress and is kept).
 """
 
 from __future__ import annotations
@@ -41,6 +42,33 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+    remove_stale_temps(path)
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete ".NAME.<pid>.<hex>.tmp" files next to `path` left by processes that no longer run
+    (a save killed before its rename). Returns what was removed. POSIX only (pid liveness check)."""
+    if os.name != "posix":
+        return []
+    removed = []
+    for tmp in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
+        pid = tmp.name[len(Path(path).name) + 2 :].split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
 
 
 def fsync_dir(directory: Path) -> None:
