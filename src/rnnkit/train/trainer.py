@@ -91,6 +91,10 @@ class Trainer:
         self.step, self.epoch, self.index = 0, 0, 0
         self.best_val = math.inf if self.cfg.monitor_mode == "min" else -math.inf  # of cfg.monitor
         self.best_loss = math.inf  # val_loss at the best checkpoint: breaks ties of another monitor
+        # The explosion guard: a running mean of the training loss and its lowest value (after 50
+        # steps). Checkpointed, so a resumed run guards exactly as the uninterrupted one would.
+        self.loss_smooth: float | None = None
+        self.loss_lowest = math.inf
         self.metrics: MetricsLog | None = None
 
     # ----- checkpoints ------------------------------------------------------------------------
@@ -111,6 +115,7 @@ class Trainer:
             "best_val_loss": self.best_val,  # the best value of cfg.monitor
             "monitor": self.cfg.monitor,
             "best_tiebreak_loss": self.best_loss,
+            "loss_guard": {"smooth": self.loss_smooth, "lowest": self.loss_lowest},
             "eval": val,
         }
         save_checkpoint(
@@ -136,6 +141,8 @@ class Trainer:
         self.step, self.epoch, self.index = meta["step"], meta["epoch"], meta["index"]
         self.best_val = meta["best_val_loss"]
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
+        guard = meta.get("loss_guard", {})  # absent in checkpoints of older versions: start afresh
+        self.loss_smooth, self.loss_lowest = guard.get("smooth"), guard.get("lowest", math.inf)
 
     # ----- the loop ---------------------------------------------------------------------------
     def _budget_reached(self, started: float) -> str:
@@ -171,7 +178,7 @@ class Trainer:
         )
         window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
         window_norms, window_clipped_steps = [], []  # every step's gradient norm, and the clipped steps
-        window_start, smooth, lowest, stop_reason, last_eval = time.perf_counter(), None, math.inf, "", {}
+        window_start, stop_reason, last_eval = time.perf_counter(), "", {}
         floor = getattr(task, "loss_floor", 0.0)
         try:
             while not (stop_reason := self._budget_reached(started)):
@@ -195,14 +202,15 @@ class Trainer:
                     if self.schedule_on == "epoch":
                         self.scheduler.step()
 
-                smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
+                smooth = self.loss_smooth
+                self.loss_smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
                 if self.step > 50:
-                    lowest = min(lowest, smooth)
-                if value > cfg.explode_factor * max(lowest, floor):
+                    self.loss_lowest = min(self.loss_lowest, self.loss_smooth)
+                if value > cfg.explode_factor * max(self.loss_lowest, floor):
                     raise TrainingStopped(
                         self._diverged(
                             f"loss exploded to {value:.3f} at step {self.step} (over {cfg.explode_factor:g}x its "
-                            f"best running mean {lowest:.3f})"
+                            f"best running mean {self.loss_lowest:.3f})"
                         )
                     )
                 window_loss += value * tokens
