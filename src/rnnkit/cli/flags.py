@@ -96,3 +96,17 @@ def add_labelled_data_flags(d, unit: str) -> None:
     add(d, "--split-seed", dest="data.split_seed", type=int, help="seed of the split (default 1234)")
     add(d, "--batch-size", dest="data.batch_size", type=int, help=f"B: {unit} per batch (default 32)")
     add(d, "--no-bucket", dest="data.bucket", action="store_const", const=False, help="no length bucketing")
+
+
+def add_run_flags(p) -> None:
+    """--config, --run-dir, --resume, --no-progress: the run plumbing every `rnnkit train` form has."""
+    p.add_argument("--config", metavar="TOML", help="config file with [data], [model], [train] tables; flags override")
+    p.add_argument(
+        "--run-dir", metavar="DIR", help="where checkpoints, metrics and plots go (default: runs/<name>-<time>)"
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its latest checkpoint; training flags (budgets, lr, ...) may be changed",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")

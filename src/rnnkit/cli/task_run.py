@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.checkpoint import read_meta
 from rnnkit.cli.options import SECTIONS, flag_values, override, read_toml
-from rnnkit.cli.train import compose
+from rnnkit.cli.train import compose, new_run_dir
 from rnnkit.train import Trainer, resolve_device, seed_everything
 
 #: With no budget given: a fixed number of epochs, evaluated (and checkpointed) after each.
@@ -45,19 +44,6 @@ class TaskSpec:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def add_run_flags(p) -> None:
-    p.add_argument("--config", metavar="TOML", help="config file with [data], [model], [train] tables; flags override")
-    p.add_argument(
-        "--run-dir", metavar="DIR", help="where checkpoints, metrics and plots go (default: runs/<name>-<time>)"
-    )
-    p.add_argument(
-        "--resume",
-        metavar="RUN_DIR",
-        help="continue the run in RUN_DIR from its latest checkpoint; training flags (budgets, lr, ...) may be changed",
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run_task(args, spec: TaskSpec) -> int:
@@ -96,15 +82,7 @@ def run_task(args, spec: TaskSpec) -> int:
         held_out = {k: str(Path(v).resolve()) for k in ("valid", "test") if (v := getattr(cfg["data"], k))}
         cfg["data"] = dataclasses.replace(cfg["data"], **held_out)
         sources = [str(Path(s).resolve()) for s in args.data]
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        run_dir = (
-            Path(args.run_dir) if args.run_dir else Path("runs") / f"{Path(args.data[0]).stem}-{spec.name}-{stamp}"
-        )
-        if (run_dir / "latest.safetensors").exists():
-            raise ValueError(
-                f"run directory: {run_dir} already holds a checkpoint; expected a new directory (--run-dir) "
-                f"or --resume {run_dir}"
-            )
+        run_dir = new_run_dir(args.run_dir, f"{Path(args.data[0]).stem}-{spec.name}")
     device = resolve_device(cfg["train"].device)
     seed_everything(cfg["train"].seed)
     built = spec.build(cfg, sources, device)

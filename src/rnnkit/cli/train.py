@@ -20,7 +20,7 @@ from pathlib import Path
 
 import rnnkit
 from rnnkit.checkpoint import read_meta
-from rnnkit.cli.flags import add_recurrent_flags, add_training_flags
+from rnnkit.cli.flags import add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import SECTIONS, add, flag_values, fractions, override, preset_names, read_preset, read_toml
 from rnnkit.data import DataConfig, vocab_from_dict
 from rnnkit.data.prepare import prepare_corpus
@@ -52,23 +52,12 @@ def add_parser(sub) -> None:
         help="text file(s) or directories of .txt files (default: the bundled Alice's Adventures in Wonderland); "
         "'rnnkit train classify ...' and 'rnnkit train tag ...' train the other tasks (see their --help)",
     )
-    p.add_argument(
-        "--config", metavar="TOML", help="config file with [data], [model], [train] tables; flags override it"
-    )
+    add_run_flags(p)
     p.add_argument(
         "--preset",
         metavar="NAME",
         help=f"a named configuration shipped with rnnkit ({', '.join(preset_names())}); --config and flags override it",
     )
-    p.add_argument(
-        "--run-dir", metavar="DIR", help="where checkpoints, metrics and plots go (default: runs/<data name>-<time>)"
-    )
-    p.add_argument(
-        "--resume",
-        metavar="RUN_DIR",
-        help="continue the run in RUN_DIR from its latest checkpoint; training flags (budgets, lr, ...) may be changed",
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--sample-length",
         type=int,
@@ -187,15 +176,19 @@ def run(args) -> int:
     held_out = {k: str(Path(v).resolve()) for k in ("valid", "test") if (v := getattr(cfg["data"], k))}
     cfg["data"] = dataclasses.replace(cfg["data"], **held_out)
     sources = [str(Path(s).resolve()) for s in args.data] or [str(BUNDLED)]
-    run_dir = (
-        Path(args.run_dir) if args.run_dir else Path("runs") / f"{_name(args.data)}-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
+    return _train(args, cfg, sources, new_run_dir(args.run_dir, _name(args.data)), resume=False)
+
+
+def new_run_dir(flag: str | None, name: str) -> Path:
+    """The directory of a new run: --run-dir, else runs/<name>-<time>. One holding a checkpoint is
+    refused (training would overwrite it; --resume continues it)."""
+    run_dir = Path(flag) if flag else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     if (run_dir / "latest.safetensors").exists():
         raise ValueError(
             f"run directory: {run_dir} already holds a checkpoint; expected a new directory "
             f"(--run-dir) or --resume {run_dir}"
         )
-    return _train(args, cfg, sources, run_dir, resume=False)
+    return run_dir
 
 
 def _resume(args) -> int:

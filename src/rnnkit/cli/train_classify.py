@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_training_flags
+from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add
-from rnnkit.cli.task_run import Built, TaskSpec, add_run_flags, resolved, run_task
+from rnnkit.cli.task_run import Built, TaskSpec, resolved, run_task
 from rnnkit.data.prepare_tasks import prepare_classification
 from rnnkit.data.task_config import ClassifyDataConfig
 from rnnkit.models import ClassificationTask, SequenceClassifier, SequenceClassifierConfig, balanced_weights

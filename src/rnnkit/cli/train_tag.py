@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_training_flags
+from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add
-from rnnkit.cli.task_run import Built, TaskSpec, add_run_flags, resolved, run_task
+from rnnkit.cli.task_run import Built, TaskSpec, resolved, run_task
 from rnnkit.data.prepare_tasks import encode_sentences, prepare_tagging
 from rnnkit.data.task_config import TagDataConfig
 from rnnkit.models import EncodedSentences, SequenceTagger, SequenceTaggerConfig, TaggingTask, word_dropout_probs
