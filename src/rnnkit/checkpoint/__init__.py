@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
@@ -161,7 +161,7 @@ def save_checkpoint(
 
     tensors: dict[str, Tensor] = {f"model.{key}": value for key, value in model_state.items()}
     body = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "rnnkit_version": _rnnkit_version(),
         "torch_version": torch.__version__,
         "meta": encode(meta, "meta", None, "meta"),

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 import rnnkit
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from rnnkit.diagnostics.trace import Tracer, find_recurrent
+from rnnkit.models.evaluating import evaluating
 
 #: How each signal's values are spread: "tanh" in (-1, 1), "sigmoid" in (0, 1), "free" unbounded.
 SIGNAL_RANGES = {"h": "tanh", "c": "free", "i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}
@@ -95,15 +96,11 @@ def text_activations(model, vocab, text: str, top_k: int = 5, unknown: str = "er
     bos = getattr(vocab, "bos_id", None)
     lead = [bos] if bos is not None else []
     layer = find_recurrent(model)
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         device = next(model.parameters()).device
         x = torch.tensor([lead + ids], dtype=torch.long, device=device)  # (1, N')
         with Tracer(layer, gates=True) as tracer:
             logits = model(x)[0]  # (1, N', V)
-    finally:
-        model.train(was_training)
     skip = len(lead)
     signals: dict[str, list[np.ndarray]] = {}
     for trace in tracer.traces:  # one per layer (a language model reads forwards only)

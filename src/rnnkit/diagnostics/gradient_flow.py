@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.diagnostics.trace import LayerTrace, Tracer, find_recurrent
+from rnnkit.models.evaluating import evaluating
 
 #: One colour per cell wherever cells are compared in a plot.
 CELL_COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
@@ -134,9 +135,7 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
                 f"last step), got lengths {torch.as_tensor(lengths).tolist()}"
             )
         lengths = None  # all full: the same run without them
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         with torch.enable_grad(), Tracer(layer, graph=True, method=method) as tracer:
             if model is layer:
                 out, _ = layer(inputs)
@@ -148,8 +147,6 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
             traces = tracer.traces
             nodes = [n for tr in traces for n in tr.h_nodes + tr.c_nodes]
             grads = torch.autograd.grad(loss_T, nodes, allow_unused=True)
-    finally:
-        model.train(was_training)
 
     grad_h, grad_c, pos = [], [], 0
     for tr in traces:

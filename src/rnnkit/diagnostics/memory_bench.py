@@ -22,6 +22,7 @@ from rnnkit.checkpoint import save_checkpoint
 from rnnkit.diagnostics.gradient_flow import CELL_COLOURS
 from rnnkit.diagnostics.memory_tasks import MemoryTask
 from rnnkit.models import SequenceClassifier
+from rnnkit.models.evaluating import evaluating
 from rnnkit.train import TrainConfig, clip_gradients, make_optimizer
 
 #: Lowest score drawn: a run far worse than the baseline would otherwise squash every other line.
@@ -148,11 +149,9 @@ def train_on_task(
 @torch.no_grad()
 def evaluate(model, task: MemoryTask, batch, device, margin: float = 1.0, chunk: int = 1000) -> dict[str, float]:
     """The task's metrics of ``model`` on a fixed (inputs, targets) set (``margin``: see MemoryTask.evaluate)."""
-    was_training = model.training
-    model.eval()
-    inputs, targets = batch
-    outs = [model(inputs[i : i + chunk].to(device))[0].cpu() for i in range(0, len(inputs), chunk)]
-    model.train(was_training)
+    with evaluating(model):
+        inputs, targets = batch
+        outs = [model(inputs[i : i + chunk].to(device))[0].cpu() for i in range(0, len(inputs), chunk)]
     return task.evaluate(torch.cat(outs), targets, margin)
 
 

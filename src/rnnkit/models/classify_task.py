@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.data.padded import BucketBatcher, pad_sequences
+from rnnkit.models.evaluating import evaluating
 
 
 class ClassificationTask:
@@ -94,16 +95,14 @@ def predict_outputs(model, seqs: Sequence[Sequence[int]], batch_size: int, devic
     """The model's outputs for every sequence, in the given order: logits (N, C) or values (N,).
 
     Batches group similar lengths (less padding); the result does not depend on the grouping."""
-    was_training = model.training
-    model.eval()
-    batches = BucketBatcher([len(s) for s in seqs], batch_size, shuffle=False, bucket=True)
-    parts, rows_seen = [], []
-    for rows in batches.epoch(0):
-        x, lengths = pad_sequences([seqs[r] for r in rows])  # (B, T), (B,)
-        out, _, _ = model(x.to(device), None, None, lengths.to(device))
-        parts.append(out.float())
-        rows_seen.append(torch.as_tensor(rows))
-    model.train(was_training)
+    with evaluating(model):
+        batches = BucketBatcher([len(s) for s in seqs], batch_size, shuffle=False, bucket=True)
+        parts, rows_seen = [], []
+        for rows in batches.epoch(0):
+            x, lengths = pad_sequences([seqs[r] for r in rows])  # (B, T), (B,)
+            out, _, _ = model(x.to(device), None, None, lengths.to(device))
+            parts.append(out.float())
+            rows_seen.append(torch.as_tensor(rows))
     out = torch.cat(parts)  # (N, C) or (N,), in batch order
     order = torch.cat(rows_seen).to(out.device)
     result = torch.empty_like(out)

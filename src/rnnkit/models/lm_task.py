@@ -15,6 +15,7 @@ from torch import Tensor
 
 from rnnkit.data import DataError
 from rnnkit.layers import detach_state
+from rnnkit.models.evaluating import evaluating
 
 
 class LanguageModelTask:
@@ -73,12 +74,10 @@ def stream_loss(model, ids: np.ndarray, batch_size: int, seq_len: int, device) -
         batches = StreamBatcher(ids, batch_size, seq_len)
     except DataError:
         batches = StreamBatcher(ids, 1, seq_len)
-    was_training = model.training
-    model.eval()
-    state, total, count = None, 0.0, 0
-    for x, y in batches:
-        _, loss, state = model(x.to(device), state, y.to(device))
-        total += float(loss) * y.numel()
-        count += y.numel()
-    model.train(was_training)
+    with evaluating(model):
+        state, total, count = None, 0.0, 0
+        for x, y in batches:
+            _, loss, state = model(x.to(device), state, y.to(device))
+            total += float(loss) * y.numel()
+            count += y.numel()
     return total / count

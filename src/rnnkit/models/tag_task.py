@@ -21,6 +21,7 @@ from torch import Tensor
 
 from rnnkit.data.padded import BucketBatcher, pad_chars, pad_sequences
 from rnnkit.data.token_vocab import UNK_ID
+from rnnkit.models.evaluating import evaluating
 from rnnkit.models.tagger import IGNORE
 
 
@@ -103,17 +104,15 @@ class TaggingTask:
         if self.val is None or len(self.val) == 0:
             return {}
         total, correct, count = 0.0, 0, 0
-        was_training = model.training
-        model.eval()
-        for rows in BucketBatcher([len(s) for s in self.val.words], self.batch_size, shuffle=False).epoch(0):
-            batch = make_batch(self.val, rows, self.device)
-            logits, loss, _ = run_model(model, batch)
-            real = batch["targets"] != IGNORE  # (B, T)
-            n = int(real.sum())
-            total += float(loss) * n
-            correct += int((logits.argmax(-1) == batch["targets"])[real].sum())
-            count += n
-        model.train(was_training)
+        with evaluating(model):
+            for rows in BucketBatcher([len(s) for s in self.val.words], self.batch_size, shuffle=False).epoch(0):
+                batch = make_batch(self.val, rows, self.device)
+                logits, loss, _ = run_model(model, batch)
+                real = batch["targets"] != IGNORE  # (B, T)
+                n = int(real.sum())
+                total += float(loss) * n
+                correct += int((logits.argmax(-1) == batch["targets"])[real].sum())
+                count += n
         return {"val_loss": total / count, "val_acc": correct / count}
 
     def describe(self, val: dict) -> str:
@@ -129,16 +128,14 @@ class TaggingTask:
 @torch.no_grad()
 def predict_tags(model, data: EncodedSentences, batch_size: int, device) -> list[list[int]]:
     """The most probable tag of every token, per sentence, in the given order."""
-    was_training = model.training
-    model.eval()
-    result: list[list[int] | None] = [None] * len(data)
-    for rows in BucketBatcher([len(s) for s in data.words], batch_size, shuffle=False).epoch(0):
-        batch = make_batch(EncodedSentences(data.words, data.chars, None), rows, device)
-        logits, _, _ = run_model(model, batch, with_targets=False)
-        best = logits.argmax(-1).cpu()  # (B, T)
-        for i, r in enumerate(rows):
-            result[r] = best[i, : len(data.words[r])].tolist()
-    model.train(was_training)
+    with evaluating(model):
+        result: list[list[int] | None] = [None] * len(data)
+        for rows in BucketBatcher([len(s) for s in data.words], batch_size, shuffle=False).epoch(0):
+            batch = make_batch(EncodedSentences(data.words, data.chars, None), rows, device)
+            logits, _, _ = run_model(model, batch, with_targets=False)
+            best = logits.argmax(-1).cpu()  # (B, T)
+            for i, r in enumerate(rows):
+                result[r] = best[i, : len(data.words[r])].tolist()
     return result
 
 
