@@ -1,6 +1,7 @@
 """Damaged, foreign and other-version files: each gives one CheckpointError line that names the file."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -134,3 +135,48 @@ def test_overlapping_tensor_offsets_are_refused(tmp_path):
     path = tmp_path / "x.safetensors"
     path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
     assert "offsets leave a gap or overlap at byte 4" in error_of(load_checkpoint, path)
+
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "v0"
+STAMPED = ("format_version", "kind", "aliases", "tensors_sha256", "sha256")  # what write_container adds
+
+
+@pytest.mark.parametrize("name", ["char_lm/latest", "word_lm/best", "classify/latest", "tag/best"])
+def test_files_of_the_previous_release_read_back_and_are_rewritten_byte_for_byte(tmp_path, name):
+    old = FIXTURES / f"{name}.safetensors"
+    doc, tensors = container.read_container(old)
+    assert container.read_document(old) == doc
+    body = {k: v for k, v in doc.items() if k not in STAMPED}
+    assert container.write_container(tmp_path / "again.safetensors", tensors, body) == doc
+    assert (tmp_path / "again.safetensors").read_bytes() == old.read_bytes()
+
+
+def test_a_header_without_safetensors_padding_reads_back(tmp_path):
+    """Hand-written files (tests/cli rewrite headers this way) need not pad the header to 8 bytes."""
+    path = save_checkpoint(tmp_path / "ck", {"w": torch.arange(5.0), "n": torch.arange(3)}, {"step": 2}, rng=False)
+    data = path.read_bytes()
+    n = header_length(path)
+    header = json.dumps(json.loads(data[8:n]), separators=(",", ":")).encode()
+    assert len(header) % 8  # so the tensor data after it is misaligned in the file
+    path.write_bytes(len(header).to_bytes(8, "little") + header + data[n:])
+    ck = load_checkpoint(path)
+    assert ck.meta == {"step": 2} and torch.equal(ck.model_state["w"], torch.arange(5.0))
+    assert all(t.data_ptr() % t.element_size() == 0 for t in ck.model_state.values())
+
+
+def test_a_header_claiming_huge_tensors_fails_in_one_line_before_allocating(tmp_path):
+    header = json.dumps({"w": {"dtype": "F64", "shape": [1 << 40], "data_offsets": [0, 8 << 40]}}).encode()
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(16))
+    for fn in (load_checkpoint, read_meta):
+        assert f"its header describes {8 + len(header) + (8 << 40)}" in error_of(fn, path)
+
+
+def test_an_entry_whose_shape_and_span_disagree_is_reported(ckpt):
+    data = ckpt.read_bytes()
+    n = header_length(ckpt)
+    header = json.loads(data[8:n])
+    header["model.bias"]["shape"] = [9]  # 8 floats in the file
+    raw = json.dumps(header).encode()
+    ckpt.write_bytes(len(raw).to_bytes(8, "little") + raw + data[n:])
+    assert "is truncated or corrupted (" in error_of(load_checkpoint, ckpt)

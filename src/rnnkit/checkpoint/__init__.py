@@ -173,7 +173,7 @@ def save_checkpoint(
     }
     weights.parent.mkdir(parents=True, exist_ok=True)
     doc = write_container(weights, tensors, body)
-    atomic_write(sidecar, lambda tmp: tmp.write_text(_sidecar_text(doc, weights), encoding="utf-8"))
+    atomic_write(sidecar, _sidecar_text(doc, weights).encode("utf-8"))
     return weights
 
 
@@ -187,8 +187,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
 
     Returns:
         A Checkpoint. Optimiser/scheduler/RNG tensors are on the CPU (see the module docstring). CPU
-        tensors are writable views into one buffer read from the file; the buffer lives as long as any
-        of them (load_state_dict copies, so dropping the Checkpoint afterwards frees it).
+        tensors are writable and own their memory (nothing stays tied to the file).
 
     Raises:
         CheckpointError: missing, truncated, corrupted, not an rnnkit checkpoint, other format version.

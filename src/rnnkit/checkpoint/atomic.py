@@ -8,9 +8,8 @@ The recipe, and why each step is there:
   3. os.replace(temp, final): one atomic rename on POSIX and Windows; this is the commit point;
   4. fsync the directory, so the rename itself survives a power cut.
 A failure before step 3 removes the temp file and leaves the old file untouched. A SIGKILL before
-step 3 cannot run any cleanup: it leaves a stray ".NAME.<pid>.<random>.tmp" next to the target (and
-safetensors' writer, which itself writes via a ".tmpXXXXXX" file, may leave one of those). No reader
-ever opens them. The next successful save of the same file removes the ".NAME.<pid>.*.tmp" files
+step 3 cannot run any cleanup: it leaves a stray ".NAME.<pid>.<random>.tmp" next to the target, which
+no reader ever opens. The next successful save of the same file removes the ".NAME.<pid>.*.tmp" files
 whose process is gone (POSIX; a live process's temp file may be a save in progress and is kept).
 """
 
@@ -19,22 +18,23 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Create or replace `path` atomically; `write(tmp)` must create the file `tmp` with the content.
+def atomic_write(path: Path, data: bytes) -> None:
+    """Create or replace `path` atomically with `data`.
 
     Raises:
-        whatever `write` or the file system raises; the previous `path` is then unchanged.
+        OSError: from the file system; the previous `path` is then unchanged.
     """
     path = Path(path)
     # pid + random: two processes saving to the same path never write into each other's temp file.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    f = open(tmp, "xb")  # "x": never another save's file; if this fails there is nothing to clean up
     try:
-        write(tmp)
-        with open(tmp, "rb+") as f:  # write access: Windows refuses to flush a read-only handle
+        with f:
+            f.write(data)
+            f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:  # KeyboardInterrupt too: never leave a half-written temp file behind

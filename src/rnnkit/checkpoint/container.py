@@ -11,23 +11,26 @@ tensors_sha256 covers every tensor's name, dtype, shape and bytes; sha256 covers
 (which includes tensors_sha256), so read_document can vouch for the header without reading the data
 and read_container vouches for everything.
 
-Reading is done here rather than by safetensors.load_file, for three reasons: the file is read with a
-single open+read, so a concurrent os.replace by a trainer cannot hand us a header from one version and
-data from the next; the tensors are writable views into one bytearray (no second copy, and optimiser
-state can be stepped in place); and every failure becomes one CheckpointError line.
+safetensors serialises (safetensors.torch.save) and builds the tensors (safetensors.torch.load); this
+module adds what it lacks: the document and its checksums, tied-weight aliases, atomic replacement
+(atomic.py; bytes in memory, so no writer temp file of safetensors' own is left by a kill), and a short
+header read of our own. That read serves read_document, which must not touch the tensor data, and it
+checks the header against the real file size before anything is allocated, so every damaged file
+becomes one CheckpointError line. read_container reads the file with a single read, so a concurrent
+os.replace by a trainer cannot hand it a header from one version and data from the next.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections import defaultdict
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors import SafetensorError
+from safetensors.torch import load, save
 from torch import Tensor
 
 from .atomic import atomic_write
@@ -37,30 +40,15 @@ KIND = "rnnkit-checkpoint"
 METADATA_KEY = "rnnkit"
 _MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
 
-# safetensors dtype codes. Optional ones exist only in newer torch builds.
-_DTYPES = {
-    "F64": torch.float64,
-    "F32": torch.float32,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I16": torch.int16,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
-    "C64": torch.complex64,
-}
-for _code, _name in (
-    ("U64", "uint64"),
-    ("U32", "uint32"),
-    ("U16", "uint16"),
-    ("F8_E4M3", "float8_e4m3fn"),
-    ("F8_E5M2", "float8_e5m2"),
-):
-    if hasattr(torch, _name):
-        _DTYPES[_code] = getattr(torch, _name)
-_STORABLE = frozenset(_DTYPES.values())
+# The dtypes safetensors stores; the optional ones exist only in newer torch builds.
+_STORABLE = frozenset(
+    getattr(torch, name)
+    for name in (
+        "float64 float32 float16 bfloat16 int64 int32 int16 int8 uint8 bool complex64 "
+        "uint64 uint32 uint16 float8_e4m3fn float8_e5m2"
+    ).split()
+    if hasattr(torch, name)
+)
 
 
 class CheckpointError(ValueError):
@@ -87,14 +75,8 @@ def write_container(path: Path, tensors: dict[str, Tensor], body: dict) -> dict:
         "tensors_sha256": tensor_digest(stored),
     }
     doc["sha256"] = _document_digest(doc)
-    metadata = {METADATA_KEY: _dumps(doc)}
-    atomic_write(path, lambda tmp: write_tensors_file(stored, metadata, tmp))
+    atomic_write(path, save(stored, metadata={METADATA_KEY: _dumps(doc)}))
     return doc
-
-
-def write_tensors_file(tensors: dict[str, Tensor], metadata: dict[str, str], path: Path) -> None:
-    """The one place bytes are written (tests replace it to simulate a crash mid-write)."""
-    save_file(tensors, path, metadata=metadata)
 
 
 def read_document(path: Path) -> dict:
@@ -113,22 +95,22 @@ def read_document(path: Path) -> dict:
 def read_container(path: Path) -> tuple[dict, dict[str, Tensor]]:
     """Read and verify the whole file: (document, {name: CPU tensor}), aliases restored as the same object.
 
+    The tensors are writable and own their memory (not views of the file).
+
     Raises:
         CheckpointError: as read_document, and tensor data that does not match its checksum.
     """
     with _open(path) as f:
-        size = os.fstat(f.fileno()).st_size
-        buf = bytearray(size)
-        got = f.readinto(buf)
-    if got != size:
-        raise _corrupted(path, f"read {got} of {size} bytes; the file changed while being read")
-    n = _header_length(bytes(buf[:8]), size, path)
-    header = _parse_header(bytes(memoryview(buf)[8 : 8 + n]), n, size, path)
-    doc = _document(header, path)
-    tensors = {}
-    for name, entry in header.items():
-        if name != "__metadata__":
-            tensors[name] = _tensor(buf, 8 + n, name, entry, path)
+        data = f.read()
+    n = _header_length(data[:8], len(data), path)
+    doc = _document(_parse_header(data[8 : 8 + n], n, len(data), path), path)
+    try:
+        tensors = load(data)
+    except SafetensorError as e:
+        raise _corrupted(path, e) from None
+    except KeyError as e:  # a dtype safetensors knows and this torch build lacks
+        raise _corrupted(path, f"dtype {e} has no torch equivalent here") from None
+    del data
     if tensor_digest(tensors) != doc["tensors_sha256"]:
         raise CheckpointError(f"checkpoint: {path}: tensor data does not match its checksum; the file is corrupted")
     for alias, target in doc["aliases"].items():
@@ -223,7 +205,7 @@ def _open(path: Path):
         raise CheckpointError(f"checkpoint: {path} is a directory; expected a checkpoint file") from None
 
 
-def _corrupted(path: Path, detail: str) -> CheckpointError:
+def _corrupted(path: Path, detail: object) -> CheckpointError:
     detail = " ".join(str(detail).split())  # one line, whatever the detail contains
     return CheckpointError(
         f"checkpoint: {path} is truncated or corrupted ({detail}); expected a complete rnnkit checkpoint"
@@ -242,6 +224,7 @@ def _header_length(prefix: bytes, size: int, path: Path) -> int:
 
 
 def _parse_header(raw: bytes, n: int, size: int, path: Path) -> dict:
+    """The JSON header, its tensors' byte ranges checked to tile the rest of the file exactly."""
     try:
         header = json.loads(raw)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
@@ -299,20 +282,3 @@ def _document(header: dict, path: Path) -> dict:
     if not (isinstance(doc.get("aliases"), dict) and isinstance(doc.get("tensors_sha256"), str)):
         raise _corrupted(path, "its rnnkit document lacks 'aliases' or 'tensors_sha256'")
     return doc
-
-
-def _tensor(buf: bytearray, data_start: int, name: str, entry: dict, path: Path) -> Tensor:
-    dtype = _DTYPES.get(entry.get("dtype"))
-    shape = entry.get("shape")
-    if dtype is None or not (isinstance(shape, list) and all(type(s) is int and s >= 0 for s in shape)):
-        raise _corrupted(path, f"tensor {name!r} has dtype {entry.get('dtype')!r} and shape {shape!r}")
-    begin, end = entry["data_offsets"]
-    numel = math.prod(shape)
-    if end - begin != numel * dtype.itemsize:
-        raise _corrupted(path, f"tensor {name!r} of shape {shape} spans {end - begin} bytes")
-    if numel == 0:
-        return torch.empty(shape, dtype=dtype)
-    # A writable view into buf (which it keeps alive); the file is little-endian, as is every
-    # platform torch runs on.
-    t = torch.frombuffer(buf, dtype=dtype, count=numel, offset=data_start + begin).reshape(shape)
-    return t if t.data_ptr() % dtype.itemsize == 0 else t.clone()  # clone() re-aligns
