@@ -11,26 +11,28 @@ tensors_sha256 covers every tensor's name, dtype, shape and bytes; sha256 covers
 (which includes tensors_sha256), so read_document can vouch for the header without reading the data
 and read_container vouches for everything.
 
-safetensors serialises (safetensors.torch.save) and builds the tensors (safetensors.torch.load); this
-module adds what it lacks: the document and its checksums, tied-weight aliases, atomic replacement
-(atomic.py; bytes in memory, so no writer temp file of safetensors' own is left by a kill), and a short
-header read of our own. That read serves read_document, which must not touch the tensor data, and it
-checks the header against the real file size before anything is allocated, so every damaged file
-becomes one CheckpointError line. read_container reads the file with a single read, so a concurrent
-os.replace by a trainer cannot hand it a header from one version and data from the next.
+safetensors writes and parses the file (safetensors.torch.save / load). This module adds the document
+and its checksums, tied-weight aliases, atomic replacement (atomic.py) and a short header read of its
+own: read_document must not touch the tensor data, and checking the header against the real file size
+first turns every damaged file into one CheckpointError line, before anything is allocated.
+read_container reads the file with a single read, so a concurrent os.replace by a trainer cannot hand
+it a header from one version and data from the next.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load, save
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
 from .atomic import atomic_write
@@ -75,7 +77,7 @@ def write_container(path: Path, tensors: dict[str, Tensor], body: dict) -> dict:
         "tensors_sha256": tensor_digest(stored),
     }
     doc["sha256"] = _document_digest(doc)
-    atomic_write(path, save(stored, metadata={METADATA_KEY: _dumps(doc)}))
+    atomic_write(path, save_safetensors(stored, metadata={METADATA_KEY: _dumps(doc)}))
     return doc
 
 
@@ -86,10 +88,7 @@ def read_document(path: Path) -> dict:
         CheckpointError: missing, truncated, corrupted header, not rnnkit's, other format version.
     """
     with _open(path) as f:
-        size = os.fstat(f.fileno()).st_size
-        n = _header_length(f.read(8), size, path)
-        header = _parse_header(f.read(n), n, size, path)
-    return _document(header, path)
+        return _document(_header(f, os.fstat(f.fileno()).st_size, path), path)
 
 
 def read_container(path: Path) -> tuple[dict, dict[str, Tensor]]:
@@ -102,15 +101,13 @@ def read_container(path: Path) -> tuple[dict, dict[str, Tensor]]:
     """
     with _open(path) as f:
         data = f.read()
-    n = _header_length(data[:8], len(data), path)
-    doc = _document(_parse_header(data[8 : 8 + n], n, len(data), path), path)
+    doc = _document(_header(io.BytesIO(data), len(data), path), path)
     try:
-        tensors = load(data)
+        tensors = load_safetensors(data)  # each tensor gets its own copy of its bytes
     except SafetensorError as e:
         raise _corrupted(path, e) from None
     except KeyError as e:  # a dtype safetensors knows and this torch build lacks
         raise _corrupted(path, f"dtype {e} has no torch equivalent here") from None
-    del data
     if tensor_digest(tensors) != doc["tensors_sha256"]:
         raise CheckpointError(f"checkpoint: {path}: tensor data does not match its checksum; the file is corrupted")
     for alias, target in doc["aliases"].items():
@@ -212,21 +209,18 @@ def _corrupted(path: Path, detail: object) -> CheckpointError:
     )
 
 
-def _header_length(prefix: bytes, size: int, path: Path) -> int:
+def _header(f: BinaryIO, size: int, path: Path) -> dict:
+    """The JSON header of the `size`-byte file `f`, its tensors' byte ranges checked to tile the rest
+    of the file exactly; only the header is read."""
     if size == 0:
         raise _corrupted(path, "the file is empty")
-    if len(prefix) < 8:
+    if size < 8:
         raise _corrupted(path, f"the file is {size} bytes, shorter than the 8-byte header length")
-    n = int.from_bytes(prefix, "little")
+    n = int.from_bytes(f.read(8), "little")
     if n > size - 8 or n > _MAX_HEADER_BYTES:
         raise _corrupted(path, f"header length {n} exceeds the {size - 8} bytes after it")
-    return n
-
-
-def _parse_header(raw: bytes, n: int, size: int, path: Path) -> dict:
-    """The JSON header, its tensors' byte ranges checked to tile the rest of the file exactly."""
     try:
-        header = json.loads(raw)
+        header = json.loads(f.read(n))
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         raise _corrupted(path, "its header is not valid JSON") from None
     if not isinstance(header, dict):
