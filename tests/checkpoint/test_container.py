@@ -125,7 +125,7 @@ def test_a_missing_file_or_a_directory_is_named(tmp_path):
 
 
 def test_overlapping_tensor_offsets_are_refused(tmp_path):
-    """Hand-made header whose tensors overlap: writable views into one buffer must never alias."""
+    """Hand-made header whose tensors overlap: refused before safetensors sees it, the byte named."""
     header = json.dumps(
         {
             "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
