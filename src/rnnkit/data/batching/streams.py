@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import DataError
+from ..errors import DataError
 
 
 class StreamBatcher:
@@ -46,7 +46,7 @@ class StreamBatcher:
 
     Args:
         ids: 1-D numpy integer array of token ids (any integer dtype, e.g. the compact uint8
-            from :meth:`CharVocab.encode`). Kept by reference, never copied whole.
+            from :meth:`rnnkit.data.vocab.Vocab.encode`). Kept by reference, never copied whole.
         batch_size: B, the number of parallel streams.
         seq_len: T, the number of time steps per window (the BPTT truncation length).
 
