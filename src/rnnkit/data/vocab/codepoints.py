@@ -61,18 +61,18 @@ class CharTable:
         self._table = np.full(int(cps.max()) + 1, -1, dtype=np.int32)
         self._table[cps] = np.arange(first, first + len(chars), dtype=np.int32)
 
-    def encode(self, text: str, skip: bool, dtype: np.dtype) -> np.ndarray | None:
-        """Text of N characters -> ids (N,) of ``dtype`` (fewer with ``skip``: unknown characters
-        dropped); None when a character is unknown and ``skip`` is False."""
+    def encode(self, text: str, unknown: str, unk_id: int | None, dtype: np.dtype) -> np.ndarray | None:
+        """Text of N characters -> ids (N,) of ``dtype``. An unknown character becomes ``unk_id``
+        (``unknown="unk"``), is dropped (``"skip"``: fewer ids), or makes the result None (``"error"``)."""
         out = np.empty(len(text), dtype=dtype)  # (N,)
         pos = 0
         for cps in code_point_chunks(text):
             ids = self._lookup(cps)  # (n,) int32, -1 = unknown
             bad = ids < 0
             if bad.any():
-                if not skip:
+                if unknown == "error":
                     return None
-                ids = ids[~bad]  # (n_known,)
+                ids = np.where(bad, unk_id, ids) if unknown == "unk" else ids[~bad]  # (n,) or (n_known,)
             out[pos : pos + ids.shape[0]] = ids
             pos += ids.shape[0]
         # Skipping shrank the result: copy so the unused tail of `out` is freed.

@@ -216,7 +216,7 @@ class Vocab:
         if self._chars is None:
             return self.encode_tokens(self.tokenize(text, final_eos), unknown)
         check_text(text)
-        ids = self._chars.encode(text, self._unknown_mode(unknown) == "skip", self._dtype)
+        ids = self._chars.encode(text, self._unknown_mode(unknown), self.unk_id, self._dtype)
         if ids is None:
             raise self._unknown_error(self._chars.unknown(text))
         return ids
