@@ -153,21 +153,10 @@ class Vocab:
         """The stored form: ``"char"`` / ``"word"`` (streams) or ``"tokens"`` (sequences)."""
         return self.tokens if self.stream else "tokens"
 
-    @property
-    def pad_id(self) -> int | None:
-        return self._special_id(PAD)
-
-    @property
-    def unk_id(self) -> int | None:
-        return self._special_id(UNK)
-
-    @property
-    def bos_id(self) -> int | None:
-        return self._special_id(BOS)
-
-    @property
-    def eos_id(self) -> int | None:
-        return self._special_id(EOS)
+    pad_id = property(lambda self: self._special_id(PAD), doc="Id of ``<pad>``, or None if not declared.")
+    unk_id = property(lambda self: self._special_id(UNK), doc="Id of ``<unk>``, or None if not declared.")
+    bos_id = property(lambda self: self._special_id(BOS), doc="Id of ``<bos>``, or None if not declared.")
+    eos_id = property(lambda self: self._special_id(EOS), doc="Id of ``<eos>``, or None if not declared.")
 
     def _special_id(self, name: str) -> int | None:
         return self._index[name] if name in self._specials else None
