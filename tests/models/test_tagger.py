@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnkit.data.padded import pad_chars, pad_sequences
+from rnnkit.data.batching.padded import pad_chars, pad_sequences
 from rnnkit.models import MODEL_KINDS, SequenceTagger, SequenceTaggerConfig, build_model
 from rnnkit.models.tagger import IGNORE
 

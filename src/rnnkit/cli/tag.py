@@ -18,7 +18,7 @@ import sys
 
 from rnnkit.cli.options import intermixed
 from rnnkit.data import read_text
-from rnnkit.data.tagged import TaggedSentences, format_columns, format_conllu, looks_like_conllu, parse_tagged
+from rnnkit.data.readers.conllu import TaggedSentences, format_columns, format_conllu, looks_like_conllu, parse_tagged
 from rnnkit.infer import load
 
 

@@ -1,63 +1,91 @@
-"""rnnkit.data: corpora, vocabularies and batches. The leftmost module: imports nothing else from rnnkit.
+"""rnnkit.data: reading, vocabularies, splits and batches. The leftmost package: imports nothing else from rnnkit.
 
-Data flow::
+Grouped by pipeline stage; every stage but batching needs numpy only::
+
+    readers/      files -> plain Python data              text.py  tables.py  conllu.py
+    vocab/        tokens <-> ids: one Vocab class         vocab.py (+ layout, tokenize, forms, presets, lines)
+    splits.py     train / val / test                      split_ids (contiguous), split_indices (stratified)
+    batching/     ids -> torch.long batches               streams.py  padded.py
+
+Data flow of the language models::
 
     read_text(path) -> str -> CharVocab.from_text / .encode -> ids (N,) compact uint
         -> split_ids -> {"train", "val", "test"} -> StreamBatcher -> (x, y) torch.long (B, T)
 
-Line mode (one item per line) replaces ``encode`` with :func:`lines_to_ids`. Word tokens
-(``WordVocab``: whitespace words, ``<eos>`` per line, ``<unk>``) replace ``CharVocab``;
+Line mode (one item per line, :mod:`rnnkit.data.vocab.lines`) replaces ``encode`` with
+:func:`lines_to_ids`, framing each line as ``<bos> ... <eos>``; word tokens (``WordVocab``:
+whitespace words, ``<eos>`` per line, ``<unk>``) replace ``CharVocab``;
 :func:`rnnkit.data.prepare.prepare_corpus` does it all from a :class:`DataConfig`.
 
-Classification and tagging read labelled data instead (:func:`read_labeled`: tables, per-class
-files; :func:`read_tagged`: CoNLL-U, token/tag columns), build a :class:`TokenVocab` (``<pad>``,
-``<unk>``) and pad variable-length batches (``rnnkit.data.padded``); see
-:mod:`rnnkit.data.prepare_tasks`.
+Data flow of the padded-batch tasks (classification, tagging)::
 
-Everything but batching needs numpy only: ``StreamBatcher`` (the one torch user) is imported
-lazily, so ``import rnnkit.data`` and tokenising work without loading torch.
+    read_labelled(paths) -> LabelledExamples (texts, labels)  |  read_tagged(path) -> TaggedSentences
+        -> split_indices -> TokenVocab.from_token_lists (<pad>, <unk>) -> .encode -> list[int] per example
+        -> BucketBatcher + pad_sequences -> (ids (B, T), lengths (B,)) torch.long
+
+(:mod:`rnnkit.data.prepare_tasks`). ``CharVocab``, ``WordVocab`` and ``TokenVocab`` are the names
+of today's layouts of the one :class:`Vocab`, whose specials (any of ``<pad>``, ``<unk>``,
+``<bos>``, ``<eos>``) are declared at construction.
+
+``StreamBatcher`` is imported lazily (and ``rnnkit.data.batching`` only on demand), so
+``import rnnkit.data``, reading and tokenising work without loading torch.
 """
 
 from __future__ import annotations
 
 from .config import DataConfig
-from .corpus import DEFAULT_FRACTIONS, read_text, split_ids
 from .errors import DataError
-from .labeled import LabeledExamples, read_labeled
-from .lines import line_vocab, lines_to_ids, split_lines
-from .splits import check_classes, split_indices
-from .tagged import TaggedSentences, read_tagged
+from .readers import LabelledExamples, TaggedSentences, read_labelled, read_tagged, read_text, split_lines
+from .splits import DEFAULT_FRACTIONS, SPLIT_NAMES, check_classes, split_ids, split_indices
 from .task_config import ClassifyDataConfig, TagDataConfig
-from .token_vocab import TokenVocab
-from .vocab import BOS, EOS, VOCAB_KINDS, CharVocab, id_dtype, vocab_from_dict
-from .words import UNK, WordVocab, tokenize
+from .vocab import (
+    BOS,
+    EOS,
+    PAD,
+    UNK,
+    VOCAB_KINDS,
+    CharVocab,
+    TokenVocab,
+    Vocab,
+    WordVocab,
+    id_dtype,
+    line_vocab,
+    lines_to_ids,
+    split_tokens,
+    tokenize,
+    vocab_from_dict,
+)
 
 __all__ = [
     "BOS",
+    "DEFAULT_FRACTIONS",
+    "EOS",
+    "PAD",
+    "SPLIT_NAMES",
+    "UNK",
+    "VOCAB_KINDS",
+    "CharVocab",
     "ClassifyDataConfig",
-    "LabeledExamples",
+    "DataConfig",
+    "DataError",
+    "LabelledExamples",
+    "StreamBatcher",
     "TagDataConfig",
     "TaggedSentences",
     "TokenVocab",
-    "check_classes",
-    "read_labeled",
-    "read_tagged",
-    "split_indices",
-    "DEFAULT_FRACTIONS",
-    "EOS",
-    "VOCAB_KINDS",
-    "CharVocab",
-    "DataConfig",
-    "DataError",
-    "StreamBatcher",
-    "UNK",
+    "Vocab",
     "WordVocab",
+    "check_classes",
     "id_dtype",
     "line_vocab",
     "lines_to_ids",
+    "read_labelled",
+    "read_tagged",
     "read_text",
     "split_ids",
+    "split_indices",
     "split_lines",
+    "split_tokens",
     "tokenize",
     "vocab_from_dict",
 ]
@@ -66,7 +94,7 @@ __all__ = [
 def __getattr__(name: str):
     # Lazy so that the numpy-only parts never pull in torch.
     if name == "StreamBatcher":
-        from .batching import StreamBatcher
+        from .batching.streams import StreamBatcher
 
         return StreamBatcher
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .corpus import DEFAULT_FRACTIONS, _check_codec, _check_fractions
 from .errors import DataError
+from .readers.text import check_codec as _check_codec
+from .splits import DEFAULT_FRACTIONS
+from .splits import check_fractions as _check_fractions
 
 MODES = ("chars", "lines")
 TOKENS = ("char", "word")

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import DataConfig
-from .corpus import SPLIT_NAMES, read_text, split_ids
-from .lines import line_vocab, lines_to_ids, split_lines
-from .vocab import EOS, CharVocab
-from .words import WordVocab, no_words_error, tokenize
+from .readers.text import read_text, split_lines
+from .splits import SPLIT_NAMES, split_ids
+from .vocab import EOS, CharVocab, WordVocab, line_vocab, lines_to_ids, no_words_error, tokenize
 
 
 @dataclass

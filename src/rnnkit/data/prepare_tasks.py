@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import DataError
-from .labeled import LabeledExamples, check_classes, read_labeled, split_indices
-from .tagged import TaggedSentences, read_tagged
+from .readers.conllu import TaggedSentences, read_tagged
+from .readers.tables import LabelledExamples as LabeledExamples
+from .readers.tables import read_labelled as read_labeled
+from .splits import check_classes, split_indices
 from .task_config import ClassifyDataConfig, TagDataConfig
-from .token_vocab import TokenVocab, split_tokens
+from .vocab import TokenVocab, split_tokens
 
 SPLITS = ("train", "val", "test")
 

@@ -1,4 +1,9 @@
-"""Held-out splits of labelled examples: which classes there are, and a seeded, stratified split.
+"""Held-out splits: a token stream cut contiguously (language models), labelled examples cut at random.
+
+- :func:`split_ids`: train, then val, then test, each a contiguous stretch of the id stream (a
+  faithful piece of text, what perplexity on held-out text needs). Views, no copy.
+- :func:`split_indices`: a seeded, optionally stratified random split of example indices
+  (classification, tagging); :func:`check_classes` lists the classes a split's labels give.
 
 Needs numpy only (no torch).
 """
@@ -12,8 +17,88 @@ import numpy as np
 
 from .errors import DataError
 
+#: Default split: the first 90% of the stream trains, the next 5% validates, the last 5% tests.
+DEFAULT_FRACTIONS = (0.9, 0.05, 0.05)
+SPLIT_NAMES = ("train", "val", "test")
 
-# ----- classes and splits -----------------------------------------------------------------------
+#: The fewest tokens a non-empty split may hold: one input and its next-token target.
+MIN_SPLIT_TOKENS = 2
+
+
+# ----- a contiguous token stream ---------------------------------------------------------------
+def split_ids(ids: np.ndarray, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> dict[str, np.ndarray]:
+    """Cut an id stream into three contiguous parts: train, then val, then test.
+
+    With the default fractions the first 90% of the tokens train, the next 5% validate and the
+    last 5% test. Contiguous (not shuffled) splits keep every part a faithful stretch of text,
+    which is what a language model evaluated by perplexity on held-out text needs.
+
+    Sizes: ``n_val = round(N * f_val)``, ``n_test = round(N * f_test)`` and train takes the
+    rest, so the three always add up to N.
+
+    Args:
+        ids: 1-D array of token ids (any integer dtype; it is kept).
+        fractions: three numbers (train, val, test), each >= 0, summing to 1 (within 1e-6),
+            with train > 0. A zero fraction gives an empty split.
+
+    Shapes:
+        ids (N,) -> train (N_train,), val (N_val,), test (N_test,); views of ``ids``, no copy.
+
+    Returns:
+        ``{"train": ..., "val": ..., "test": ...}``.
+
+    Raises:
+        DataError: bad fractions, ``ids`` not a 1-D integer array, or too few tokens to give
+            every split with a non-zero fraction at least 2 tokens.
+    """
+    f_train, f_val, f_test = check_fractions(fractions)
+    ids = _check_ids(ids)
+    n = ids.shape[0]
+    n_val = int(round(n * f_val))
+    n_test = int(round(n * f_test))
+    n_train = n - n_val - n_test
+    sizes = {"train": (f_train, n_train), "val": (f_val, n_val), "test": (f_test, n_test)}
+    for name, (frac, size) in sizes.items():
+        if frac > 0 and size < MIN_SPLIT_TOKENS:
+            raise DataError(
+                f"data: {n} tokens are too few to split by {tuple(fractions)}: {name} would get "
+                f"{size} tokens; expected at least {MIN_SPLIT_TOKENS} in every split with a "
+                f"non-zero fraction, use more text or other split fractions"
+            )
+    return {
+        "train": ids[:n_train],  # (N_train,)
+        "val": ids[n_train : n_train + n_val],  # (N_val,)
+        "test": ids[n_train + n_val :],  # (N_test,)
+    }
+
+
+def check_fractions(fractions) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        raise DataError(f"data: expected three split fractions (train, val, test), got {fractions!r}") from None
+    if len(values) != 3:
+        raise DataError(
+            f"data: expected three split fractions (train, val, test), got {len(values)}: {tuple(fractions)}"
+        )
+    if any(not math.isfinite(v) or v < 0 for v in values):
+        raise DataError(f"data: expected non-negative split fractions, got {tuple(fractions)}")
+    if abs(sum(values) - 1.0) > 1e-6:
+        raise DataError(f"data: expected split fractions summing to 1, got {tuple(fractions)} (sum {sum(values):g})")
+    if values[0] <= 0:
+        raise DataError(f"data: expected a positive train fraction, got {tuple(fractions)}")
+    return values  # type: ignore[return-value]
+
+
+def _check_ids(ids) -> np.ndarray:
+    if not isinstance(ids, np.ndarray):
+        raise DataError(f"data: expected ids as a 1-D numpy integer array, got {type(ids).__name__}")
+    if ids.ndim != 1 or ids.dtype.kind not in "ui":
+        raise DataError(f"data: expected ids as a 1-D numpy integer array, got shape {ids.shape} dtype {ids.dtype}")
+    return ids
+
+
+# ----- labelled examples -----------------------------------------------------------------------
 def check_classes(labels: Iterable[str], where: str) -> list[str]:
     """The distinct labels, sorted; raises unless there are at least two (``where`` names the data)."""
     classes = sorted(set(labels))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import DataError
-from .token_vocab import TOKEN_KINDS
+from .vocab import TOKEN_KINDS
 
 CLASS_WEIGHTS = ("none", "balanced")
 HEADER_MODES = ("auto", "yes", "no")

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnkit.data.labeled import LabeledExamples
 from rnnkit.data.prepare_tasks import encode_examples, encode_sentences
-from rnnkit.data.tagged import TaggedSentences
-from rnnkit.data.token_vocab import TokenVocab
+from rnnkit.data.readers.conllu import TaggedSentences
+from rnnkit.data.readers.tables import LabelledExamples
+from rnnkit.data.vocab import TokenVocab
 from rnnkit.infer.metrics import classification_report, tagging_report
 from rnnkit.models import EncodedSentences, predict_outputs, predict_tags
 
@@ -71,7 +71,7 @@ class LoadedClassifier:
     def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[tuple[str, float]]:
         return [row[0] for row in self.top(texts, 1, batch_size)]
 
-    def evaluate(self, examples: LabeledExamples, batch_size: int = 64) -> dict:
+    def evaluate(self, examples: LabelledExamples, batch_size: int = 64) -> dict:
         """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix (classifiers);
         mean squared error and RMSE (regressors). Unseen labels are a DataError naming the line."""
         seqs, targets = encode_examples(examples, self.vocab, self.labels, self.max_length, self.regress)

@@ -12,7 +12,7 @@ import torch
 
 from rnnkit.checkpoint import CheckpointError, load_checkpoint
 from rnnkit.data import vocab_from_dict
-from rnnkit.data.token_vocab import TokenVocab
+from rnnkit.data.vocab import TokenVocab
 from rnnkit.infer.generate import LoadedLanguageModel
 from rnnkit.infer.labelers import LoadedClassifier, LoadedTagger
 from rnnkit.models import build_model

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.data.padded import BucketBatcher, pad_sequences
+from rnnkit.data.batching.padded import BucketBatcher, pad_sequences
 from rnnkit.models.evaluating import evaluating
 
 

@@ -1,7 +1,7 @@
 """Line mode: a corpus of separate items, one per line (names, words, short sentences).
 
 Each non-empty line becomes one item framed by the specials, and the items are laid end to
-end in one id stream that :class:`rnnkit.data.batching.StreamBatcher` cuts like any text::
+end in one id stream that :class:`rnnkit.data.batching.streams.StreamBatcher` cuts like any text::
 
     "anna\\nbob\\n"  ->  <bos> a n n a <eos> <bos> b o b <eos>
 
@@ -14,37 +14,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DataError
-from .vocab import BOS, EOS, CharVocab
+from ..errors import DataError
+from ..readers.text import split_lines
+from .layout import BOS, EOS
+from .vocab import Vocab
 
 _LINE_ENDS = "\r\n"
 
 
-def split_lines(text: str) -> list[str]:
-    """The non-empty lines of ``text`` (split on ``"\\n"``, one trailing ``"\\r"`` removed).
-
-    Whitespace-only lines are kept as items: only truly empty lines are separators.
-    """
-    if not isinstance(text, str):
-        raise DataError(f"lines: expected a str, got {type(text).__name__}")
-    lines = (line[:-1] if line.endswith("\r") else line for line in text.split("\n"))
-    return [line for line in lines if line]
-
-
-def line_vocab(text: str) -> CharVocab:
+def line_vocab(text: str) -> Vocab:
     """A vocabulary for line mode: ``<bos>``, ``<eos>``, then the characters of the lines
     (newlines excluded, since they are never encoded)."""
-    return CharVocab.from_text("".join(split_lines(text)), specials=(BOS, EOS))
+    return Vocab.from_chars("".join(split_lines(text)), specials=(BOS, EOS))
 
 
-def lines_to_ids(text: str, vocab: CharVocab, unknown: str = "error") -> np.ndarray:
+def lines_to_ids(text: str, vocab: Vocab, unknown: str = "error") -> np.ndarray:
     """One id stream holding every non-empty line as ``<bos> chars <eos>``.
 
     Args:
         text: the corpus, one item per line.
         vocab: a character vocabulary with the ``"<bos>"`` and ``"<eos>"`` specials (e.g. from
             :func:`line_vocab`).
-        unknown: ``"error"`` or ``"skip"``, as in :meth:`CharVocab.encode`. A line left empty
+        unknown: ``"error"`` or ``"skip"``, as in :meth:`Vocab.encode`. A line left empty
             by skipping is dropped.
 
     Shapes:

@@ -1,11 +1,12 @@
-"""read_text (files, directories, decoding errors) and split_ids."""
+"""read_text (files, directories, decoding errors, .gz) and split_lines."""
 
+import gzip
 import re
 
-import numpy as np
 import pytest
 
-from rnnkit.data import DataError, read_text, split_ids
+from rnnkit.data import DataError
+from rnnkit.data.readers.text import read_text
 
 
 def raises(msg):
@@ -128,63 +129,12 @@ def test_unknown_encoding_and_error_handler(tmp_path):
         read_text(f, errors="loose")
 
 
-# ----- split_ids --------------------------------------------------------------------------------
-def test_default_split_is_contiguous_90_5_5():
-    ids = np.arange(200, dtype=np.uint8)
-    parts = split_ids(ids)
-    assert list(parts) == ["train", "val", "test"]
-    np.testing.assert_array_equal(parts["train"], np.arange(180))
-    np.testing.assert_array_equal(parts["val"], np.arange(180, 190))
-    np.testing.assert_array_equal(parts["test"], np.arange(190, 200))
-    assert all(p.dtype == np.uint8 and np.shares_memory(p, ids) for p in parts.values())
-
-
-def test_custom_fractions_and_rounding_gives_train_the_rest():
-    parts = split_ids(np.arange(23), (0.5, 0.25, 0.25))  # round(5.75) = 6 each, train 11
-    assert [len(p) for p in parts.values()] == [11, 6, 6]
-    np.testing.assert_array_equal(np.concatenate(list(parts.values())), np.arange(23))
-
-
-def test_zero_fraction_gives_an_empty_split():
-    parts = split_ids(np.arange(10), (0.8, 0.2, 0.0))
-    assert [len(p) for p in parts.values()] == [8, 2, 0]
-    parts = split_ids(np.arange(3), (1.0, 0.0, 0.0))
-    assert [len(p) for p in parts.values()] == [3, 0, 0]
-
-
-def test_fractions_sum_within_tolerance_is_accepted():
-    split_ids(np.arange(100), (0.9, 0.05, 0.0500000001))
-
-
-@pytest.mark.parametrize(
-    "fractions, msg",
-    [
-        ((0.9, 0.1), "data: expected three split fractions (train, val, test), got 2: (0.9, 0.1)"),
-        ((1.1, -0.05, -0.05), "data: expected non-negative split fractions, got (1.1, -0.05, -0.05)"),
-        ((0.9, 0.05, float("nan")), "data: expected non-negative split fractions, got (0.9, 0.05, nan)"),
-        ((0.8, 0.1, 0.05), "data: expected split fractions summing to 1, got (0.8, 0.1, 0.05) (sum 0.95)"),
-        ((0.0, 0.5, 0.5), "data: expected a positive train fraction, got (0.0, 0.5, 0.5)"),
-        ("abc", "data: expected three split fractions (train, val, test), got 'abc'"),
-    ],
-)
-def test_bad_fractions(fractions, msg):
-    with raises(msg):
-        split_ids(np.arange(100), fractions)
-
-
-def test_too_short_to_split():
-    msg = (
-        "data: 20 tokens are too few to split by (0.9, 0.05, 0.05): val would get 1 tokens; expected at "
-        "least 2 in every split with a non-zero fraction, use more text or other split fractions"
-    )
-    with raises(msg):
-        split_ids(np.arange(20))
-    with raises("data: 1 tokens are too few to split by (1.0, 0.0, 0.0): train"):
-        split_ids(np.arange(1), (1.0, 0.0, 0.0))
-
-
-def test_ids_must_be_a_1d_integer_array():
-    with raises("data: expected ids as a 1-D numpy integer array, got list"):
-        split_ids([1, 2, 3])
-    with raises("got shape (2, 2) dtype int64"):
-        split_ids(np.zeros((2, 2), dtype=np.int64))
+def test_read_text_gzip_and_its_errors(tmp_path):
+    (tmp_path / "a.txt.gz").write_bytes(gzip.compress("héllo\n".encode()))
+    assert read_text(tmp_path / "a.txt.gz") == "héllo\n"
+    (tmp_path / "bad.gz").write_bytes(b"not gzip at all")
+    with raises("is not a valid gzip file"):
+        read_text(tmp_path / "bad.gz")
+    (tmp_path / "latin.gz").write_bytes(gzip.compress(b"ab\xe9"))
+    with raises("is not valid utf-8 at decompressed byte offset 2 (byte 0xe9)"):
+        read_text(tmp_path / "latin.gz")

@@ -1,8 +1,8 @@
 """Sequence classification data: texts with one label each, read from a table or from per-class files.
 
-:func:`read_labeled` tells the layout from its paths:
+:func:`read_labelled` tells the layout from its paths:
 
-- **one directory**: one class per regular file, sorted by name, labeled by the file name without
+- **one directory**: one class per regular file, sorted by name, labelled by the file name without
   its suffix (and ``.gz``): ``names/Arabic.txt`` -> ``"Arabic"``. Hidden, ``README*`` and ``*.md``
   files (``SOURCE.md``) and subdirectories are skipped.
 - **one table**: ``*.tsv`` / ``*.tab`` (tab) or ``*.csv`` (comma), ``.gz`` allowed, or any one file
@@ -19,9 +19,9 @@
 
 Per-class files give one example per non-blank line, stripped. Labels stay the raw strings (a
 regression target is a numeric string); mapping them to ids and requiring two classes
-(:func:`check_classes`) is the caller's business. Each example keeps its origin ``"path:line"``.
-:func:`split_indices` (in :mod:`rnnkit.data.splits`) cuts the examples at random into train / val (/ test),
-stratified by label.
+(:func:`rnnkit.data.splits.check_classes`) is the caller's business. Each example keeps its origin
+``"path:line"``. :func:`rnnkit.data.splits.split_indices` cuts the examples at random into train / val
+(/ test), stratified by label.
 Needs numpy only (no torch).
 """
 
@@ -37,9 +37,8 @@ from typing import NoReturn
 
 import numpy as np
 
-from .corpus import read_text
-from .errors import DataError
-from .splits import check_classes, split_indices  # noqa: F401  (re-exported: the labelled-data API)
+from ..errors import DataError
+from .text import read_text
 
 PathLike = str | os.PathLike
 
@@ -57,7 +56,7 @@ _SNIFF_ROWS = 100
 
 
 @dataclass
-class LabeledExamples:
+class LabelledExamples:
     """Examples for sequence classification: ``texts[i]`` has label ``labels[i]``, read at ``origins[i]``."""
 
     texts: list[str]
@@ -74,10 +73,10 @@ class LabeledExamples:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, indices: Iterable[int]) -> LabeledExamples:
+    def subset(self, indices: Iterable[int]) -> LabelledExamples:
         """The examples at ``indices`` (0-based, in the order given)."""
         picked = [_check_index(i, len(self)) for i in indices]
-        return LabeledExamples(
+        return LabelledExamples(
             [self.texts[i] for i in picked], [self.labels[i] for i in picked], [self.origins[i] for i in picked]
         )
 
@@ -89,7 +88,7 @@ def _check_index(i, n: int) -> int:
 
 
 # ----- reading ----------------------------------------------------------------------------------
-def read_labeled(
+def read_labelled(
     paths: Sequence[PathLike] | PathLike,
     *,
     text_column: str | int | None = None,
@@ -98,15 +97,15 @@ def read_labeled(
     header: str = "auto",
     encoding: str = "utf-8",
     errors: str = "strict",
-) -> LabeledExamples:
-    """Read labeled examples from a directory, a TSV/CSV table, or one file per class (see the module doc).
+) -> LabelledExamples:
+    """Read labelled examples from a directory, a TSV/CSV table, or one file per class (see the module doc).
 
     Args:
         paths: one directory, one table, or two or more class files (or a single path, not in a list).
         text_column, label_column: a table's columns, each a header name or a 0-based column number.
         delimiter: read the one file as a table with this delimiter (``"tab"`` is a tab).
         header: ``"auto"``, ``"yes"`` or ``"no"``: whether a table's first row names its columns.
-        encoding, errors: as in :func:`rnnkit.data.read_text`.
+        encoding, errors: as in :func:`rnnkit.data.readers.text.read_text`.
 
     Raises:
         DataError: a missing path, a file without examples, an unknown layout, table options for class
@@ -227,7 +226,7 @@ def _labels_of_files(files: list[Path]) -> list[str]:
     )
 
 
-def _read_class_files(files: list[Path], labels: list[str], encoding: str, errors: str) -> LabeledExamples:
+def _read_class_files(files: list[Path], labels: list[str], encoding: str, errors: str) -> LabelledExamples:
     texts: list[str] = []
     out_labels: list[str] = []
     origins: list[str] = []
@@ -236,7 +235,7 @@ def _read_class_files(files: list[Path], labels: list[str], encoding: str, error
             texts.append(text)
             out_labels.append(label)
             origins.append(f"{path}:{line}")
-    return LabeledExamples(texts, out_labels, origins)
+    return LabelledExamples(texts, out_labels, origins)
 
 
 def _example_lines(path: Path, encoding: str, errors: str) -> list[tuple[int, str]]:
@@ -285,7 +284,7 @@ def _read_table(path: Path, sep: str, text_column, label_column, header: str, en
         texts.append(text)
         labels.append(label)
         origins.append(where)
-    return LabeledExamples(texts, labels, origins)
+    return LabelledExamples(texts, labels, origins)
 
 
 def _table_rows(path: Path, sep: str, encoding: str, errors: str) -> list[Row]:

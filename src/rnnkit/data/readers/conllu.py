@@ -31,8 +31,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import read_text
-from .errors import DataError
+from ..errors import DataError
+from .text import read_text
 
 PathLike = str | os.PathLike
 

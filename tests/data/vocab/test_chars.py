@@ -1,4 +1,4 @@
-"""CharVocab: ids, vectorised encode/decode, unknown characters, specials, serialisation."""
+"""Character streams (CharVocab): ids, vectorised encode/decode, unknown characters, specials, serialisation."""
 
 import json
 import re
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnkit.data import vocab as vocab_module
 from rnnkit.data.errors import DataError
 from rnnkit.data.vocab import BOS, EOS, CharVocab, id_dtype, vocab_from_dict
+from rnnkit.data.vocab import codepoints as vocab_module
 
 
 def raises(msg):
@@ -30,8 +30,8 @@ def small_chunks():
 def test_from_text_sorts_by_code_point_and_puts_specials_first():
     v = CharVocab.from_text("hello, world", specials=(BOS, EOS))
     assert v.specials == (BOS, EOS)
-    assert v.chars == (" ", ",", "d", "e", "h", "l", "o", "r", "w")
-    assert v.symbols == v.specials + v.chars
+    assert v.ordinary == (" ", ",", "d", "e", "h", "l", "o", "r", "w")
+    assert v.symbols == v.specials + v.ordinary
     assert len(v) == 11
     assert (v.bos_id, v.eos_id) == (0, 1)
     assert v.id_of(" ") == 2 and v.id_of("w") == 10 and v.id_of(EOS) == 1
@@ -195,7 +195,7 @@ def test_to_dict_from_dict_round_trip_through_json():
 
 
 def test_from_dict_errors():
-    with raises("vocab: unknown vocabulary kind 'bpe'; expected one of 'char'"):
+    with raises("vocab: unknown vocabulary kind 'bpe'; expected one of 'char', 'word', 'tokens'"):
         vocab_from_dict({"kind": "bpe"})
     with raises("vocab: expected a dict with a 'kind' field, got list"):
         vocab_from_dict([])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rnnkit.data.errors import DataError
-from rnnkit.data.tagged import (
+from rnnkit.data.readers.conllu import (
     TAG_COLUMNS,
     format_columns,
     format_conllu,
@@ -18,7 +18,7 @@ from rnnkit.data.tagged import (
     read_tagged,
 )
 
-EWT = Path(os.environ.get("RNNKIT_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")) / "ud_english_ewt"
+EWT = Path(os.environ.get("RNNKIT_DATA", Path(__file__).resolve().parents[4] / "shared" / "data")) / "ud_english_ewt"
 
 
 def raises(msg):

@@ -1,7 +1,9 @@
+"""Sequence vocabularies (TokenVocab): <pad>, <unk>, then tokens by frequency; options; round trips."""
+
 import pytest
 
 from rnnkit.data.errors import DataError
-from rnnkit.data.token_vocab import PAD_ID, UNK_ID, TokenVocab, split_tokens
+from rnnkit.data.vocab import PAD_ID, UNK_ID, TokenVocab, split_tokens
 
 
 def test_layout_is_pad_unk_then_by_frequency_then_token():

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import DataError
+from ..errors import DataError
 
 
 class StreamBatcher:
@@ -46,7 +46,7 @@ class StreamBatcher:
 
     Args:
         ids: 1-D numpy integer array of token ids (any integer dtype, e.g. the compact uint8
-            from :meth:`CharVocab.encode`). Kept by reference, never copied whole.
+            from :meth:`rnnkit.data.vocab.Vocab.encode`). Kept by reference, never copied whole.
         batch_size: B, the number of parallel streams.
         seq_len: T, the number of time steps per window (the BPTT truncation length).
 
@@ -143,13 +143,18 @@ class StreamBatcher:
         return f"StreamBatcher(batch_size={self._B}, seq_len={self._T}, stream_len={self._L}, windows={len(self)})"
 
 
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool):
-        raise DataError(f"data: expected {what} to be an integer >= 1, got {value!r}")
+def _integer(value, expected: str) -> int:
+    """``value`` as an int (bool refused); else DataError "expected <expected>, got value"."""
     try:
-        n = operator.index(value)
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)
     except TypeError:
-        raise DataError(f"data: expected {what} to be an integer >= 1, got {value!r}") from None
+        raise DataError(f"data: expected {expected}, got {value!r}") from None
+
+
+def _positive_int(value, what: str) -> int:
+    n = _integer(value, f"{what} to be an integer >= 1")
     if n < 1:
         raise DataError(f"data: expected {what} >= 1, got {n}")
     return n
@@ -157,12 +162,7 @@ def _positive_int(value, what: str) -> int:
 
 def _index(value, end: int, what: str) -> int:
     """Validate an index into range(end)."""
-    if isinstance(value, bool):
-        raise DataError(f"data: expected {what} to be an integer, got {value!r}")
-    try:
-        k = operator.index(value)
-    except TypeError:
-        raise DataError(f"data: expected {what} to be an integer, got {value!r}") from None
+    k = _integer(value, f"{what} to be an integer")
     if not 0 <= k < end:
         raise DataError(f"data: {what} {k} is out of range; expected 0 <= {what} <= {end - 1}")
     return k

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from rnnkit.data.batching.padded import BucketBatcher, pad_chars, pad_sequences
 from rnnkit.data.errors import DataError
-from rnnkit.data.padded import BucketBatcher, pad_chars, pad_sequences
 
 
 def test_every_example_once_per_epoch_and_order_changes():

@@ -20,7 +20,7 @@ def test_split_lines_drops_empty_lines_and_carriage_returns():
 
 def test_line_vocab_has_the_specials_and_no_newline():
     v = line_vocab("bob\r\nanna\n")
-    assert v.specials == (BOS, EOS) and v.chars == ("a", "b", "n", "o")
+    assert v.specials == (BOS, EOS) and v.ordinary == ("a", "b", "n", "o")
 
 
 def test_each_line_is_framed_by_bos_and_eos():

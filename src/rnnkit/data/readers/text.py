@@ -1,35 +1,27 @@
-"""Reading a text corpus from disk, and cutting an id stream into train / val / test.
+"""Reading text from disk: a corpus (one file, a directory of ``*.txt``, a list; ``.gz`` allowed), and its lines.
 
 The corpus is returned exactly as decoded: no newline translation (a ``\\r\\n`` file keeps its
-``\\r``), no normalisation, no stripping. What the model sees is what the file holds.
+``\\r``), no normalisation, no stripping. What the model sees is what the file holds. The other
+readers (:mod:`.tables`, :mod:`.conllu`) read their files through :func:`read_text`, so every
+reader decodes, decompresses and reports bad bytes the same way.
 
 Memory: a file is read as bytes and decoded in one go, so reading costs about twice the file
 size at peak (bytes + str; an ASCII str takes one byte per character). Converting the text to
-ids is :meth:`rnnkit.data.vocab.CharVocab.encode`, which works in chunks.
+ids is :meth:`rnnkit.data.vocab.Vocab.encode`, which works in chunks.
 """
 
 from __future__ import annotations
 
 import codecs
 import gzip
-import math
 import os
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
-from .errors import DataError
+from ..errors import DataError
 
 PathLike = str | os.PathLike
-
-#: Default split: the first 90% of the stream trains, the next 5% validates, the last 5% tests.
-DEFAULT_FRACTIONS = (0.9, 0.05, 0.05)
-SPLIT_NAMES = ("train", "val", "test")
-
-#: The fewest tokens a non-empty split may hold: one input and its next-token target.
-MIN_SPLIT_TOKENS = 2
 
 
 # ----- reading ----------------------------------------------------------------------------------
@@ -59,7 +51,7 @@ def read_text(source: PathLike | Sequence[PathLike], encoding: str = "utf-8", er
             ``errors="strict"``, bytes that are invalid in ``encoding`` (the message names
             the file, the byte offset and the byte value).
     """
-    encoding = _check_codec(encoding, errors)
+    encoding = check_codec(encoding, errors)
     sources = _as_path_list(source)
     parts: list[str] = []
     for path in sources:
@@ -91,7 +83,7 @@ def read_text(source: PathLike | Sequence[PathLike], encoding: str = "utf-8", er
     return "".join(pieces)
 
 
-def _check_codec(encoding: str, errors: str) -> str:
+def check_codec(encoding: str, errors: str) -> str:
     """Validate the codec and the error handler up front; returns the codec's canonical name."""
     try:
         name = codecs.lookup(encoding).name
@@ -156,74 +148,13 @@ def _read_file(path: Path, encoding: str, errors: str) -> str:
         ) from None
 
 
-# ----- splitting --------------------------------------------------------------------------------
-def split_ids(ids: np.ndarray, fractions: Sequence[float] = DEFAULT_FRACTIONS) -> dict[str, np.ndarray]:
-    """Cut an id stream into three contiguous parts: train, then val, then test.
+# ----- lines ------------------------------------------------------------------------------------
+def split_lines(text: str) -> list[str]:
+    """The non-empty lines of ``text`` (split on ``"\\n"``, one trailing ``"\\r"`` removed).
 
-    With the default fractions the first 90% of the tokens train, the next 5% validate and the
-    last 5% test. Contiguous (not shuffled) splits keep every part a faithful stretch of text,
-    which is what a language model evaluated by perplexity on held-out text needs.
-
-    Sizes: ``n_val = round(N * f_val)``, ``n_test = round(N * f_test)`` and train takes the
-    rest, so the three always add up to N.
-
-    Args:
-        ids: 1-D array of token ids (any integer dtype; it is kept).
-        fractions: three numbers (train, val, test), each >= 0, summing to 1 (within 1e-6),
-            with train > 0. A zero fraction gives an empty split.
-
-    Shapes:
-        ids (N,) -> train (N_train,), val (N_val,), test (N_test,); views of ``ids``, no copy.
-
-    Returns:
-        ``{"train": ..., "val": ..., "test": ...}``.
-
-    Raises:
-        DataError: bad fractions, ``ids`` not a 1-D integer array, or too few tokens to give
-            every split with a non-zero fraction at least 2 tokens.
+    Whitespace-only lines are kept as items: only truly empty lines are separators.
     """
-    f_train, f_val, f_test = _check_fractions(fractions)
-    ids = _check_ids(ids)
-    n = ids.shape[0]
-    n_val = int(round(n * f_val))
-    n_test = int(round(n * f_test))
-    n_train = n - n_val - n_test
-    sizes = {"train": (f_train, n_train), "val": (f_val, n_val), "test": (f_test, n_test)}
-    for name, (frac, size) in sizes.items():
-        if frac > 0 and size < MIN_SPLIT_TOKENS:
-            raise DataError(
-                f"data: {n} tokens are too few to split by {tuple(fractions)}: {name} would get "
-                f"{size} tokens; expected at least {MIN_SPLIT_TOKENS} in every split with a "
-                f"non-zero fraction, use more text or other split fractions"
-            )
-    return {
-        "train": ids[:n_train],  # (N_train,)
-        "val": ids[n_train : n_train + n_val],  # (N_val,)
-        "test": ids[n_train + n_val :],  # (N_test,)
-    }
-
-
-def _check_fractions(fractions) -> tuple[float, float, float]:
-    try:
-        values = tuple(float(f) for f in fractions)
-    except (TypeError, ValueError):
-        raise DataError(f"data: expected three split fractions (train, val, test), got {fractions!r}") from None
-    if len(values) != 3:
-        raise DataError(
-            f"data: expected three split fractions (train, val, test), got {len(values)}: {tuple(fractions)}"
-        )
-    if any(not math.isfinite(v) or v < 0 for v in values):
-        raise DataError(f"data: expected non-negative split fractions, got {tuple(fractions)}")
-    if abs(sum(values) - 1.0) > 1e-6:
-        raise DataError(f"data: expected split fractions summing to 1, got {tuple(fractions)} (sum {sum(values):g})")
-    if values[0] <= 0:
-        raise DataError(f"data: expected a positive train fraction, got {tuple(fractions)}")
-    return values  # type: ignore[return-value]
-
-
-def _check_ids(ids) -> np.ndarray:
-    if not isinstance(ids, np.ndarray):
-        raise DataError(f"data: expected ids as a 1-D numpy integer array, got {type(ids).__name__}")
-    if ids.ndim != 1 or ids.dtype.kind not in "ui":
-        raise DataError(f"data: expected ids as a 1-D numpy integer array, got shape {ids.shape} dtype {ids.dtype}")
-    return ids
+    if not isinstance(text, str):
+        raise DataError(f"lines: expected a str, got {type(text).__name__}")
+    lines = (line[:-1] if line.endswith("\r") else line for line in text.split("\n"))
+    return [line for line in lines if line]
