@@ -113,7 +113,7 @@ def test_train_writes_a_complete_run(run, data_dir):
     config = json.loads((run / "config.json").read_text())  # the resolved configuration
     assert set(config) >= {"data", "model", "train", "source"}
     assert config["source"] == [str((data_dir / "corpus.txt").resolve())]
-    assert config["model"]["hidden_size"] == 16 and config["model"]["vocab_size"] > 10
+    assert config["model"]["rnn"]["hidden_size"] == 16 and config["model"]["vocab_size"] > 10
     assert config["train"]["max_steps"] == 6 and config["data"]["batch_size"] == 4
     stored = read_meta(run / "best.safetensors")["config"]  # and inside every checkpoint (tuples kept)
     assert json.loads(json.dumps(stored)) == config
@@ -260,7 +260,7 @@ def test_config_file_applies_and_flags_override_it(data_dir, tmp_path):
         )
     assert code == 0, err
     resolved = json.loads((run / "config.json").read_text())
-    assert resolved["model"]["hidden_size"] == 12 and resolved["model"]["cell"] == "gru"  # from the file
+    assert resolved["model"]["rnn"]["hidden_size"] == 12 and resolved["model"]["rnn"]["cell"] == "gru"  # from the file
     assert resolved["data"]["seq_len"] == 10 and resolved["train"]["max_steps"] == 3
     assert resolved["train"]["lr"] == 0.05 and resolved["data"]["batch_size"] == 3  # flags win
     assert read_meta(run / "latest.safetensors")["step"] == 3

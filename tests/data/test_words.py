@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnkit.data import EOS, UNK, DataConfig, DataError, WordVocab, read_text, tokenize, vocab_from_dict
-from rnnkit.data.prepare import prepare_corpus, prepare_words
+from rnnkit.data import EOS, UNK, DataError, WordVocab, read_text, tokenize, vocab_from_dict
+from rnnkit.tasks import DataConfig
+from rnnkit.tasks.lm_prepare import prepare_corpus, prepare_words
 
 PTB = Path(os.environ.get("RNNKIT_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")) / "ptb"
 

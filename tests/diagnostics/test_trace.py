@@ -101,7 +101,9 @@ def test_the_forward_comes_back_after_an_error():
 
 def test_traces_a_model_through_its_own_forward():
     torch.manual_seed(0)
-    model = LanguageModel(LanguageModelConfig(vocab_size=6, hidden_size=5, num_layers=2, embedding_size=3))
+    model = LanguageModel(
+        LanguageModelConfig.from_dict(dict(vocab_size=6, hidden_size=5, num_layers=2, embedding_size=3))
+    )
     ids = torch.randint(0, 6, (2, 7))
     want = model(ids)[0]
     assert find_recurrent(model) is model.rnn

@@ -18,7 +18,7 @@ def make(seed: int = 0, dtype=torch.float64, **overrides) -> SequenceClassifier:
     kwargs = {"vocab_size": V, "embedding_size": 4, "hidden_size": 7, "num_classes": C, **overrides}
     if kwargs.get("input_size"):
         kwargs["vocab_size"] = 0
-    return SequenceClassifier(SequenceClassifierConfig(**kwargs)).to(dtype)
+    return SequenceClassifier(SequenceClassifierConfig.from_dict(dict(**kwargs))).to(dtype)
 
 
 def tokens(seed: int = 1) -> torch.Tensor:
@@ -121,7 +121,9 @@ def test_registered_and_rebuilt_from_its_config_dict():
 
 def test_learns_to_classify_the_first_token():
     torch.manual_seed(0)
-    model = SequenceClassifier(SequenceClassifierConfig(vocab_size=4, num_classes=4, hidden_size=16, embedding_size=8))
+    model = SequenceClassifier(
+        SequenceClassifierConfig.from_dict(dict(vocab_size=4, num_classes=4, hidden_size=16, embedding_size=8))
+    )
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     g = torch.Generator().manual_seed(0)
     for _ in range(150):
@@ -143,7 +145,7 @@ def test_learns_to_classify_the_first_token():
         ({"vocab_size": 0}, "expected exactly one of vocab_size"),
         ({"input_size": 3}, "expected exactly one of vocab_size"),
         ({"num_classes": 1}, "model: expected num_classes >= 2 for classification, got 1"),
-        ({"hidden_size": 0}, "model: expected hidden_size to be a positive integer, got 0"),
+        ({"hidden_size": 0}, "config: [model.rnn] hidden_size: expected a positive integer, got 0"),
         ({"dropout": 1.0}, "model: expected dropout in [0, 1), got 1.0"),
         ({"embedding_size": 0}, "model: expected embedding_size >= 1 with token inputs, got 0"),
     ],
@@ -153,7 +155,7 @@ def test_bad_configs_are_rejected(overrides, message):
     if overrides.get("input_size"):
         kwargs["vocab_size"] = V  # both set
     with raises(message):
-        SequenceClassifier(SequenceClassifierConfig(**kwargs))
+        SequenceClassifier(SequenceClassifierConfig.from_dict(dict(**kwargs)))
 
 
 def test_bad_inputs_and_targets_are_rejected():

@@ -16,7 +16,7 @@ V, B, T = 7, 3, 5
 def make(seed: int = 0, **overrides) -> LanguageModel:
     torch.manual_seed(seed)
     kwargs = {"vocab_size": V, "embedding_size": 6, "hidden_size": 16, "num_layers": 2, **overrides}
-    return LanguageModel(LanguageModelConfig(**kwargs))
+    return LanguageModel(LanguageModelConfig.from_dict(dict(**kwargs)))
 
 
 def tokens(*shape, seed: int = 1, high: int = V) -> torch.Tensor:
@@ -128,7 +128,9 @@ def test_tie_weights_needs_equal_sizes(emb, hidden):
     with raises(
         f"model: tie_weights needs embedding_size == hidden_size, got embedding_size={emb} and hidden_size={hidden}"
     ):
-        LanguageModelConfig(vocab_size=V, embedding_size=emb, hidden_size=hidden, tie_weights=True).validate()
+        LanguageModelConfig.from_dict(
+            dict(vocab_size=V, embedding_size=emb, hidden_size=hidden, tie_weights=True)
+        ).validate()
     with raises("tie_weights needs embedding_size == hidden_size"):
         make(embedding_size=emb, hidden_size=hidden, tie_weights=True)
 
@@ -137,8 +139,8 @@ def test_tie_weights_needs_equal_sizes(emb, hidden):
     "field, value, msg",
     [
         ("vocab_size", 0, "model: expected vocab_size to be a positive integer, got 0"),
-        ("hidden_size", True, "model: expected hidden_size to be a positive integer, got True"),
-        ("num_layers", 1.5, "model: expected num_layers to be a positive integer, got 1.5"),
+        ("hidden_size", True, "config: [model.rnn] hidden_size: expected a positive integer, got True"),
+        ("num_layers", 1.5, "config: [model.rnn] key 'num_layers': expected a int, got 1.5"),
         ("embedding_size", -1, "model: expected embedding_size >= 0 (0 = one-hot), got -1"),
         ("dropout", 1.0, "model: expected dropout in [0, 1), got 1.0"),
         ("init_scale", -0.1, "model: expected init_scale >= 0, got -0.1"),
@@ -147,7 +149,7 @@ def test_tie_weights_needs_equal_sizes(emb, hidden):
 def test_config_validation(field, value, msg):
     kwargs = {"vocab_size": V, "embedding_size": 4, "hidden_size": 8, field: value}
     with raises(msg):
-        LanguageModelConfig(**kwargs).validate()
+        LanguageModelConfig.from_dict(dict(**kwargs)).validate()
 
 
 def test_init_scale_bounds_every_parameter():
@@ -159,7 +161,7 @@ def test_init_scale_bounds_every_parameter():
 def test_build_model_rejects_unknown_kind_and_keys():
     with raises(f"model: expected a kind in {sorted(MODEL_KINDS)}, got 'transformer'"):
         build_model("transformer", {})
-    with raises("model: unknown config keys ['colour']"):
+    with raises("model: unknown key(s) ['colour'] in the checkpoint's [model]"):
         build_model("language_model", {"vocab_size": V, "colour": "red"})
 
 
@@ -229,8 +231,8 @@ def overfit(cell: str, backend: str, steps: int = 200) -> float:
     x, y = ids[:, :-1], ids[:, 1:]
     torch.manual_seed(0)
     model = LanguageModel(
-        LanguageModelConfig(
-            vocab_size=len(vocab), cell=cell, embedding_size=8, hidden_size=32, num_layers=1, backend=backend
+        LanguageModelConfig.from_dict(
+            dict(vocab_size=len(vocab), cell=cell, embedding_size=8, hidden_size=32, num_layers=1, backend=backend)
         )
     )
     opt = torch.optim.Adam(model.parameters(), lr=0.02)

@@ -22,7 +22,7 @@ def make(chars: bool = False, seed: int = 0, **overrides) -> SequenceTagger:
     cfg = {"num_tags": C, "vocab_size": V, "embedding_size": 5, "hidden_size": 6, "num_layers": 2, "dropout": 0.0}
     if chars:
         cfg.update(char_features=True, char_vocab_size=CV, char_embedding_size=3, char_hidden_size=4)
-    return SequenceTagger(SequenceTaggerConfig(**{**cfg, **overrides})).double()
+    return SequenceTagger(SequenceTaggerConfig.from_dict(dict(**{**cfg, **overrides}))).double()
 
 
 def batch(rows=None):
@@ -76,7 +76,7 @@ def test_registry_and_validation():
     assert MODEL_KINDS["sequence_tagger"][0] is SequenceTagger
     assert sum(p.numel() for p in rebuilt.parameters()) == sum(p.numel() for p in model.parameters())
     with pytest.raises(ValueError, match=re.escape("expected num_tags to be an integer >= 2, got 1")):
-        SequenceTaggerConfig(num_tags=1).validate()
+        SequenceTaggerConfig.from_dict(dict(num_tags=1)).validate()
     with pytest.raises(ValueError, match="expected character ids and lengths"):
         make(True)(batch()[0], lengths=batch()[1])
     with pytest.raises(ValueError, match=re.escape("targets: expected a tensor of shape (4, 5), got (4, 4)")):
@@ -91,7 +91,9 @@ def test_learns_tags_that_depend_on_the_next_word():
     targets = torch.cat([torch.zeros(64, 1, dtype=torch.long), words[:, :-1] % C], dim=1)
     lengths = torch.randint(1, 8, (64,), generator=g)
     targets[torch.arange(7)[None, :] >= lengths[:, None]] = IGNORE
-    model = SequenceTagger(SequenceTaggerConfig(num_tags=C, vocab_size=V, embedding_size=16, hidden_size=24, dropout=0))
+    model = SequenceTagger(
+        SequenceTaggerConfig.from_dict(dict(num_tags=C, vocab_size=V, embedding_size=16, hidden_size=24, dropout=0))
+    )
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(150):
         opt.zero_grad()

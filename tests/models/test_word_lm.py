@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.data import WordVocab
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask, stream_loss
+from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.tasks import LanguageModelTask, stream_loss
 
 CPU = torch.device("cpu")
 TEXT = "the cat sat on the mat\nthe dog ran to the park\na bird sang in the tree\n"
@@ -17,7 +18,7 @@ TEXT = "the cat sat on the mat\nthe dog ran to the park\na bird sang in the tree
 def make(vocab_size: int, **overrides) -> LanguageModel:
     torch.manual_seed(0)
     cfg = {"vocab_size": vocab_size, "embedding_size": 12, "hidden_size": 12, "num_layers": 2, **overrides}
-    return LanguageModel(LanguageModelConfig(**cfg))
+    return LanguageModel(LanguageModelConfig.from_dict(dict(**cfg)))
 
 
 def test_tied_weight_gradient_is_the_sum_of_both_uses():

@@ -19,8 +19,9 @@ from torch import nn
 
 from rnnkit.checkpoint import load_checkpoint, read_meta
 from rnnkit.cli.main import main
-from rnnkit.data.prepare import prepare_chars
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask
+from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.tasks import LanguageModelTask
+from rnnkit.tasks.lm_prepare import prepare_chars
 from rnnkit.train import (
     EpochDecay,
     MetricsLog,
@@ -48,13 +49,13 @@ def lm_trainer(run_dir, text=None, B=8, T=20, dropout=0.3, **train) -> Trainer:
     cfg = TrainConfig(**{"device": "cpu", "log_every": 1, "eval_every": 4, "seed": 7, **train})
     seed_everything(cfg.seed)
     corpus = prepare_chars(text or corpus_text())
-    mcfg = LanguageModelConfig(
-        vocab_size=len(corpus.vocab), embedding_size=8, hidden_size=16, num_layers=2, dropout=dropout
+    mcfg = LanguageModelConfig.from_dict(
+        dict(vocab_size=len(corpus.vocab), embedding_size=8, hidden_size=16, num_layers=2, dropout=dropout)
     )
     model = LanguageModel(mcfg)
     task = LanguageModelTask(corpus.splits["train"], corpus.splits["val"], B, T, CPU)
     meta = {
-        "model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(mcfg)},
+        "model": {"kind": LanguageModel.kind, "config": mcfg.to_dict()},
         "vocab": corpus.vocab.to_dict(),
         "config": {"train": dataclasses.asdict(cfg), "note": "test"},
     }
@@ -276,6 +277,8 @@ def test_resume_after_sigkill_is_bit_exact(tmp_path, capsys):
 class ToyTask:
     """Regress a fixed linear map; ``losses`` can override the loss at given (1-based) steps."""
 
+    loss_floor = 0.0
+
     def __init__(self, per_epoch: int = 5, val: float | None = 1.0, override=None, sleep: float = 0.0):
         self.batches_per_epoch = per_epoch
         self.val, self.override, self.sleep = val, override or {}, sleep
@@ -296,6 +299,9 @@ class ToyTask:
         if self.val is None:
             return {}
         return {"val_loss": self.val() if callable(self.val) else self.val}
+
+    def describe(self, val):
+        return f"val loss {val['val_loss']:.4f}"
 
     def state_tensors(self):
         return {}
@@ -386,7 +392,7 @@ def test_best_is_not_overwritten_by_a_worse_evaluation(tmp_path):
     trainer = toy_trainer(tmp_path, ToyTask(val=lambda: next(values)), max_steps=8, eval_every=2)
     trainer.fit()
     assert read_meta(trainer.best_path)["step"] == 4
-    assert read_meta(trainer.best_path)["best_val_loss"] == 1.0
+    assert read_meta(trainer.best_path)["best_score"] == 1.0
     assert read_meta(trainer.latest_path)["step"] == 8
     assert trainer.best_val == 1.0
 

@@ -17,41 +17,40 @@ The contract of every rnnkit model: ``forward(inputs, state, targets, lengths) -
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 TASKS = ("classify", "regress")
 POOLINGS = ("last", "mean", "max")
 
 
 @dataclass
-class SequenceClassifierConfig:
-    """Architecture of a sequence classifier or regressor.
+class SequenceClassifierConfig(ModelSettings):
+    """Architecture of a sequence classifier or regressor; the recurrent stack is ``rnn``
+    (TOML ``[model.rnn]``).
 
     Inputs are token ids when ``vocab_size`` > 0 (embedded to ``embedding_size``), otherwise
     continuous features of size ``input_size``; exactly one of the two is set.
     """
+
+    FLAT_ALIASES: ClassVar = ("rnn",)
+    DERIVED: ClassVar = {"rnn": RNN_DERIVED}
 
     task: str = "classify"
     num_classes: int = 2  # classify only; regress always has one output
     vocab_size: int = 0
     embedding_size: int = 64
     input_size: int = 0
-    cell: str = "lstm"
-    hidden_size: int = 128
-    num_layers: int = 1
-    bidirectional: bool = False
     pooling: str = "last"
     dropout: float = 0.0  # on the inputs, between layers, and before the head
-    backend: str = "auto"
-    nonlinearity: str = "tanh"
-    reset_after: bool = True
-    forget_bias: float = 1.0
+    rnn: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=128, num_layers=1))
 
     def validate(self) -> SequenceClassifierConfig:
         if self.task not in TASKS:
@@ -69,35 +68,17 @@ class SequenceClassifierConfig:
             )
         if self.vocab_size and self.embedding_size < 1:
             raise ValueError(f"model: expected embedding_size >= 1 with token inputs, got {self.embedding_size}")
-        for name in ("hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"model: expected {name} to be a positive integer, got {value!r}")
         if self.task == "classify" and (
             isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 2
         ):
             raise ValueError(f"model: expected num_classes >= 2 for classification, got {self.num_classes!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        check_dropout(self.dropout)
+        self.rnn = derive(self.rnn, self.embedding_size if self.vocab_size else self.input_size, self.dropout)
         return self
 
     @property
     def num_outputs(self) -> int:
         return self.num_classes if self.task == "classify" else 1
-
-    def recurrent_config(self) -> RecurrentConfig:
-        return RecurrentConfig(
-            cell=self.cell,
-            input_size=self.embedding_size if self.vocab_size else self.input_size,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            bidirectional=self.bidirectional,
-            backend=self.backend,
-            nonlinearity=self.nonlinearity,
-            reset_after=self.reset_after,
-            forget_bias=self.forget_bias,
-        )
 
 
 class SequenceClassifier(nn.Module):
@@ -112,12 +93,12 @@ class SequenceClassifier(nn.Module):
         super().__init__()
         self.config = config.validate()
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_size) if config.vocab_size else None
-        self.rnn = Recurrent(config.recurrent_config())
+        self.rnn = Recurrent(config.rnn)
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(self.rnn.output_size, config.num_outputs)
 
     def config_dict(self) -> dict:
-        return asdict(self.config)
+        return self.config.to_dict()
 
     def forward(self, inputs: Tensor, state=None, targets: Tensor | None = None, lengths=None):
         x = self._features(inputs)  # (B, T, E or D)

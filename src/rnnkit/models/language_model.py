@@ -9,62 +9,48 @@ The one contract every rnnkit model keeps: ``forward(inputs, state, targets) -> 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 
 @dataclass
-class LanguageModelConfig:
-    """Architecture of a language model. ``vocab_size`` comes from the data."""
+class LanguageModelConfig(ModelSettings):
+    """Architecture of a language model. ``vocab_size`` comes from the data; the recurrent stack's
+    settings are ``rnn`` (TOML ``[model.rnn]``), its input size and dropout follow from the rest."""
+
+    FLAT_ALIASES: ClassVar = ("rnn",)  # [model] hidden_size = ... still means [model.rnn] hidden_size
+    DERIVED: ClassVar = {"rnn": RNN_DERIVED}
 
     vocab_size: int = 0
-    cell: str = "lstm"
     embedding_size: int = 64  # 0: one-hot inputs (the textbook "hello" example)
-    hidden_size: int = 512
-    num_layers: int = 2
     dropout: float = 0.0  # on the non-recurrent connections: input, between layers, before the head
     tie_weights: bool = False  # share the embedding and output matrices (needs embedding = hidden size)
-    backend: str = "auto"
-    nonlinearity: str = "tanh"
-    reset_after: bool = True
-    forget_bias: float = 1.0
     init_scale: float = 0.0  # > 0: every parameter ~ U(-init_scale, init_scale) (Zaremba et al. 2014)
+    rnn: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=512, num_layers=2))
 
     def validate(self) -> LanguageModelConfig:
-        for name in ("vocab_size", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"model: expected {name} to be a positive integer, got {value!r}")
+        V = self.vocab_size
+        if isinstance(V, bool) or not isinstance(V, int) or V < 1:
+            raise ValueError(f"model: expected vocab_size to be a positive integer, got {V!r}")
         if isinstance(self.embedding_size, bool) or not isinstance(self.embedding_size, int) or self.embedding_size < 0:
             raise ValueError(f"model: expected embedding_size >= 0 (0 = one-hot), got {self.embedding_size!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        check_dropout(self.dropout)
         if self.init_scale < 0:
             raise ValueError(f"model: expected init_scale >= 0, got {self.init_scale!r}")
-        if self.tie_weights and self.embedding_size != self.hidden_size:
+        if self.tie_weights and self.embedding_size != self.rnn.hidden_size:
             raise ValueError(
                 f"model: tie_weights needs embedding_size == hidden_size, got embedding_size="
-                f"{self.embedding_size} and hidden_size={self.hidden_size}"
+                f"{self.embedding_size} and hidden_size={self.rnn.hidden_size}"
             )
+        self.rnn = derive(self.rnn, self.embedding_size or self.vocab_size, self.dropout)
         return self
-
-    def recurrent_config(self) -> RecurrentConfig:
-        return RecurrentConfig(
-            cell=self.cell,
-            input_size=self.embedding_size or self.vocab_size,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            backend=self.backend,
-            nonlinearity=self.nonlinearity,
-            reset_after=self.reset_after,
-            forget_bias=self.forget_bias,
-        )
 
 
 class LanguageModel(nn.Module):
@@ -77,9 +63,9 @@ class LanguageModel(nn.Module):
     def __init__(self, config: LanguageModelConfig):
         super().__init__()
         self.config = config.validate()
-        V, E, H = config.vocab_size, config.embedding_size, config.hidden_size
+        V, E, H = config.vocab_size, config.embedding_size, config.rnn.hidden_size
         self.embedding = nn.Embedding(V, E) if E else None
-        self.rnn = Recurrent(config.recurrent_config())
+        self.rnn = Recurrent(config.rnn)
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(H, V)
         if config.tie_weights:
@@ -89,7 +75,7 @@ class LanguageModel(nn.Module):
                 nn.init.uniform_(p, -config.init_scale, config.init_scale)
 
     def config_dict(self) -> dict:
-        return asdict(self.config)
+        return self.config.to_dict()
 
     def _embed(self, tokens: Tensor) -> Tensor:
         if self.embedding is None:

@@ -15,12 +15,15 @@ from torch import Tensor
 
 from rnnkit.data import DataError
 from rnnkit.layers import detach_state
-from rnnkit.models.evaluating import evaluating
+from rnnkit.models import evaluating
 
 
 class LanguageModelTask:
-    """What the model-agnostic trainer needs: numbered batches, a loss, an evaluation, and the
-    carried state (saved in checkpoints so a resumed run continues exactly)."""
+    """The trainer's ``Task`` for a language model: numbered windows, a loss, an evaluation (nats
+    and bits per token) and its log line, and the carried state (saved in checkpoints so a resumed
+    run continues exactly)."""
+
+    loss_floor = 0.0  # no chance level worth guarding: the running mean alone decides
 
     def __init__(
         self, train_ids: np.ndarray, val_ids: np.ndarray | None, batch_size: int, seq_len: int, device: torch.device
@@ -51,6 +54,12 @@ class LanguageModelTask:
             return {}
         loss = stream_loss(model, self.val_ids, self.batch_size, self.seq_len, self.device)
         return {"val_loss": loss, "val_bpc": loss / math.log(2)}
+
+    def describe(self, val: dict) -> str:
+        loss = val["val_loss"]
+        return (
+            f"val loss {loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits, perplexity {math.exp(min(loss, 700.0)):.2f})"
+        )
 
     def state_tensors(self) -> dict[str, Tensor]:
         if self.state is None:

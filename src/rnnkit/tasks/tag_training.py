@@ -19,10 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.data.padded import BucketBatcher, pad_chars, pad_sequences
-from rnnkit.data.token_vocab import UNK_ID
-from rnnkit.models.evaluating import evaluating
-from rnnkit.models.tagger import IGNORE
+from rnnkit.data import UNK_ID, BucketBatcher, pad_chars, pad_sequences
+from rnnkit.models import IGNORE, evaluating
 
 
 @dataclass

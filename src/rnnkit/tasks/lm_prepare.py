@@ -17,11 +17,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import DataConfig
-from .corpus import SPLIT_NAMES, read_text, split_ids
-from .lines import line_vocab, lines_to_ids, split_lines
-from .vocab import EOS, CharVocab
-from .words import WordVocab, no_words_error, tokenize
+from rnnkit.data import (
+    EOS,
+    SPLIT_NAMES,
+    CharVocab,
+    WordVocab,
+    line_vocab,
+    lines_to_ids,
+    no_words_error,
+    read_text,
+    split_ids,
+    split_lines,
+    tokenize,
+)
+from rnnkit.tasks.lm_config import DataConfig
 
 
 @dataclass

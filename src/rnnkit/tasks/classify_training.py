@@ -1,7 +1,7 @@
 """Sequence classification (and regression) as the trainer sees it: shuffled, bucketed padded batches.
 
 Every epoch visits each training example once, in batches of similar lengths
-(``rnnkit.data.padded.BucketBatcher``); the order is a function of (seed, epoch), so a resumed run
+(``rnnkit.data.BucketBatcher``); the order is a function of (seed, epoch), so a resumed run
 continues exactly. There is no state carried between batches: each sequence starts from zeros.
 """
 
@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.data.padded import BucketBatcher, pad_sequences
-from rnnkit.models.evaluating import evaluating
+from rnnkit.data import BucketBatcher, pad_sequences
+from rnnkit.models import evaluating
 
 
 class ClassificationTask:

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.data import StreamBatcher
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask, stream_loss
+from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.tasks import LanguageModelTask, stream_loss
 
 V = 6
 CPU = torch.device("cpu")
@@ -16,7 +17,9 @@ CPU = torch.device("cpu")
 
 def make(cell: str = "lstm", seed: int = 0) -> LanguageModel:
     torch.manual_seed(seed)
-    return LanguageModel(LanguageModelConfig(vocab_size=V, cell=cell, embedding_size=5, hidden_size=16, num_layers=2))
+    return LanguageModel(
+        LanguageModelConfig.from_dict(dict(vocab_size=V, cell=cell, embedding_size=5, hidden_size=16, num_layers=2))
+    )
 
 
 def stream(n: int, seed: int = 0) -> np.ndarray:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from rnnkit.infer.sampling import check_sampling, next_token_probs, sample_next
-from rnnkit.models import stream_loss
+from rnnkit.tasks.lm_training import stream_loss
 
 
 @dataclass

@@ -1,11 +1,10 @@
-"""Defaults of the data component, in one dataclass the entry point composes and overrides."""
+"""Data settings of the language models (``[data]``), in one dataclass the entry point composes and overrides."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .corpus import DEFAULT_FRACTIONS, _check_codec, _check_fractions
-from .errors import DataError
+from rnnkit.data import DEFAULT_FRACTIONS, DataError, check_codec, check_fractions
 
 MODES = ("chars", "lines")
 TOKENS = ("char", "word")
@@ -47,7 +46,7 @@ class DataConfig:
 
     def validate(self) -> DataConfig:
         """Check every field; returns self. Raises DataError ("expected X, got Y")."""
-        _check_codec(self.encoding, self.errors)
+        check_codec(self.encoding, self.errors)
         if self.mode not in MODES:
             raise DataError(f"data: expected mode 'chars' or 'lines', got {self.mode!r}")
         if self.unknown not in ("error", "skip"):
@@ -69,7 +68,7 @@ class DataConfig:
         for what, value in (("valid", self.valid), ("test", self.test)):
             if not isinstance(value, str):
                 raise DataError(f"data: expected the {what} file as a path string, got {value!r}")
-        self.split = _check_fractions(self.split)
+        self.split = check_fractions(self.split)
         # Checked here rather than by StreamBatcher's helper so this module stays torch-free.
         for what, value in (("batch size", self.batch_size), ("sequence length", self.seq_len)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -17,11 +17,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DataError
-from .labeled import LabeledExamples, check_classes, read_labeled, split_indices
-from .tagged import TaggedSentences, read_tagged
-from .task_config import ClassifyDataConfig, TagDataConfig
-from .token_vocab import TokenVocab, split_tokens
+from rnnkit.data import (
+    DataError,
+    LabeledExamples,
+    TaggedSentences,
+    TokenVocab,
+    check_classes,
+    read_labeled,
+    read_tagged,
+    split_indices,
+    split_tokens,
+)
+from rnnkit.tasks.labelled_config import ClassifyDataConfig, TagDataConfig
 
 SPLITS = ("train", "val", "test")
 
