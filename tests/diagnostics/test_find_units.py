@@ -8,7 +8,7 @@ import torch
 from rnnkit.data import CharVocab
 from rnnkit.diagnostics.activations import text_activations
 from rnnkit.diagnostics.find_units import PROPERTIES, UnitMatch, rank_units, text_properties
-from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
 
 TEXT = (
     "“Quote one,” she said (aside). Then\n“another one” and more\n"
@@ -106,7 +106,7 @@ def test_text_activations_are_the_models_own_states(cell):
     assert set(acts.signals) == {"lstm": set("hcifgo"), "gru": set("hrzn"), "rnn": {"h"}}[cell]
     ids = torch.from_numpy(vocab.encode(TEXT).astype(np.int64))[None]
     with torch.no_grad():
-        logits, _, _ = model(ids)
+        logits, _, _ = model(TokenBatch(ids))
         out, _ = model.rnn(model.embedding(ids).transpose(0, 1))
     assert np.allclose(acts.signals["h"][1], out[:, 0].numpy(), atol=1e-6)  # the top layer's h_t
     assert acts.top_ids.shape == (N, 3) and (acts.top_ids[:, 0] == logits[0].argmax(-1).numpy()).all()

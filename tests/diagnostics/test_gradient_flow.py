@@ -19,7 +19,7 @@ from rnnkit.diagnostics.gradient_flow import (
 from rnnkit.diagnostics.memory_tasks import adding_problem
 from rnnkit.diagnostics.trace import Tracer
 from rnnkit.layers import Recurrent, RecurrentConfig
-from rnnkit.models import LanguageModel, LanguageModelConfig, SequenceClassifier, SequenceClassifierConfig
+from rnnkit.models import LanguageModel, LanguageModelConfig, SequenceClassifier, SequenceClassifierConfig, TokenBatch
 
 V, B, T, H = 7, 3, 6, 5
 
@@ -57,11 +57,11 @@ def suffix_reference(model, inputs, targets, loss_fn):
     gh, gc = [], []
     for t in range(1, inputs.shape[1]):
         with torch.no_grad():
-            _, _, s = model(inputs[:, :t])
+            _, _, s = model(model.batch_type(inputs[:, :t]))
         leaves = tuple(p.clone().requires_grad_() for p in (s if isinstance(s, tuple) else (s,)))
         state = leaves if len(leaves) == 2 else leaves[0]
         y = targets[:, t:] if targets.dim() == 2 else targets  # per-step targets follow the inputs
-        out, loss, _ = model(inputs[:, t:], state, y)
+        out, loss, _ = model(model.batch_type(inputs[:, t:], y), state)
         grads = torch.autograd.grad(loss_fn(out, loss), leaves)
         gh.append(grads[0].norm(dim=-1).mean(1))  # (L,)
         if len(grads) == 2:
@@ -268,7 +268,7 @@ def test_power_iteration_agrees_with_the_exact_norms(cell):
     trace_flow = gradient_flow(model, lm_batch(), jacobian_examples=B, method="autograd")
     assert torch.allclose(flow.jacobian_h, trace_flow.jacobian_h)  # whichever run recorded the states
     with torch.no_grad(), Tracer(model.rnn) as tracer:
-        model(lm_batch()[0])
+        model(TokenBatch(lm_batch()[0]))
     tr = tracer.traces[0]
     _, w_hh, _, b_hh = model.rnn.layer_weights(0)
     x_proj, h_prev = tr.x_proj.reshape(T * B, -1), tr.h_prev().reshape(T * B, H)

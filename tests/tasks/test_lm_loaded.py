@@ -12,7 +12,7 @@ import rnnkit
 import rnnkit.tasks.lm_loaded as generate_module
 from rnnkit.checkpoint import read_meta
 from rnnkit.data import BOS, EOS, CharVocab, DataError, line_vocab, lines_to_ids
-from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
 from rnnkit.tasks import LanguageModelTask, LoadedLanguageModel, RunMeta, stream_loss
 from rnnkit.tasks.lm_prepare import prepare_chars
 from rnnkit.train import TrainConfig, Trainer
@@ -30,7 +30,7 @@ def fit(model: LanguageModel, ids: torch.Tensor, steps: int) -> LanguageModel:
     torch.set_num_threads(1)
     try:
         for _ in range(steps):
-            _, loss, _ = model(x, None, y)
+            _, loss, _ = model(TokenBatch(x, y))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -97,9 +97,9 @@ class CallCounter:
         self.forward_inputs, self.steps = [], 0
         forward, step = model.forward, model.step
 
-        def counting_forward(inputs, *args, **kwargs):
-            self.forward_inputs.append(inputs.clone())
-            return forward(inputs, *args, **kwargs)
+        def counting_forward(batch, *args, **kwargs):
+            self.forward_inputs.append(batch.inputs.clone())
+            return forward(batch, *args, **kwargs)
 
         def counting_step(*args, **kwargs):
             self.steps += 1
@@ -278,7 +278,7 @@ def test_checkpoint_round_trip_through_the_trainer(tmp_path, monkeypatch, overri
     x = torch.from_numpy(corpus.splits["train"][:40].astype("int64")).reshape(2, 20)
     model.eval()
     with torch.no_grad():
-        assert torch.equal(lm.model(x)[0], model(x)[0])
+        assert torch.equal(lm.model(TokenBatch(x))[0], model(TokenBatch(x))[0])
     # a run directory means its best checkpoint
     assert rnnkit.load(tmp_path).meta == read_meta(trainer.best_path)
     # and the loaded model samples like the in-memory one

@@ -1,6 +1,8 @@
 """Task architectures: embedding + recurrent layers + head, each config nesting one
-``RecurrentConfig`` (``rnn``) and each model owning its loss."""
+``RecurrentConfig`` (``rnn``), each model owning its loss, all keeping one contract
+(``rnnkit.models.batch``): ``model(batch, state=None) -> ModelOutput(out, loss, state)``."""
 
+from rnnkit.models.batch import ModelOutput, SequenceBatch, TaggedBatch, TokenBatch
 from rnnkit.models.classifier import SequenceClassifier, SequenceClassifierConfig
 from rnnkit.models.evaluating import evaluating
 from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, nats_to_bits
@@ -34,7 +36,11 @@ __all__ = [
     "RNN_DERIVED",
     "LanguageModel",
     "LanguageModelConfig",
+    "ModelOutput",
     "ModelSettings",
+    "SequenceBatch",
+    "TaggedBatch",
+    "TokenBatch",
     "SequenceClassifier",
     "SequenceClassifierConfig",
     "SequenceTagger",

@@ -12,7 +12,8 @@ Pooling turns the per-step outputs into one vector per sequence:
     "max"   the elementwise maximum of the outputs over the valid steps
 
 Tasks: "classify" (``num_classes`` logits, cross-entropy) or "regress" (one output, mean squared error).
-The contract of every rnnkit model: ``forward(inputs, state, targets, lengths) -> (out, loss, state)``.
+The contract of every rnnkit model (``rnnkit.models.batch``): ``forward(SequenceBatch, state) ->
+ModelOutput(logits or values, loss, state)``; ``loss(out, targets, class_weights)`` is the one loss.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.batch import ModelOutput, SequenceBatch
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 TASKS = ("classify", "regress")
@@ -88,6 +90,7 @@ class SequenceClassifier(nn.Module):
     in nats, or squared error). ``state`` is the recurrent stack's initial / final state."""
 
     kind = "sequence_classifier"
+    batch_type = SequenceBatch
 
     def __init__(self, config: SequenceClassifierConfig):
         super().__init__()
@@ -100,9 +103,9 @@ class SequenceClassifier(nn.Module):
     def config_dict(self) -> dict:
         return self.config.to_dict()
 
-    def forward(self, inputs: Tensor, state=None, targets: Tensor | None = None, lengths=None):
-        x = self._features(inputs)  # (B, T, E or D)
-        B, T = x.shape[:2]
+    def forward(self, batch: SequenceBatch, state=None) -> ModelOutput:
+        x = self._features(batch.inputs)  # (B, T, E or D)
+        lengths, targets = batch.lengths, batch.targets
         if lengths is not None:
             lengths = torch.as_tensor(lengths)  # validated by the recurrent layer
         out, state = self.rnn(self.drop(x).transpose(0, 1), state, lengths=lengths)  # (T, B, dirs*H)
@@ -110,8 +113,8 @@ class SequenceClassifier(nn.Module):
         out = self.head(self.drop(pooled))  # (B, C) or (B, 1)
         if self.config.task == "regress":
             out = out.squeeze(-1)  # (B, 1) -> (B,)
-        loss = None if targets is None else self._loss(out, targets, B)
-        return out, loss, state
+        loss = None if targets is None else self.loss(out, targets, batch.class_weights)
+        return ModelOutput(out, loss, state)
 
     # ----- pieces -----------------------------------------------------------------------------
     def _features(self, inputs) -> Tensor:
@@ -153,8 +156,10 @@ class SequenceClassifier(nn.Module):
         valid = (torch.arange(T, device=out.device)[:, None] < lengths[None, :]).unsqueeze(-1)  # (T, B, 1)
         return out.masked_fill(~valid, -torch.inf).amax(0)
 
-    def _loss(self, out: Tensor, targets, B: int) -> Tensor:
-        cfg = self.config
+    def loss(self, out: Tensor, targets, class_weights: Tensor | None = None) -> Tensor:
+        """The mean loss of outputs ``out`` against ``targets``: cross-entropy in nats (each class
+        weighted by ``class_weights`` (C,) if given), or the squared error for regression."""
+        cfg, B = self.config, out.shape[0]
         if not isinstance(targets, Tensor) or targets.shape != (B,):
             got = tuple(targets.shape) if isinstance(targets, Tensor) else type(targets).__name__
             raise ValueError(f"targets: expected a tensor of shape ({B},), one target per sequence, got {got}")
@@ -169,4 +174,4 @@ class SequenceClassifier(nn.Module):
                 f"targets: expected class ids in [0, {cfg.num_classes}), got values in "
                 f"[{int(targets.min())}, {int(targets.max())}]"
             )
-        return F.cross_entropy(out, targets.long())
+        return F.cross_entropy(out, targets.long(), weight=class_weights)

@@ -3,7 +3,8 @@
     tokens (B, T) -> embedding (or one-hot) -> dropout -> stacked RNN/LSTM/GRU (dropout between
     layers) -> dropout -> linear -> logits (B, T, V);  loss = cross-entropy per token (nats)
 
-The one contract every rnnkit model keeps: ``forward(inputs, state, targets) -> (out, loss, state)``.
+The contract every rnnkit model keeps (``rnnkit.models.batch``): ``forward(TokenBatch, state) ->
+ModelOutput(logits, loss, state)``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.batch import ModelOutput, TokenBatch
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 
@@ -59,6 +61,7 @@ class LanguageModel(nn.Module):
     target token in nats (sum over steps / number of tokens)."""
 
     kind = "language_model"
+    batch_type = TokenBatch
 
     def __init__(self, config: LanguageModelConfig):
         super().__init__()
@@ -82,7 +85,8 @@ class LanguageModel(nn.Module):
             return F.one_hot(tokens.long(), self.config.vocab_size).to(self.head.weight.dtype)  # (..., V)
         return self.embedding(tokens)  # (...) -> (..., E)
 
-    def forward(self, inputs: Tensor, state=None, targets: Tensor | None = None):
+    def forward(self, batch: TokenBatch, state=None) -> ModelOutput:
+        inputs, targets = batch.inputs, batch.targets
         self._check_tokens(inputs, "inputs")
         x = self.drop(self._embed(inputs.t()))  # (B, T) -> (T, B, E): time-major for the RNN
         out, state = self.rnn(x, state)  # (T, B, H)
@@ -97,7 +101,7 @@ class LanguageModel(nn.Module):
             # The loss in time-major order: the same mean, without copying the (B, T, V) logits
             # into batch-major order (and back in the backward pass), ~5% of a PTB-size step.
             loss = F.cross_entropy(logits_tb.view(-1, self.config.vocab_size), targets.t().reshape(-1).long())
-        return logits_tb.transpose(0, 1), loss, state  # (B, T, V), a view
+        return ModelOutput(logits_tb.transpose(0, 1), loss, state)  # (B, T, V), a view
 
     def step(self, tokens: Tensor, state=None) -> tuple[Tensor, object]:
         """One token per sequence: tokens (B,) -> (logits (B, V), state). For generation: the

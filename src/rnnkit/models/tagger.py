@@ -11,7 +11,8 @@ suffix and capitalisation: that is where most of a tagger's errors on unseen wor
 
 The loss is the cross-entropy over the real tokens only: the positions past each sentence's
 length (targets ``-100``) count neither in the loss nor in its mean.
-The contract of every rnnkit model: ``forward(inputs, state, targets, lengths) -> (out, loss, state)``.
+The contract of every rnnkit model (``rnnkit.models.batch``): ``forward(TaggedBatch, state) ->
+ModelOutput(logits, loss, state)``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.batch import ModelOutput, TaggedBatch
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 IGNORE = -100  # the target of a padding position
@@ -83,6 +85,7 @@ class SequenceTagger(nn.Module):
     the model has character features; out: logits (B, T, C); targets (B, T) tag ids, -100 at padding."""
 
     kind = "sequence_tagger"
+    batch_type = TaggedBatch
 
     def __init__(self, config: SequenceTaggerConfig):
         super().__init__()
@@ -103,8 +106,8 @@ class SequenceTagger(nn.Module):
     def uses_chars(self) -> bool:
         return self.char_rnn is not None
 
-    def forward(self, inputs: Tensor, state=None, targets=None, lengths=None, chars=None, char_lengths=None):
-        words = inputs
+    def forward(self, batch: TaggedBatch, state=None) -> ModelOutput:
+        words, lengths, chars, char_lengths = batch.inputs, batch.lengths, batch.chars, batch.char_lengths
         if not isinstance(words, Tensor) or words.dim() != 2 or words.dtype not in (torch.long, torch.int):
             got = f"{words.dtype} {tuple(words.shape)}" if isinstance(words, Tensor) else type(words).__name__
             raise ValueError(f"inputs: expected a 2-D integer tensor (B, T) of word ids, got {got}")
@@ -120,8 +123,8 @@ class SequenceTagger(nn.Module):
             lengths = torch.as_tensor(lengths)
         out, state = self.rnn(self.drop(x).transpose(0, 1), state, lengths=lengths)  # (T, B, dirs*H)
         logits = self.head(self.drop(out)).transpose(0, 1)  # (T, B, C) -> (B, T, C)
-        loss = None if targets is None else self._loss(logits, targets)
-        return logits, loss, state
+        loss = None if batch.targets is None else self._loss(logits, batch.targets)
+        return ModelOutput(logits, loss, state)
 
     def _spell(self, chars: Tensor, char_lengths: Tensor) -> Tensor:
         """Each real word's characters through the char BiRNN -> (B, T, 2Hc), zeros at padding.

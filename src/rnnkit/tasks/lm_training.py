@@ -15,7 +15,7 @@ from torch import Tensor
 
 from rnnkit.data import DataError
 from rnnkit.layers import detach_state
-from rnnkit.models import evaluating
+from rnnkit.models import TokenBatch, evaluating
 
 
 class LanguageModelTask:
@@ -45,7 +45,7 @@ class LanguageModelTask:
             self.state = None  # every epoch starts from the zero state
         x, y = self.batches.window(index)  # (B, T) each
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-        _, loss, state = model(x, self.state, y)
+        _, loss, state = model(TokenBatch(x, y), self.state)
         self.state = detach_state(state)
         return loss, y.numel()
 
@@ -86,7 +86,7 @@ def stream_loss(model, ids: np.ndarray, batch_size: int, seq_len: int, device) -
     with evaluating(model):
         state, total, count = None, 0.0, 0
         for x, y in batches:
-            _, loss, state = model(x.to(device), state, y.to(device))
+            _, loss, state = model(TokenBatch(x.to(device), y.to(device)), state)
             total += float(loss) * y.numel()
             count += y.numel()
     return total / count
