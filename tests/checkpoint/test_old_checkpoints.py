@@ -4,20 +4,16 @@ tests/fixtures/make_v0_checkpoints.py says how it was made)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-import torch
-from safetensors.torch import load_file
 
 from tests.cli._harness import ok
+from tests.fixtures.make_v0_checkpoints import DATA_ROOT, weights_digest  # where the old runs' data lived
 
 V0 = Path(__file__).resolve().parents[1] / "fixtures" / "v0"
-#: Where the old runs' data lived; their checkpoints name these absolute paths.
-DATA_ROOT = Path("/tmp/rnnkit-v0-fixture-data")
 EXPECTED = json.loads((V0 / "expected.json").read_text(encoding="utf-8"))
 
 
@@ -29,16 +25,6 @@ def data_root() -> Path:
         shutil.copy(V0 / name, DATA_ROOT / name)
     (DATA_ROOT / "sentences.txt").write_text("the cat sees a dog\na bird eats\n", encoding="utf-8")
     return DATA_ROOT
-
-
-def weights_digest(path: Path) -> str:
-    """sha256 over the model's tensors (names and bytes, sorted by name), as the fixture script computed it."""
-    tensors = load_file(str(path))
-    h = hashlib.sha256()
-    for key in sorted(k for k in tensors if k.startswith("model.")):
-        h.update(key.encode())
-        h.update(tensors[key].contiguous().view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
 
 
 def test_sample_char_and_word_models():
