@@ -44,11 +44,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnkit.cli.main import main as rnnkit_main
-from rnnkit.cli.options import override, read_preset
-from rnnkit.data import DataConfig
-from rnnkit.data.prepare import prepare_corpus
-from rnnkit.infer import load
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask, stream_loss
+from rnnkit.cli.options import read_preset
+from rnnkit.config import override
+from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.tasks import DataConfig, LanguageModelTask, load, stream_loss
+from rnnkit.tasks.lm_prepare import prepare_corpus
 from rnnkit.train import TrainConfig, Trainer
 
 BAR = {"ptb-small": (115.0, 40.0)}  # preset -> (test perplexity, minutes)
@@ -114,7 +114,7 @@ def peer_tokens_per_s(ids, cfg: dict, steps: int, warmup: int = 5) -> float:
     B, T = d["batch_size"], d["seq_len"]
     data = torch.from_numpy(ids.astype("int64"))
     data = data[: data.numel() // B * B].view(B, -1).t().contiguous()  # (L, B), batchify
-    sizes = (m["vocab_size"], m["embedding_size"], m["hidden_size"], m["num_layers"])
+    sizes = (m["vocab_size"], m["embedding_size"], m["rnn"]["hidden_size"], m["rnn"]["num_layers"])
     model = PlainLM(*sizes, m["dropout"], m["init_scale"])
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=t["lr"])
@@ -162,7 +162,7 @@ def compare_with_peer(files, preset: str, steps: int, rounds: int) -> tuple[list
     corpus = prepare_corpus(configs["data"], [str(files["train"])])
     plain = {
         "data": dataclasses.asdict(configs["data"]),
-        "model": {**dataclasses.asdict(configs["model"]), "vocab_size": len(corpus.vocab)},
+        "model": {**configs["model"].to_dict(), "vocab_size": len(corpus.vocab)},
         "train": dataclasses.asdict(configs["train"]),
     }
     ours, theirs = [], []

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 
 def load(path, device="cpu"):
-    """Load a trained language model: see ``rnnkit.infer.load``."""
-    from rnnkit.infer import load as _load
+    """Load a trained model (language model, classifier, tagger): see ``rnnkit.tasks.load``."""
+    from rnnkit.tasks import load as _load
 
     return _load(path, device)

@@ -161,7 +161,7 @@ def test_a_preset_is_layered_under_config_and_flags(data, tmp_path):
     assert stored["train"]["lr"] == 7.0 and stored["train"]["clip"] == 0.3  # config over preset, flag over both
     assert stored["train"]["optimizer"] == "sgd" and stored["train"]["lr_decay_start"] == 4  # from the preset
     assert stored["data"]["tokens"] == "word" and stored["data"]["seq_len"] == 20
-    assert stored["model"]["hidden_size"] == 16 and stored["model"]["init_scale"] == 0.1
+    assert stored["model"]["rnn"]["hidden_size"] == 16 and stored["model"]["init_scale"] == 0.1
 
 
 # ----- bad input --------------------------------------------------------------------------------

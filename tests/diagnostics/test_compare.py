@@ -38,7 +38,7 @@ def test_compare_cells(tmp_path):
         batch,
         vocab,
         tmp_path,
-        LanguageModelConfig(hidden_size=4, num_layers=1, embedding_size=3),
+        LanguageModelConfig.from_dict(dict(hidden_size=4, num_layers=1, embedding_size=3)),
         TrainConfig(max_steps=3, log_every=2, eval_every=3),
         batch_size=4,
         seq_len=8,

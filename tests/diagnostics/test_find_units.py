@@ -8,7 +8,7 @@ import torch
 from rnnkit.data import CharVocab
 from rnnkit.diagnostics.activations import text_activations
 from rnnkit.diagnostics.find_units import PROPERTIES, UnitMatch, rank_units, text_properties
-from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
 
 TEXT = (
     "“Quote one,” she said (aside). Then\n“another one” and more\n"
@@ -22,8 +22,8 @@ def planted_quote_model(vocab: CharVocab, hidden: int = 8, layers: int = 1) -> L
     -1 after one: its update gate z opens only at a quote mark (z = 0 replaces the state), and its
     candidate n is tanh(+3) at an opening mark, tanh(-3) at a closing one."""
     torch.manual_seed(0)
-    cfg = LanguageModelConfig(
-        vocab_size=len(vocab), cell="gru", hidden_size=hidden, num_layers=layers, embedding_size=0
+    cfg = LanguageModelConfig.from_dict(
+        dict(vocab_size=len(vocab), cell="gru", hidden_size=hidden, num_layers=layers, embedding_size=0)
     )
     model = LanguageModel(cfg)
     w_ih, w_hh, b_ih, b_hh = model.rnn.layer_weights(0)
@@ -96,7 +96,9 @@ def test_find_recovers_a_unit_planted_to_track_quotes():
 def test_text_activations_are_the_models_own_states(cell):
     vocab = CharVocab.from_text(TEXT)
     torch.manual_seed(0)
-    cfg = LanguageModelConfig(vocab_size=len(vocab), cell=cell, hidden_size=6, num_layers=2, embedding_size=4)
+    cfg = LanguageModelConfig.from_dict(
+        dict(vocab_size=len(vocab), cell=cell, hidden_size=6, num_layers=2, embedding_size=4)
+    )
     model = LanguageModel(cfg).eval()
     acts = text_activations(model, vocab, TEXT, top_k=3)
     N = len(TEXT)
@@ -104,7 +106,7 @@ def test_text_activations_are_the_models_own_states(cell):
     assert set(acts.signals) == {"lstm": set("hcifgo"), "gru": set("hrzn"), "rnn": {"h"}}[cell]
     ids = torch.from_numpy(vocab.encode(TEXT).astype(np.int64))[None]
     with torch.no_grad():
-        logits, _, _ = model(ids)
+        logits, _, _ = model(TokenBatch(ids))
         out, _ = model.rnn(model.embedding(ids).transpose(0, 1))
     assert np.allclose(acts.signals["h"][1], out[:, 0].numpy(), atol=1e-6)  # the top layer's h_t
     assert acts.top_ids.shape == (N, 3) and (acts.top_ids[:, 0] == logits[0].argmax(-1).numpy()).all()
@@ -116,7 +118,9 @@ def test_text_activations_are_the_models_own_states(cell):
 def test_text_activations_errors_and_line_mode():
     vocab = CharVocab.from_text("abc\n", specials=("<bos>", "<eos>"))
     torch.manual_seed(0)
-    model = LanguageModel(LanguageModelConfig(vocab_size=len(vocab), hidden_size=4, num_layers=1, embedding_size=2))
+    model = LanguageModel(
+        LanguageModelConfig.from_dict(dict(vocab_size=len(vocab), hidden_size=4, num_layers=1, embedding_size=2))
+    )
     acts = text_activations(model, vocab, "abca")  # <bos> is read first and not shown
     assert acts.pieces == list("abca") and acts.signals["h"].shape == (1, 4, 4)
     assert text_activations(model, vocab, "axb", unknown="skip").pieces == ["a", "b"]

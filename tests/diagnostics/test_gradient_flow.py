@@ -19,15 +19,15 @@ from rnnkit.diagnostics.gradient_flow import (
 from rnnkit.diagnostics.memory_tasks import adding_problem
 from rnnkit.diagnostics.trace import Tracer
 from rnnkit.layers import Recurrent, RecurrentConfig
-from rnnkit.models import LanguageModel, LanguageModelConfig, SequenceClassifier, SequenceClassifierConfig
+from rnnkit.models import LanguageModel, LanguageModelConfig, SequenceClassifier, SequenceClassifierConfig, TokenBatch
 
 V, B, T, H = 7, 3, 6, 5
 
 
 def lm(cell: str, backend: str = "autograd", layers: int = 2, **overrides) -> LanguageModel:
     torch.manual_seed(0)
-    cfg = LanguageModelConfig(
-        vocab_size=V, cell=cell, hidden_size=H, num_layers=layers, embedding_size=4, backend=backend, **overrides
+    cfg = LanguageModelConfig.from_dict(
+        dict(vocab_size=V, cell=cell, hidden_size=H, num_layers=layers, embedding_size=4, backend=backend, **overrides)
     )
     model = LanguageModel(cfg).double()
     with torch.no_grad():  # non-zero biases, larger recurrent weights: gradients that differ per step
@@ -57,11 +57,11 @@ def suffix_reference(model, inputs, targets, loss_fn):
     gh, gc = [], []
     for t in range(1, inputs.shape[1]):
         with torch.no_grad():
-            _, _, s = model(inputs[:, :t])
+            _, _, s = model(model.batch_type(inputs[:, :t]))
         leaves = tuple(p.clone().requires_grad_() for p in (s if isinstance(s, tuple) else (s,)))
         state = leaves if len(leaves) == 2 else leaves[0]
         y = targets[:, t:] if targets.dim() == 2 else targets  # per-step targets follow the inputs
-        out, loss, _ = model(inputs[:, t:], state, y)
+        out, loss, _ = model(model.batch_type(inputs[:, t:], y), state)
         grads = torch.autograd.grad(loss_fn(out, loss), leaves)
         gh.append(grads[0].norm(dim=-1).mean(1))  # (L,)
         if len(grads) == 2:
@@ -106,7 +106,7 @@ def manual_lstm_reference(model, inputs, targets):
     """A hand-written LSTM language model on the same weights: every h_t keeps its gradient."""
     x = model.embedding(inputs).transpose(0, 1)  # (T, B, E)
     nodes = []
-    for layer in range(model.config.num_layers):
+    for layer in range(model.config.rnn.num_layers):
         w_ih, w_hh, b_ih, b_hh = model.rnn.layer_weights(layer)
         h = c = x.new_zeros(B, H)
         outs = []
@@ -169,7 +169,9 @@ def test_fused_backward_and_autograd_give_the_same_flow():
 
 def test_a_many_to_one_model_on_the_adding_problem():
     torch.manual_seed(0)
-    cfg = SequenceClassifierConfig(task="regress", input_size=2, hidden_size=H, num_layers=2, cell="lstm")
+    cfg = SequenceClassifierConfig.from_dict(
+        dict(task="regress", input_size=2, hidden_size=H, num_layers=2, cell="lstm")
+    )
     model = SequenceClassifier(cfg).double().eval()
     x, y = adding_problem(B, T, torch.Generator().manual_seed(0))
     x, y = x.double(), y.double()
@@ -186,7 +188,9 @@ def test_a_many_to_one_model_on_the_adding_problem():
 
 def test_bidirectional_layers_are_reported_in_input_time_order():
     torch.manual_seed(0)
-    cfg = SequenceClassifierConfig(vocab_size=V, num_classes=3, hidden_size=H, bidirectional=True, pooling="mean")
+    cfg = SequenceClassifierConfig.from_dict(
+        dict(vocab_size=V, num_classes=3, hidden_size=H, bidirectional=True, pooling="mean")
+    )
     model = SequenceClassifier(cfg).double().eval()
     x = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(2))
     y = torch.tensor([0, 1, 2])
@@ -257,12 +261,14 @@ def test_power_iteration_agrees_with_the_exact_norms(cell):
     """Above 64 units the norms come from power iteration: close to the SVD of the formed Jacobians."""
     torch.manual_seed(0)
     H = 80
-    model = LanguageModel(LanguageModelConfig(vocab_size=V, cell=cell, hidden_size=H, num_layers=1)).double()
+    model = LanguageModel(
+        LanguageModelConfig.from_dict(dict(vocab_size=V, cell=cell, hidden_size=H, num_layers=1))
+    ).double()
     flow = gradient_flow(model, lm_batch(), jacobian_examples=B)
     trace_flow = gradient_flow(model, lm_batch(), jacobian_examples=B, method="autograd")
     assert torch.allclose(flow.jacobian_h, trace_flow.jacobian_h)  # whichever run recorded the states
     with torch.no_grad(), Tracer(model.rnn) as tracer:
-        model(lm_batch()[0])
+        model(TokenBatch(lm_batch()[0]))
     tr = tracer.traces[0]
     _, w_hh, _, b_hh = model.rnn.layer_weights(0)
     x_proj, h_prev = tr.x_proj.reshape(T * B, -1), tr.h_prev().reshape(T * B, H)
@@ -331,7 +337,9 @@ def test_bad_batches():
     with pytest.raises(ValueError, match=re.escape("batch: expected (inputs, targets) or (inputs, targets, lengths)")):
         gradient_flow(model, torch.zeros(2, 3))
     with pytest.raises(ValueError, match=re.escape("batch: expected targets the model computes a loss with")):
-        gradient_flow(SequenceClassifier(SequenceClassifierConfig(vocab_size=3)), (torch.zeros(2, 3).long(), None))
+        gradient_flow(
+            SequenceClassifier(SequenceClassifierConfig.from_dict(dict(vocab_size=3))), (torch.zeros(2, 3).long(), None)
+        )
 
 
 def test_model_mode_is_restored():

@@ -17,7 +17,7 @@ from rnnkit.diagnostics.memory_bench import (
     train_on_task,
 )
 from rnnkit.diagnostics.memory_tasks import MemoryTask, adding_problem, recall_task
-from rnnkit.models import SequenceClassifier
+from rnnkit.models import SequenceBatch, SequenceClassifier
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -94,11 +94,11 @@ def test_scores():
 def test_model_configs_fit_the_tasks():
     x, y = adding_problem(3, 5, gen())
     model = SequenceClassifier(MemoryTask("adding").model_config("gru", 8))
-    out, loss, _ = model(x, None, y)
+    out, loss, _ = model(SequenceBatch(x, y))
     assert out.shape == (3,) and loss.dim() == 0
     task = MemoryTask("recall", num_symbols=3, num_distractors=2)
     x, y = task.batch(3, 4, gen())
-    out, _, _ = SequenceClassifier(task.model_config("rnn", 8))(x, None, y)
+    out, _, _ = SequenceClassifier(task.model_config("rnn", 8))(SequenceBatch(x, y))
     assert out.shape == (3, 3)
 
 

@@ -8,7 +8,7 @@ import torch
 
 from rnnkit.diagnostics.trace import Tracer, find_recurrent
 from rnnkit.layers import Recurrent, RecurrentConfig
-from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
 
 from ..variants import VARIANTS, variant_params
 
@@ -101,12 +101,14 @@ def test_the_forward_comes_back_after_an_error():
 
 def test_traces_a_model_through_its_own_forward():
     torch.manual_seed(0)
-    model = LanguageModel(LanguageModelConfig(vocab_size=6, hidden_size=5, num_layers=2, embedding_size=3))
+    model = LanguageModel(
+        LanguageModelConfig.from_dict(dict(vocab_size=6, hidden_size=5, num_layers=2, embedding_size=3))
+    )
     ids = torch.randint(0, 6, (2, 7))
-    want = model(ids)[0]
+    want = model(TokenBatch(ids))[0]
     assert find_recurrent(model) is model.rnn
     with Tracer(model.rnn, gates=True) as tracer:
-        got = model(ids)[0]
+        got = model(TokenBatch(ids))[0]
     assert torch.allclose(got, want, atol=1e-6)
     assert tracer.traces[1].h.shape == (7, 2, 5)
 

@@ -26,7 +26,9 @@ VOID = {"meta", "input", "br", "img", "link", "hr", "area", "base", "col", "embe
 def activations(cell: str = "lstm"):
     vocab = CharVocab.from_text(TEXT)
     torch.manual_seed(0)
-    cfg = LanguageModelConfig(vocab_size=len(vocab), cell=cell, hidden_size=6, num_layers=2, embedding_size=4)
+    cfg = LanguageModelConfig.from_dict(
+        dict(vocab_size=len(vocab), cell=cell, hidden_size=6, num_layers=2, embedding_size=4)
+    )
     return text_activations(LanguageModel(cfg), vocab, TEXT)
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rnnkit.data import CharVocab
-from rnnkit.models import MODEL_KINDS, LanguageModel, LanguageModelConfig, build_model, nats_to_bits
+from rnnkit.models import MODEL_KINDS, LanguageModel, LanguageModelConfig, TokenBatch, build_model, nats_to_bits
 
 V, B, T = 7, 3, 5
 
@@ -16,7 +16,7 @@ V, B, T = 7, 3, 5
 def make(seed: int = 0, **overrides) -> LanguageModel:
     torch.manual_seed(seed)
     kwargs = {"vocab_size": V, "embedding_size": 6, "hidden_size": 16, "num_layers": 2, **overrides}
-    return LanguageModel(LanguageModelConfig(**kwargs))
+    return LanguageModel(LanguageModelConfig.from_dict(dict(**kwargs)))
 
 
 def tokens(*shape, seed: int = 1, high: int = V) -> torch.Tensor:
@@ -32,7 +32,7 @@ def raises(msg):
 def test_forward_shapes_loss_and_state(cell):
     model = make(cell=cell)
     x, y = tokens(B, T), tokens(B, T, seed=2)
-    logits, loss, state = model(x, None, y)
+    logits, loss, state = model(TokenBatch(x, y))
     assert logits.shape == (B, T, V)
     expected = torch.nn.functional.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
     assert loss.dim() == 0 and torch.allclose(loss, expected)
@@ -40,7 +40,7 @@ def test_forward_shapes_loss_and_state(cell):
     assert len(parts) == (2 if cell == "lstm" else 1)
     assert all(p.shape == (2, B, 16) for p in parts)
     # no targets: no loss
-    logits2, loss2, _ = model(x)
+    logits2, loss2, _ = model(TokenBatch(x))
     assert loss2 is None and torch.equal(logits2, logits)
 
 
@@ -50,7 +50,7 @@ def test_loss_is_the_mean_per_token_in_nats():
     with torch.no_grad():
         model.head.weight.zero_()
         model.head.bias.zero_()
-    _, loss, _ = model(tokens(B, T), None, tokens(B, T, seed=3))
+    _, loss, _ = model(TokenBatch(tokens(B, T), tokens(B, T, seed=3)))
     assert loss.item() == pytest.approx(math.log(V), rel=1e-6)
     assert nats_to_bits(loss.item()) == pytest.approx(math.log2(V), rel=1e-6)
 
@@ -59,9 +59,9 @@ def test_state_carries_across_calls():
     """Two halves with the state carried give the same logits as the whole sequence."""
     model = make().eval()
     x = tokens(B, 2 * T)
-    whole, _, whole_state = model(x)
-    first, _, state = model(x[:, :T])
-    second, _, state = model(x[:, T:], state)
+    whole, _, whole_state = model(TokenBatch(x))
+    first, _, state = model(TokenBatch(x[:, :T]))
+    second, _, state = model(TokenBatch(x[:, T:]), state)
     torch.testing.assert_close(torch.cat([first, second], 1), whole)
     for a, b in zip(state, whole_state):
         torch.testing.assert_close(a, b)
@@ -72,7 +72,7 @@ def test_one_hot_inputs():
     assert model.embedding is None
     assert model.rnn.config.input_size == V  # the RNN sees the one-hot vector
     x = tokens(B, T)
-    logits, loss, _ = model(x, None, tokens(B, T, seed=4))
+    logits, loss, _ = model(TokenBatch(x, tokens(B, T, seed=4)))
     assert logits.shape == (B, T, V) and torch.isfinite(loss)
     # one-hot input through the first layer == that column of the input weights
     expected = torch.nn.functional.one_hot(x, V).float()
@@ -83,8 +83,8 @@ def test_int32_tokens_are_accepted_like_int64():
     for emb in (0, 6):
         model = make(embedding_size=emb).eval()
         x, y = tokens(B, T), tokens(B, T, seed=5)
-        logits64, loss64, _ = model(x, None, y)
-        logits32, loss32, _ = model(x.int(), None, y.int())
+        logits64, loss64, _ = model(TokenBatch(x, y))
+        logits32, loss32, _ = model(TokenBatch(x.int(), y.int()))
         assert torch.equal(logits32, logits64) and torch.equal(loss32, loss64)
         step64, _ = model.step(x[:, 0])
         step32, _ = model.step(x[:, 0].int())
@@ -102,7 +102,7 @@ def test_tied_weights_are_one_parameter():
     n_tied = sum(p.numel() for p in tied.parameters())
     assert n_untied - n_tied == V * 16
     # the gradient flows to the one shared tensor from both uses
-    _, loss, _ = tied(tokens(B, T), None, tokens(B, T, seed=6))
+    _, loss, _ = tied(TokenBatch(tokens(B, T), tokens(B, T, seed=6)))
     loss.backward()
     grad = tied.embedding.weight.grad
     assert grad is not None and grad.abs().sum() > 0
@@ -120,7 +120,7 @@ def test_tied_weights_survive_a_state_dict_round_trip():
     other.load_state_dict(tied.state_dict())
     assert other.head.weight is other.embedding.weight
     x = tokens(B, T)
-    torch.testing.assert_close(other.eval()(x)[0], tied.eval()(x)[0], rtol=0, atol=0)
+    torch.testing.assert_close(other.eval()(TokenBatch(x))[0], tied.eval()(TokenBatch(x))[0], rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("emb, hidden", [(8, 16), (0, 16)])
@@ -128,7 +128,9 @@ def test_tie_weights_needs_equal_sizes(emb, hidden):
     with raises(
         f"model: tie_weights needs embedding_size == hidden_size, got embedding_size={emb} and hidden_size={hidden}"
     ):
-        LanguageModelConfig(vocab_size=V, embedding_size=emb, hidden_size=hidden, tie_weights=True).validate()
+        LanguageModelConfig.from_dict(
+            dict(vocab_size=V, embedding_size=emb, hidden_size=hidden, tie_weights=True)
+        ).validate()
     with raises("tie_weights needs embedding_size == hidden_size"):
         make(embedding_size=emb, hidden_size=hidden, tie_weights=True)
 
@@ -137,8 +139,8 @@ def test_tie_weights_needs_equal_sizes(emb, hidden):
     "field, value, msg",
     [
         ("vocab_size", 0, "model: expected vocab_size to be a positive integer, got 0"),
-        ("hidden_size", True, "model: expected hidden_size to be a positive integer, got True"),
-        ("num_layers", 1.5, "model: expected num_layers to be a positive integer, got 1.5"),
+        ("hidden_size", True, "config: [model.rnn] hidden_size: expected a positive integer, got True"),
+        ("num_layers", 1.5, "config: [model.rnn] key 'num_layers': expected a int, got 1.5"),
         ("embedding_size", -1, "model: expected embedding_size >= 0 (0 = one-hot), got -1"),
         ("dropout", 1.0, "model: expected dropout in [0, 1), got 1.0"),
         ("init_scale", -0.1, "model: expected init_scale >= 0, got -0.1"),
@@ -147,7 +149,7 @@ def test_tie_weights_needs_equal_sizes(emb, hidden):
 def test_config_validation(field, value, msg):
     kwargs = {"vocab_size": V, "embedding_size": 4, "hidden_size": 8, field: value}
     with raises(msg):
-        LanguageModelConfig(**kwargs).validate()
+        LanguageModelConfig.from_dict(dict(**kwargs)).validate()
 
 
 def test_init_scale_bounds_every_parameter():
@@ -159,7 +161,7 @@ def test_init_scale_bounds_every_parameter():
 def test_build_model_rejects_unknown_kind_and_keys():
     with raises(f"model: expected a kind in {sorted(MODEL_KINDS)}, got 'transformer'"):
         build_model("transformer", {})
-    with raises("model: unknown config keys ['colour']"):
+    with raises("model: unknown key(s) ['colour'] in the checkpoint's [model]"):
         build_model("language_model", {"vocab_size": V, "colour": "red"})
 
 
@@ -170,7 +172,7 @@ def test_build_model_rejects_unknown_kind_and_keys():
 def test_step_equals_forward_token_by_token(cell, backend):
     model = make(cell=cell, backend=backend, dropout=0.3).eval()  # eval: dropout off in both
     x = tokens(B, T)
-    logits, _, final = model(x)
+    logits, _, final = model(TokenBatch(x))
     state = None
     for t in range(T):
         step_logits, state = model.step(x[:, t], state)
@@ -182,8 +184,8 @@ def test_step_equals_forward_token_by_token(cell, backend):
 def test_step_continues_from_a_forward_state():
     model = make().eval()
     x = tokens(B, T + 1)
-    logits, _, _ = model(x)
-    _, _, state = model(x[:, :T])
+    logits, _, _ = model(TokenBatch(x))
+    _, _, state = model(TokenBatch(x[:, :T]))
     step_logits, _ = model.step(x[:, T], state)
     torch.testing.assert_close(step_logits, logits[:, T], rtol=1e-5, atol=1e-5)
 
@@ -193,23 +195,23 @@ def test_bad_inputs_name_the_problem():
     model = make()
     x = tokens(B, T)
     with raises("inputs: expected an integer tensor of token ids, got torch.float32"):
-        model(x.float())
+        model(TokenBatch(x.float()))
     with raises("inputs: expected an integer tensor of token ids, got list"):
-        model([[1, 2, 3]])
+        model(TokenBatch([[1, 2, 3]]))
     with raises(f"inputs: expected token ids in [0, {V}), got values in [0, {V}]"):
-        model(torch.tensor([[0, V]]))
+        model(TokenBatch(torch.tensor([[0, V]])))
     with raises(f"inputs: expected token ids in [0, {V}), got values in [-1, 2]"):
-        model(torch.tensor([[-1, 2]]))
+        model(TokenBatch(torch.tensor([[-1, 2]])))
     with raises("inputs: expected a 2-D tensor (B, T), got shape (5,)"):
-        model(x[0])
+        model(TokenBatch(x[0]))
     with raises("inputs: expected a 2-D tensor (B, T), got shape (1, 3, 5)"):
-        model(x[None])
+        model(TokenBatch(x[None]))
     with raises("targets: expected an integer tensor of token ids, got torch.float64"):
-        model(x, None, x.double())
+        model(TokenBatch(x, x.double()))
     with raises(f"targets: expected shape ({B}, {T}) (the inputs'), got ({B}, {T - 1})"):
-        model(x, None, x[:, 1:])
+        model(TokenBatch(x, x[:, 1:]))
     with raises(f"targets: expected token ids in [0, {V}), got values in [0, {V + 3}]"):
-        model(x, None, torch.full_like(x, V + 3).index_fill(1, torch.tensor([0]), 0))
+        model(TokenBatch(x, torch.full_like(x, V + 3).index_fill(1, torch.tensor([0]), 0)))
     with raises("tokens: expected a 1-D tensor (B,), got shape (3, 5)"):
         model.step(x)
     with raises("tokens: expected an integer tensor of token ids, got torch.float32"):
@@ -229,13 +231,13 @@ def overfit(cell: str, backend: str, steps: int = 200) -> float:
     x, y = ids[:, :-1], ids[:, 1:]
     torch.manual_seed(0)
     model = LanguageModel(
-        LanguageModelConfig(
-            vocab_size=len(vocab), cell=cell, embedding_size=8, hidden_size=32, num_layers=1, backend=backend
+        LanguageModelConfig.from_dict(
+            dict(vocab_size=len(vocab), cell=cell, embedding_size=8, hidden_size=32, num_layers=1, backend=backend)
         )
     )
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(steps):
-        _, loss, _ = model(x, None, y)
+        _, loss, _ = model(TokenBatch(x, y))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.data import WordVocab
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask, stream_loss
+from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
+from rnnkit.tasks import LanguageModelTask, stream_loss
 
 CPU = torch.device("cpu")
 TEXT = "the cat sat on the mat\nthe dog ran to the park\na bird sang in the tree\n"
@@ -17,7 +18,7 @@ TEXT = "the cat sat on the mat\nthe dog ran to the park\na bird sang in the tree
 def make(vocab_size: int, **overrides) -> LanguageModel:
     torch.manual_seed(0)
     cfg = {"vocab_size": vocab_size, "embedding_size": 12, "hidden_size": 12, "num_layers": 2, **overrides}
-    return LanguageModel(LanguageModelConfig(**cfg))
+    return LanguageModel(LanguageModelConfig.from_dict(dict(**cfg)))
 
 
 def test_tied_weight_gradient_is_the_sum_of_both_uses():
@@ -28,8 +29,8 @@ def test_tied_weight_gradient_is_the_sum_of_both_uses():
     untied = make(len(vocab))
     untied.load_state_dict({k: v for k, v in tied.state_dict().items()})  # same numbers, two matrices
     assert untied.head.weight is not untied.embedding.weight
-    tied(x, None, y)[1].backward()
-    untied(x, None, y)[1].backward()
+    tied(TokenBatch(x, y))[1].backward()
+    untied(TokenBatch(x, y))[1].backward()
     # one parameter, two uses: its gradient is the embedding's plus the output layer's
     expected = untied.embedding.weight.grad + untied.head.weight.grad
     torch.testing.assert_close(tied.embedding.weight.grad, expected)
@@ -41,11 +42,13 @@ def test_loss_is_the_mean_per_token_and_logits_are_batch_major():
     model = make(20)
     g = torch.Generator().manual_seed(3)
     x, y = torch.randint(0, 20, (3, 7), generator=g), torch.randint(0, 20, (3, 7), generator=g)
-    logits, loss, _ = model(x, None, y)
+    logits, loss, _ = model(TokenBatch(x, y))
     assert logits.shape == (3, 7, 20)
     expected = F.cross_entropy(logits.reshape(-1, 20), y.reshape(-1))  # batch-major order, same mean
     torch.testing.assert_close(loss, expected)
-    torch.testing.assert_close(logits[1, 4], model(x[1:2, :5])[0][0, 4])  # row b, step t is token t of stream b
+    torch.testing.assert_close(
+        logits[1, 4], model(TokenBatch(x[1:2, :5]))[0][0, 4]
+    )  # row b, step t is token t of stream b
 
 
 def test_uniform_init_scale_bounds_every_parameter_tied_or_not():

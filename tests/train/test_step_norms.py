@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask
+from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.tasks import LanguageModelTask
 from rnnkit.train import TrainConfig, Trainer
 from rnnkit.train.metrics import _step_norms, plot_curves
 
@@ -15,7 +16,9 @@ from rnnkit.train.metrics import _step_norms, plot_curves
 def run(tmp_path, **train):
     torch.manual_seed(0)
     ids = np.random.default_rng(0).integers(0, 5, 400).astype(np.uint8)
-    model = LanguageModel(LanguageModelConfig(vocab_size=5, hidden_size=8, num_layers=1, embedding_size=4))
+    model = LanguageModel(
+        LanguageModelConfig.from_dict(dict(vocab_size=5, hidden_size=8, num_layers=1, embedding_size=4))
+    )
     task = LanguageModelTask(ids, ids[:60], 4, 10, torch.device("cpu"))
     cfg = TrainConfig(max_steps=7, eval_every=7, **train)
     Trainer(model, task, cfg, tmp_path, {"config": {}}, progress=False).fit()

@@ -76,7 +76,7 @@ class Checkpoint:
     Attributes:
         model_state: {key: tensor} for model.load_state_dict; tied keys are the same tensor object.
         extra_tensors: the extra_tensors given to save_checkpoint ({} if none).
-        meta: the user meta given to save_checkpoint (config, vocab, step, best_val_loss, ...).
+        meta: the user meta given to save_checkpoint (config, vocab, step, best_score, ...).
         optimizer_state: for optimizer.load_state_dict, or None if none was saved.
         scheduler_state: for scheduler.load_state_dict, or None if none was saved.
         rng_state: for restore_rng_state, or None if rng=False was saved.
@@ -123,7 +123,7 @@ def save_checkpoint(
         path: NAME, NAME.safetensors or NAME.json; missing parent directories are created.
         model_state: model.state_dict(); tied (same-view) tensors are stored once.
         meta: JSON-like user data (dicts, lists, tuples, str, numbers incl. inf/nan, bool, None),
-            e.g. {"config": ..., "vocab": [...], "step": 1200, "best_val_loss": 3.1}. No tensors.
+            e.g. {"config": ..., "vocab": [...], "step": 1200, "best_score": 3.1}. No tensors.
         optimizer_state: optimizer.state_dict() (or any tree of those values and tensors).
         scheduler_state: scheduler.state_dict() (same).
         rng: True to capture the global RNGs now, False for none, or a dict from capture_rng_state().

@@ -21,16 +21,16 @@ from pathlib import Path
 import torch
 
 from rnnkit.checkpoint import load_checkpoint, read_meta
-from rnnkit.cli.options import override
-from rnnkit.cli.train import BUNDLED
-from rnnkit.data import DataConfig, read_text
-from rnnkit.data.prepare import prepare_corpus
+from rnnkit.config import override
+from rnnkit.data import read_text
 from rnnkit.diagnostics.compare import compare_cells, lm_batch
 from rnnkit.diagnostics.gradient_flow import CELL_COLOURS, gradient_flow, plot_gradient_flow, write_csv
 from rnnkit.diagnostics.memory_tasks import MemoryTask
-from rnnkit.infer import load
 from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.models import LanguageModelConfig, build_model
+from rnnkit.tasks import DataConfig, load
+from rnnkit.tasks.lm import BUNDLED
+from rnnkit.tasks.lm_prepare import prepare_corpus
 from rnnkit.train import TrainConfig
 
 CELLS = ("rnn", "lstm", "gru")
@@ -101,7 +101,7 @@ def run(args) -> int:
     path = resolve_checkpoint(args.checkpoint)
     kind = (read_meta(path).get("model") or {}).get("kind")
     if kind == "language_model":
-        lm = load(path, expect="language_model")
+        lm = load(path, expect="lm")
         model, batch = lm.model, _text_batch(args, lm)
     else:
         model, batch = _memory_model_and_batch(args, path)
@@ -171,7 +171,9 @@ def _compare(args) -> int:
     batch = lm_batch(held_out, args.batch_size, args.steps)
     out = Path(args.out) if args.out else Path("runs") / f"compare-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
-    model_cfg = LanguageModelConfig(hidden_size=args.hidden_size, num_layers=args.num_layers, embedding_size=32)
+    model_cfg = LanguageModelConfig.from_dict(
+        {"hidden_size": args.hidden_size, "num_layers": args.num_layers, "embedding_size": 32}
+    )
     train_cfg = TrainConfig(
         max_steps=args.train_steps, lr=3e-3, log_every=1, eval_every=max(1, args.train_steps), seed=args.seed
     )

@@ -18,13 +18,8 @@ vocabulary as <unk>; the perplexity is per word, the standard word-level figure.
 from __future__ import annotations
 
 import argparse
-import json
 
-from rnnkit.cli.options import override
-from rnnkit.data import DataConfig, read_text
-from rnnkit.data.prepare import prepare_corpus
-from rnnkit.infer import LoadedLanguageModel, load, loss_report
-from rnnkit.models import stream_loss
+from rnnkit.tasks import EvalRequest, load, task_of
 
 
 def add_parser(sub) -> None:
@@ -82,36 +77,9 @@ def _splits(text: str) -> tuple[str, ...]:
 def run(args) -> int:
     if args.batch_size < 1 or args.seq_len < 1:
         raise ValueError(f"eval: expected --batch-size and --seq-len >= 1, got {args.batch_size} and {args.seq_len}")
-    lm = load(args.checkpoint, device=args.device)
-    if not isinstance(lm, LoadedLanguageModel):
-        from rnnkit.cli.label_eval import run_eval
-
-        return run_eval(args, lm)
-    results: dict[str, dict] = {}
-    if args.data:
-        texts = {path: read_text(path) for path in args.data}  # read all first: a bad file fails before any output
-        for path, text in texts.items():
-            results[path] = lm.evaluate_text(text, args.unknown, args.batch_size, args.seq_len)
-    else:
-        stored = lm.meta["config"]
-        data_cfg = override(DataConfig(), stored["data"], "checkpoint [data]")
-        corpus = prepare_corpus(data_cfg, stored["source"])
-        for split in args.split:
-            ids = corpus.splits[split]
-            if len(ids) < 2:
-                raise ValueError(f"eval: the stored {split} split is empty; expected a split with text, or --data FILE")
-        for split in args.split:
-            ids = corpus.splits[split]
-            nats = stream_loss(lm.model, ids, args.batch_size, args.seq_len, lm.device)
-            results[split] = loss_report(nats, len(ids) - 1)
-    if args.json:
-        print(json.dumps(next(iter(results.values())) if len(results) == 1 else results))
-        return 0
-    per = "word" if lm.word_level else "symbol"
-    for where, result in results.items():
-        where = where if args.data else f"the {where} split"
-        print(
-            f"{where}: {result['loss']:.4f} nats/{per}, {result['bits']:.4f} bits/{per}, "
-            f"perplexity {result['perplexity']:.3f} ({result['tokens']:,} predictions)"
-        )
+    loaded = load(args.checkpoint, device=args.device)
+    request = EvalRequest(
+        args.checkpoint, args.data, args.split, args.unknown, args.batch_size, args.seq_len, args.json, args.confusion
+    )
+    task_of(loaded).evaluate(loaded, request, print)
     return 0

@@ -9,29 +9,30 @@ from rnnkit.cli.options import add, fractions
 
 
 def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None:
-    """The recurrent stack: cell, sizes, dropout, backend and per-cell options."""
-    add(m, "--cell", dest="model.cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default lstm)")
+    """The recurrent stack ([model.rnn]: cell, sizes, backend and per-cell options), the embedding
+    size and the model's dropout ([model])."""
+    add(m, "--cell", dest="model.rnn.cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default lstm)")
     add(m, "--embedding-size", dest="model.embedding_size", type=int, help=embedding_help)
-    add(m, "--hidden-size", dest="model.hidden_size", type=int, help="H: hidden units per layer")
-    add(m, "--num-layers", dest="model.num_layers", type=int, help="L: stacked recurrent layers")
+    add(m, "--hidden-size", dest="model.rnn.hidden_size", type=int, help="H: hidden units per layer")
+    add(m, "--num-layers", dest="model.rnn.num_layers", type=int, help="L: stacked recurrent layers")
     add(m, "--dropout", dest="model.dropout", type=float, help="dropout on non-recurrent connections")
     add(
         m,
         "--backend",
-        dest="model.backend",
+        dest="model.rnn.backend",
         choices=["auto", "fused", "autograd", "native"],
         help="recurrent backend (default auto)",
     )
-    add(m, "--nonlinearity", dest="model.nonlinearity", choices=["tanh", "relu"], help="Elman RNN activation")
+    add(m, "--nonlinearity", dest="model.rnn.nonlinearity", choices=["tanh", "relu"], help="Elman RNN activation")
     add(
         m,
         "--reset-before",
-        dest="model.reset_after",
+        dest="model.rnn.reset_after",
         action="store_const",
         const=False,
         help="GRU: apply the reset gate before the recurrent matmul (Cho et al. 2014)",
     )
-    add(m, "--forget-bias", dest="model.forget_bias", type=float, help="LSTM forget-gate bias at init (default 1)")
+    add(m, "--forget-bias", dest="model.rnn.forget_bias", type=float, help="LSTM forget-gate bias at init (default 1)")
 
 
 def add_training_flags(p) -> None:

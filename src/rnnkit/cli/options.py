@@ -1,15 +1,16 @@
 """Composing a run's configuration: dataclass defaults <- preset <- TOML file <- command-line flags.
 
 Each component owns a dataclass with its defaults (DataConfig, LanguageModelConfig,
-TrainConfig). A config file has one table per component ([data], [model], [train]); a flag is
-registered with ``dest="section.field"`` and ``default=SUPPRESS`` so only flags actually given
-override anything. A preset is a config file shipped with the package (``rnnkit/presets/NAME.toml``).
+TrainConfig). A config file has one table per component ([data], [model], [train]; the recurrent
+stack's settings in [model.rnn], or flat in [model] as before that table existed); a flag is
+registered with ``dest="section.field"`` (``"model.rnn.cell"`` for a nested table) and
+``default=SUPPRESS`` so only flags actually given override anything. ``rnnkit.config.override``
+applies each layer. A preset is a config file shipped with the package (``rnnkit/presets/NAME.toml``).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -46,33 +47,24 @@ def read_toml(path) -> dict:
     return doc
 
 
-def override(instance, values: dict, where: str):
-    """A copy of dataclass ``instance`` with ``values`` applied; unknown keys are an error."""
-    fields = {f.name: f for f in dataclasses.fields(instance)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ValueError(f"config: unknown key(s) {unknown} in {where}; expected some of {sorted(fields)}")
-    changes = {}
-    for key, value in values.items():
-        default = getattr(instance, key)
-        if isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if default is not None and not isinstance(value, type(default)):
-            raise ValueError(f"config: {where} key {key!r}: expected a {type(default).__name__}, got {value!r}")
-        changes[key] = value
-    return dataclasses.replace(instance, **changes)
-
-
 def flag_values(args: argparse.Namespace) -> dict[str, dict]:
-    """{section: {field: value}} for the flags given on the command line."""
+    """{section: {field: value}} for the flags given on the command line; a dest "model.rnn.cell"
+    gives {"model": {"rnn": {"cell": ...}}}."""
     out: dict[str, dict] = {s: {} for s in SECTIONS}
     for dest, value in vars(args).items():
         if "." in dest:
-            section, field = dest.split(".", 1)
-            out[section][field] = value
+            section, *path, field = dest.split(".")
+            table = out[section]
+            for key in path:
+                table = table.setdefault(key, {})
+            table[field] = value
     return out
+
+
+def given_flags(args: argparse.Namespace, sections=("data", "model")) -> list[str]:
+    """The flags given for ``sections``, as "section.field" (nested tables left out of the name)."""
+    dests = [dest.split(".") for dest in vars(args) if "." in dest]
+    return [f"{parts[0]}.{parts[-1]}" for parts in dests if parts[0] in sections]
 
 
 def fractions(text: str) -> tuple[float, float, float]:

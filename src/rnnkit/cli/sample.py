@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from rnnkit.infer import check_sampling, load
+from rnnkit.infer import check_sampling
+from rnnkit.tasks import load
 
 
 def add_parser(sub) -> None:
@@ -63,7 +64,7 @@ def run(args) -> int:
         if not path.is_file():
             raise ValueError(f"prime-file: no such file: {path}")
         prime = path.read_text(encoding="utf-8")
-    lm = load(args.checkpoint, device=args.device, expect="language_model")
+    lm = load(args.checkpoint, device=args.device, expect="lm")
     lm.check_prime(prime, args.unknown)  # fail before printing anything
 
     def emit(text: str) -> None:

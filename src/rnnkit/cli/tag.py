@@ -17,9 +17,8 @@ import argparse
 import sys
 
 from rnnkit.cli.options import intermixed
-from rnnkit.data import read_text
-from rnnkit.data.readers.conllu import TaggedSentences, format_columns, format_conllu, looks_like_conllu, parse_tagged
-from rnnkit.infer import load
+from rnnkit.data import TaggedSentences, format_columns, format_conllu, looks_like_conllu, parse_tagged, read_text
+from rnnkit.tasks import load
 
 
 def add_parser(sub) -> None:
@@ -66,7 +65,7 @@ def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str, str]:
 def run(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"tag: expected --batch-size >= 1, got {args.batch_size}")
-    tagger = load(args.checkpoint, device=args.device, expect="sequence_tagger")
+    tagger = load(args.checkpoint, device=args.device, expect="tag")
     sentences, kind, raw = read_input(args.file, args.input)
     output = args.output or ("conllu" if kind == "conllu" else "columns")
     tags = tagger.tag(sentences.tokens, args.batch_size)

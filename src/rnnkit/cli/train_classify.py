@@ -16,15 +16,11 @@ loss) is evaluated on the test split at the end; a confusion-matrix heatmap goes
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add
-from rnnkit.cli.task_run import Built, TaskSpec, resolved, run_task
-from rnnkit.data.prepare_tasks import prepare_classification
-from rnnkit.data.task_config import ClassifyDataConfig
-from rnnkit.models import ClassificationTask, SequenceClassifier, SequenceClassifierConfig, balanced_weights
-from rnnkit.train import TrainConfig
+from rnnkit.cli.run import run_verb
+from rnnkit.tasks.registry import task_named
 
 
 def add_parser(sub) -> None:
@@ -55,65 +51,7 @@ def add_parser(sub) -> None:
     m = p.add_argument_group("model")
     add(m, "--task", dest="model.task", choices=["classify", "regress"], help="classes (default) or one number")
     add_recurrent_flags(m)
-    add(m, "--bidirectional", dest="model.bidirectional", action="store_const", const=True, help="BiRNN")
+    add(m, "--bidirectional", dest="model.rnn.bidirectional", action="store_const", const=True, help="BiRNN")
     add(m, "--pooling", dest="model.pooling", choices=["last", "mean", "max"], help="over time (default last)")
     add_training_flags(p)
-    p.set_defaults(run=lambda args: run_task(args, SPEC))
-
-
-def build(cfg: dict, sources: list[str], device) -> Built:
-    data_cfg, regress = cfg["data"], cfg["model"].task == "regress"
-    data = prepare_classification(data_cfg, sources, regress=regress)
-    model_cfg = dataclasses.replace(
-        cfg["model"], vocab_size=len(data.vocab), input_size=0, num_classes=max(2, len(data.labels))
-    ).validate()
-    model = SequenceClassifier(model_cfg).to(device)
-    seqs, targets = data.splits["train"]
-    weights = None
-    if data_cfg.class_weights == "balanced" and not regress:
-        weights = balanced_weights(targets, len(data.labels))
-    val = data.splits["val"] if len(data.splits["val"][0]) else None
-    task = ClassificationTask(
-        (seqs, targets),
-        val,
-        data_cfg.batch_size,
-        device,
-        seed=cfg["train"].seed,
-        bucket=data_cfg.bucket,
-        class_weights=weights,
-        regress=regress,
-        num_classes=model_cfg.num_classes,
-    )
-    meta = {
-        "task": "classify",
-        "model": {"kind": SequenceClassifier.kind, "config": dataclasses.asdict(model_cfg)},
-        "vocab": data.vocab.to_dict(),
-        "labels": data.labels,
-        "config": resolved(cfg, model_cfg, sources, "classify"),
-    }
-    sizes = "/".join(f"{len(data.examples[s]):,}" for s in ("train", "val", "test"))
-    n_params = sum(p.numel() for p in model.parameters())
-    what = "regressor" if regress else f"classifier over {len(data.labels)} classes"
-    description = (
-        f"training a {model_cfg.num_layers}x{model_cfg.hidden_size} {'bidirectional ' * model_cfg.bidirectional}"
-        f"{model_cfg.cell.upper()} {what} ({n_params / 1e6:.2f}M parameters, {model_cfg.pooling} pooling) on "
-        f"{data_cfg.tokens} tokens ({len(data.vocab):,} in the vocabulary); train/val/test {sizes} examples"
-    )
-
-    def report(run_dir, log) -> None:
-        from rnnkit.cli.label_eval import report_classifier
-
-        split = "test" if len(data.examples["test"]) else "val"
-        if len(data.examples[split]):
-            report_classifier(
-                run_dir, data.examples[split], f"the {split} split", log, png=run_dir / f"confusion_{split}.png"
-            )
-
-    return Built(model, task, meta, description, report)
-
-
-def defaults() -> dict:
-    return {"data": ClassifyDataConfig(), "model": SequenceClassifierConfig(), "train": TrainConfig()}
-
-
-SPEC = TaskSpec("classify", defaults, build)
+    p.set_defaults(run=lambda args: run_verb(args, task_named("classify")))

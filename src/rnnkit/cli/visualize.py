@@ -22,8 +22,8 @@ from rnnkit.data import read_text
 from rnnkit.diagnostics.activations import text_activations
 from rnnkit.diagnostics.find_units import PROPERTY_NAMES, rank_units, text_properties
 from rnnkit.diagnostics.visualize import render_html
-from rnnkit.infer import load
 from rnnkit.infer.loading import resolve_checkpoint
+from rnnkit.tasks import load
 
 
 def add_parser(sub) -> None:
@@ -68,7 +68,7 @@ def run(args) -> int:
     if args.max_chars < 1 or args.top < 1:
         raise ValueError(f"visualize: expected --max-chars and --top >= 1, got {args.max_chars} and {args.top}")
     path = resolve_checkpoint(args.checkpoint)
-    lm = load(path, device=args.device, expect="language_model")
+    lm = load(path, device=args.device, expect="lm")
     text = read_text(args.text)[: args.max_chars]
     unknown = args.unknown or ("unk" if lm.word_level else "skip")
     acts = text_activations(lm.model, lm.vocab, text, unknown=unknown)

@@ -15,7 +15,7 @@ Data flow of the language models::
 Line mode (one item per line, :mod:`rnnkit.data.vocab.lines`) replaces ``encode`` with
 :func:`lines_to_ids`, framing each line as ``<bos> ... <eos>``; word tokens (``WordVocab``:
 whitespace words, ``<eos>`` per line, ``<unk>``) replace ``CharVocab``;
-:func:`rnnkit.data.prepare.prepare_corpus` does it all from a :class:`DataConfig`.
+:func:`rnnkit.tasks.lm_prepare.prepare_corpus` does it all from a :class:`rnnkit.tasks.DataConfig`.
 
 Data flow of the padded-batch tasks (classification, tagging)::
 
@@ -23,7 +23,7 @@ Data flow of the padded-batch tasks (classification, tagging)::
         -> split_indices -> TokenVocab.from_token_lists (<pad>, <unk>) -> .encode -> list[int] per example
         -> BucketBatcher + pad_sequences -> (ids (B, T), lengths (B,)) torch.long
 
-(:mod:`rnnkit.data.prepare_tasks`). ``CharVocab``, ``WordVocab`` and ``TokenVocab`` are the names
+(:mod:`rnnkit.tasks.labelled_prepare`). ``CharVocab``, ``WordVocab`` and ``TokenVocab`` are the names
 of today's layouts of the one :class:`Vocab`, whose specials (any of ``<pad>``, ``<unk>``,
 ``<bos>``, ``<eos>``) are declared at construction.
 
@@ -33,16 +33,29 @@ of today's layouts of the one :class:`Vocab`, whose specials (any of ``<pad>``, 
 
 from __future__ import annotations
 
-from .config import DataConfig
 from .errors import DataError
-from .readers import LabelledExamples, TaggedSentences, read_labelled, read_tagged, read_text, split_lines
-from .splits import DEFAULT_FRACTIONS, SPLIT_NAMES, check_classes, split_ids, split_indices
-from .task_config import ClassifyDataConfig, TagDataConfig
+from .readers import (
+    LabelledExamples,
+    TaggedSentences,
+    check_codec,
+    format_columns,
+    format_conllu,
+    looks_like_conllu,
+    parse_tagged,
+    read_labelled,
+    read_tagged,
+    read_text,
+    split_lines,
+)
+from .splits import DEFAULT_FRACTIONS, SPLIT_NAMES, check_classes, check_fractions, split_ids, split_indices
 from .vocab import (
     BOS,
     EOS,
     PAD,
+    PAD_ID,
+    TOKEN_KINDS,
     UNK,
+    UNK_ID,
     VOCAB_KINDS,
     CharVocab,
     TokenVocab,
@@ -51,34 +64,48 @@ from .vocab import (
     id_dtype,
     line_vocab,
     lines_to_ids,
+    no_words_error,
     split_tokens,
     tokenize,
     vocab_from_dict,
 )
+
+#: Imported on first use (they need torch): name -> module under rnnkit.data.batching
+_LAZY = {"StreamBatcher": "streams", "BucketBatcher": "padded", "pad_chars": "padded", "pad_sequences": "padded"}
 
 __all__ = [
     "BOS",
     "DEFAULT_FRACTIONS",
     "EOS",
     "PAD",
+    "PAD_ID",
     "SPLIT_NAMES",
+    "TOKEN_KINDS",
     "UNK",
+    "UNK_ID",
     "VOCAB_KINDS",
+    "BucketBatcher",
     "CharVocab",
-    "ClassifyDataConfig",
-    "DataConfig",
     "DataError",
     "LabelledExamples",
     "StreamBatcher",
-    "TagDataConfig",
     "TaggedSentences",
     "TokenVocab",
     "Vocab",
     "WordVocab",
     "check_classes",
+    "check_codec",
+    "check_fractions",
+    "format_columns",
+    "format_conllu",
     "id_dtype",
     "line_vocab",
     "lines_to_ids",
+    "looks_like_conllu",
+    "no_words_error",
+    "pad_chars",
+    "pad_sequences",
+    "parse_tagged",
     "read_labelled",
     "read_tagged",
     "read_text",
@@ -93,8 +120,8 @@ __all__ = [
 
 def __getattr__(name: str):
     # Lazy so that the numpy-only parts never pull in torch.
-    if name == "StreamBatcher":
-        from .batching.streams import StreamBatcher
+    if name in _LAZY:
+        import importlib
 
-        return StreamBatcher
+        return getattr(importlib.import_module(f".batching.{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

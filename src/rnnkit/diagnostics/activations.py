@@ -100,7 +100,7 @@ def text_activations(model, vocab, text: str, top_k: int = 5, unknown: str = "er
         device = next(model.parameters()).device
         x = torch.tensor([lead + ids], dtype=torch.long, device=device)  # (1, N')
         with Tracer(layer, gates=True) as tracer:
-            logits = model(x)[0]  # (1, N', V)
+            logits = model(model.batch_type(x))[0]  # (1, N', V)
     skip = len(lead)
     signals: dict[str, list[np.ndarray]] = {}
     for trace in tracer.traces:  # one per layer (a language model reads forwards only)

@@ -8,15 +8,16 @@ what the architecture and the initialisation do; briefly trained, how learning c
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from rnnkit.diagnostics.gradient_flow import GradientFlow, gradient_flow
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask
+from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.tasks import LanguageModelTask
 from rnnkit.train import TrainConfig, Trainer, seed_everything
 
 
@@ -61,13 +62,14 @@ def compare_cells(
     Returns:
         [(label, GradientFlow)]: "<cell>, untrained" and, if trained, "<cell>, <n> steps", per cell.
     """
-    base = model_config or LanguageModelConfig(hidden_size=128, num_layers=1, embedding_size=32)
+    base = model_config or LanguageModelConfig.from_dict({"hidden_size": 128, "num_layers": 1, "embedding_size": 32})
     train_cfg = train_config or TrainConfig(max_steps=200, lr=3e-3, log_every=1, eval_every=200)
     vocab_size = len(vocab)
     curves = []
     for cell in cells:
         seed_everything(train_cfg.seed)
-        cfg = LanguageModelConfig(**{**asdict(base), "cell": cell, "vocab_size": vocab_size}).validate()
+        rnn = dataclasses.replace(base.rnn, cell=cell)
+        cfg = dataclasses.replace(base, rnn=rnn, vocab_size=vocab_size).validate()
         model = LanguageModel(cfg)
         curves.append((f"{cell}, untrained", gradient_flow(model, batch)))
         if not train_cfg.max_steps:
@@ -75,7 +77,7 @@ def compare_cells(
         log(f"training the {cell} model for {train_cfg.max_steps} steps ({Path(run_dir) / cell})")
         task = LanguageModelTask(train_ids, None, batch_size, seq_len, torch.device("cpu"))
         meta = {
-            "model": {"kind": model.kind, "config": asdict(cfg)},
+            "model": {"kind": model.kind, "config": cfg.to_dict()},
             "vocab": vocab.to_dict(),
             "config": {"compare": cell},
         }

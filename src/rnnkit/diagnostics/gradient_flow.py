@@ -142,7 +142,7 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
                 last = out[-1] if not layer.config.batch_first else out[:, -1]
                 loss_T = 0.5 * last.pow(2).sum()
             else:
-                out, loss, _ = model(inputs, None, targets)
+                out, loss, _ = model(model.batch_type(inputs, targets))
                 loss_T = _last_step_loss(out, loss, targets)
             traces = tracer.traces
             nodes = [n for tr in traces for n in tr.h_nodes + tr.c_nodes]

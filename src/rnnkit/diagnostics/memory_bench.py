@@ -124,7 +124,7 @@ def train_on_task(
                 break
         model.train()
         x, y = task.batch(cfg.batch_size, lag, data)
-        _, loss, _ = model(x.to(device), None, y.to(device))
+        _, loss, _ = model(model.batch_type(x.to(device), y.to(device)))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm, _ = clip_gradients(model, train_cfg)
@@ -151,7 +151,9 @@ def evaluate(model, task: MemoryTask, batch, device, margin: float = 1.0, chunk:
     """The task's metrics of ``model`` on a fixed (inputs, targets) set (``margin``: see MemoryTask.evaluate)."""
     with evaluating(model):
         inputs, targets = batch
-        outs = [model(inputs[i : i + chunk].to(device))[0].cpu() for i in range(0, len(inputs), chunk)]
+        outs = [
+            model(model.batch_type(inputs[i : i + chunk].to(device)))[0].cpu() for i in range(0, len(inputs), chunk)
+        ]
     return task.evaluate(torch.cat(outs), targets, margin)
 
 

@@ -114,7 +114,8 @@ class MemoryTask:
         else:
             vocab = self.num_symbols + self.num_distractors + 1
             kwargs = {"task": "classify", "num_classes": self.num_symbols, "vocab_size": vocab, "embedding_size": 16}
-        return SequenceClassifierConfig(cell=cell, hidden_size=hidden_size, pooling="last", **{**kwargs, **overrides})
+        values = {"cell": cell, "hidden_size": hidden_size, "pooling": "last", **kwargs, **overrides}
+        return SequenceClassifierConfig.from_dict(values)  # recurrent keys given flat go to [model.rnn]
 
     def evaluate(self, out: Tensor, targets: Tensor, margin: float = 1.0) -> dict[str, float]:
         """{metric: value, "score": 0 at the baseline .. 1 perfect, "solved": 0/1, "beats_baseline": 0/1}.

@@ -1,17 +1,12 @@
-"""Using trained models: loading, sampling, decoding, evaluation."""
+"""Using trained models, the task-free parts: sampling, metrics, which file a checkpoint path means.
+(The loaded-model classes and ``load`` are the tasks': ``rnnkit.tasks``.)"""
 
-from rnnkit.infer.generate import LoadedLanguageModel, loss_report
-from rnnkit.infer.labelers import LoadedClassifier, LoadedTagger
-from rnnkit.infer.loading import load
+from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.infer.sampling import check_sampling, next_token_probs, sample_next
 
 __all__ = [
-    "LoadedClassifier",
-    "LoadedLanguageModel",
-    "LoadedTagger",
     "check_sampling",
-    "load",
-    "loss_report",
     "next_token_probs",
+    "resolve_checkpoint",
     "sample_next",
 ]

@@ -1,12 +1,13 @@
-"""Task architectures: embedding + recurrent layers + head, behind one contract,
-``forward(inputs, state, targets) -> (out, loss, state)``."""
+"""Task architectures: embedding + recurrent layers + head, each config nesting one
+``RecurrentConfig`` (``rnn``), each model owning its loss, all keeping one contract
+(``rnnkit.models.batch``): ``model(batch, state=None) -> ModelOutput(out, loss, state)``."""
 
+from rnnkit.models.batch import ModelOutput, SequenceBatch, TaggedBatch, TokenBatch
 from rnnkit.models.classifier import SequenceClassifier, SequenceClassifierConfig
-from rnnkit.models.classify_task import ClassificationTask, balanced_weights, predict_outputs
+from rnnkit.models.evaluating import evaluating
 from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, nats_to_bits
-from rnnkit.models.lm_task import LanguageModelTask, stream_loss
-from rnnkit.models.tag_task import EncodedSentences, TaggingTask, predict_tags, word_dropout_probs
-from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings
+from rnnkit.models.tagger import IGNORE, SequenceTagger, SequenceTaggerConfig
 
 #: kind (stored in checkpoints) -> (model class, config class)
 MODEL_KINDS = {
@@ -17,34 +18,34 @@ MODEL_KINDS = {
 
 
 def build_model(kind: str, config: dict):
-    """Rebuild a model from the kind and config dict stored in a checkpoint."""
+    """Rebuild a model from the kind and config dict stored in a checkpoint (the recurrent
+    settings nested under "rnn", or flat as rnnkit 0.1 stored them)."""
     if kind not in MODEL_KINDS:
         raise ValueError(f"model: expected a kind in {sorted(MODEL_KINDS)}, got {kind!r}")
     model_cls, config_cls = MODEL_KINDS[kind]
-    known = set(config_cls.__dataclass_fields__)
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ValueError(f"model: unknown config keys {unknown}; expected some of {sorted(known)}")
-    return model_cls(config_cls(**config))
+    try:
+        model_config = config_cls.from_dict(config, "the checkpoint's [model]")
+    except ValueError as e:
+        raise ValueError(f"model: {str(e).removeprefix('config: ')}") from None
+    return model_cls(model_config)
 
 
 __all__ = [
+    "IGNORE",
     "MODEL_KINDS",
-    "ClassificationTask",
-    "EncodedSentences",
-    "SequenceTagger",
-    "SequenceTaggerConfig",
-    "TaggingTask",
-    "balanced_weights",
-    "predict_outputs",
-    "predict_tags",
-    "word_dropout_probs",
+    "RNN_DERIVED",
     "LanguageModel",
     "LanguageModelConfig",
-    "LanguageModelTask",
+    "ModelOutput",
+    "ModelSettings",
+    "SequenceBatch",
+    "TaggedBatch",
+    "TokenBatch",
     "SequenceClassifier",
     "SequenceClassifierConfig",
+    "SequenceTagger",
+    "SequenceTaggerConfig",
     "build_model",
+    "evaluating",
     "nats_to_bits",
-    "stream_loss",
 ]

@@ -12,46 +12,47 @@ Pooling turns the per-step outputs into one vector per sequence:
     "max"   the elementwise maximum of the outputs over the valid steps
 
 Tasks: "classify" (``num_classes`` logits, cross-entropy) or "regress" (one output, mean squared error).
-The contract of every rnnkit model: ``forward(inputs, state, targets, lengths) -> (out, loss, state)``.
+The contract of every rnnkit model (``rnnkit.models.batch``): ``forward(SequenceBatch, state) ->
+ModelOutput(logits or values, loss, state)``; ``loss(out, targets, class_weights)`` is the one loss.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.batch import ModelOutput, SequenceBatch
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 TASKS = ("classify", "regress")
 POOLINGS = ("last", "mean", "max")
 
 
 @dataclass
-class SequenceClassifierConfig:
-    """Architecture of a sequence classifier or regressor.
+class SequenceClassifierConfig(ModelSettings):
+    """Architecture of a sequence classifier or regressor; the recurrent stack is ``rnn``
+    (TOML ``[model.rnn]``).
 
     Inputs are token ids when ``vocab_size`` > 0 (embedded to ``embedding_size``), otherwise
     continuous features of size ``input_size``; exactly one of the two is set.
     """
+
+    FLAT_ALIASES: ClassVar = ("rnn",)
+    DERIVED: ClassVar = {"rnn": RNN_DERIVED}
 
     task: str = "classify"
     num_classes: int = 2  # classify only; regress always has one output
     vocab_size: int = 0
     embedding_size: int = 64
     input_size: int = 0
-    cell: str = "lstm"
-    hidden_size: int = 128
-    num_layers: int = 1
-    bidirectional: bool = False
     pooling: str = "last"
     dropout: float = 0.0  # on the inputs, between layers, and before the head
-    backend: str = "auto"
-    nonlinearity: str = "tanh"
-    reset_after: bool = True
-    forget_bias: float = 1.0
+    rnn: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=128, num_layers=1))
 
     def validate(self) -> SequenceClassifierConfig:
         if self.task not in TASKS:
@@ -69,35 +70,17 @@ class SequenceClassifierConfig:
             )
         if self.vocab_size and self.embedding_size < 1:
             raise ValueError(f"model: expected embedding_size >= 1 with token inputs, got {self.embedding_size}")
-        for name in ("hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"model: expected {name} to be a positive integer, got {value!r}")
         if self.task == "classify" and (
             isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 2
         ):
             raise ValueError(f"model: expected num_classes >= 2 for classification, got {self.num_classes!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        check_dropout(self.dropout)
+        self.rnn = derive(self.rnn, self.embedding_size if self.vocab_size else self.input_size, self.dropout)
         return self
 
     @property
     def num_outputs(self) -> int:
         return self.num_classes if self.task == "classify" else 1
-
-    def recurrent_config(self) -> RecurrentConfig:
-        return RecurrentConfig(
-            cell=self.cell,
-            input_size=self.embedding_size if self.vocab_size else self.input_size,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            bidirectional=self.bidirectional,
-            backend=self.backend,
-            nonlinearity=self.nonlinearity,
-            reset_after=self.reset_after,
-            forget_bias=self.forget_bias,
-        )
 
 
 class SequenceClassifier(nn.Module):
@@ -107,21 +90,22 @@ class SequenceClassifier(nn.Module):
     in nats, or squared error). ``state`` is the recurrent stack's initial / final state."""
 
     kind = "sequence_classifier"
+    batch_type = SequenceBatch
 
     def __init__(self, config: SequenceClassifierConfig):
         super().__init__()
         self.config = config.validate()
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_size) if config.vocab_size else None
-        self.rnn = Recurrent(config.recurrent_config())
+        self.rnn = Recurrent(config.rnn)
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(self.rnn.output_size, config.num_outputs)
 
     def config_dict(self) -> dict:
-        return asdict(self.config)
+        return self.config.to_dict()
 
-    def forward(self, inputs: Tensor, state=None, targets: Tensor | None = None, lengths=None):
-        x = self._features(inputs)  # (B, T, E or D)
-        B, T = x.shape[:2]
+    def forward(self, batch: SequenceBatch, state=None) -> ModelOutput:
+        x = self._features(batch.inputs)  # (B, T, E or D)
+        lengths, targets = batch.lengths, batch.targets
         if lengths is not None:
             lengths = torch.as_tensor(lengths)  # validated by the recurrent layer
         out, state = self.rnn(self.drop(x).transpose(0, 1), state, lengths=lengths)  # (T, B, dirs*H)
@@ -129,8 +113,8 @@ class SequenceClassifier(nn.Module):
         out = self.head(self.drop(pooled))  # (B, C) or (B, 1)
         if self.config.task == "regress":
             out = out.squeeze(-1)  # (B, 1) -> (B,)
-        loss = None if targets is None else self._loss(out, targets, B)
-        return out, loss, state
+        loss = None if targets is None else self.loss(out, targets, batch.class_weights)
+        return ModelOutput(out, loss, state)
 
     # ----- pieces -----------------------------------------------------------------------------
     def _features(self, inputs) -> Tensor:
@@ -172,8 +156,10 @@ class SequenceClassifier(nn.Module):
         valid = (torch.arange(T, device=out.device)[:, None] < lengths[None, :]).unsqueeze(-1)  # (T, B, 1)
         return out.masked_fill(~valid, -torch.inf).amax(0)
 
-    def _loss(self, out: Tensor, targets, B: int) -> Tensor:
-        cfg = self.config
+    def loss(self, out: Tensor, targets, class_weights: Tensor | None = None) -> Tensor:
+        """The mean loss of outputs ``out`` against ``targets``: cross-entropy in nats (each class
+        weighted by ``class_weights`` (C,) if given), or the squared error for regression."""
+        cfg, B = self.config, out.shape[0]
         if not isinstance(targets, Tensor) or targets.shape != (B,):
             got = tuple(targets.shape) if isinstance(targets, Tensor) else type(targets).__name__
             raise ValueError(f"targets: expected a tensor of shape ({B},), one target per sequence, got {got}")
@@ -188,4 +174,4 @@ class SequenceClassifier(nn.Module):
                 f"targets: expected class ids in [0, {cfg.num_classes}), got values in "
                 f"[{int(targets.min())}, {int(targets.max())}]"
             )
-        return F.cross_entropy(out, targets.long())
+        return F.cross_entropy(out, targets.long(), weight=class_weights)

@@ -3,68 +3,56 @@
     tokens (B, T) -> embedding (or one-hot) -> dropout -> stacked RNN/LSTM/GRU (dropout between
     layers) -> dropout -> linear -> logits (B, T, V);  loss = cross-entropy per token (nats)
 
-The one contract every rnnkit model keeps: ``forward(inputs, state, targets) -> (out, loss, state)``.
+The contract every rnnkit model keeps (``rnnkit.models.batch``): ``forward(TokenBatch, state) ->
+ModelOutput(logits, loss, state)``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.batch import ModelOutput, TokenBatch
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 
 @dataclass
-class LanguageModelConfig:
-    """Architecture of a language model. ``vocab_size`` comes from the data."""
+class LanguageModelConfig(ModelSettings):
+    """Architecture of a language model. ``vocab_size`` comes from the data; the recurrent stack's
+    settings are ``rnn`` (TOML ``[model.rnn]``), its input size and dropout follow from the rest."""
+
+    FLAT_ALIASES: ClassVar = ("rnn",)  # [model] hidden_size = ... still means [model.rnn] hidden_size
+    DERIVED: ClassVar = {"rnn": RNN_DERIVED}
 
     vocab_size: int = 0
-    cell: str = "lstm"
     embedding_size: int = 64  # 0: one-hot inputs (the textbook "hello" example)
-    hidden_size: int = 512
-    num_layers: int = 2
     dropout: float = 0.0  # on the non-recurrent connections: input, between layers, before the head
     tie_weights: bool = False  # share the embedding and output matrices (needs embedding = hidden size)
-    backend: str = "auto"
-    nonlinearity: str = "tanh"
-    reset_after: bool = True
-    forget_bias: float = 1.0
     init_scale: float = 0.0  # > 0: every parameter ~ U(-init_scale, init_scale) (Zaremba et al. 2014)
+    rnn: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=512, num_layers=2))
 
     def validate(self) -> LanguageModelConfig:
-        for name in ("vocab_size", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"model: expected {name} to be a positive integer, got {value!r}")
+        V = self.vocab_size
+        if isinstance(V, bool) or not isinstance(V, int) or V < 1:
+            raise ValueError(f"model: expected vocab_size to be a positive integer, got {V!r}")
         if isinstance(self.embedding_size, bool) or not isinstance(self.embedding_size, int) or self.embedding_size < 0:
             raise ValueError(f"model: expected embedding_size >= 0 (0 = one-hot), got {self.embedding_size!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        check_dropout(self.dropout)
         if self.init_scale < 0:
             raise ValueError(f"model: expected init_scale >= 0, got {self.init_scale!r}")
-        if self.tie_weights and self.embedding_size != self.hidden_size:
+        if self.tie_weights and self.embedding_size != self.rnn.hidden_size:
             raise ValueError(
                 f"model: tie_weights needs embedding_size == hidden_size, got embedding_size="
-                f"{self.embedding_size} and hidden_size={self.hidden_size}"
+                f"{self.embedding_size} and hidden_size={self.rnn.hidden_size}"
             )
+        self.rnn = derive(self.rnn, self.embedding_size or self.vocab_size, self.dropout)
         return self
-
-    def recurrent_config(self) -> RecurrentConfig:
-        return RecurrentConfig(
-            cell=self.cell,
-            input_size=self.embedding_size or self.vocab_size,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
-            backend=self.backend,
-            nonlinearity=self.nonlinearity,
-            reset_after=self.reset_after,
-            forget_bias=self.forget_bias,
-        )
 
 
 class LanguageModel(nn.Module):
@@ -73,13 +61,14 @@ class LanguageModel(nn.Module):
     target token in nats (sum over steps / number of tokens)."""
 
     kind = "language_model"
+    batch_type = TokenBatch
 
     def __init__(self, config: LanguageModelConfig):
         super().__init__()
         self.config = config.validate()
-        V, E, H = config.vocab_size, config.embedding_size, config.hidden_size
+        V, E, H = config.vocab_size, config.embedding_size, config.rnn.hidden_size
         self.embedding = nn.Embedding(V, E) if E else None
-        self.rnn = Recurrent(config.recurrent_config())
+        self.rnn = Recurrent(config.rnn)
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(H, V)
         if config.tie_weights:
@@ -89,14 +78,15 @@ class LanguageModel(nn.Module):
                 nn.init.uniform_(p, -config.init_scale, config.init_scale)
 
     def config_dict(self) -> dict:
-        return asdict(self.config)
+        return self.config.to_dict()
 
     def _embed(self, tokens: Tensor) -> Tensor:
         if self.embedding is None:
             return F.one_hot(tokens.long(), self.config.vocab_size).to(self.head.weight.dtype)  # (..., V)
         return self.embedding(tokens)  # (...) -> (..., E)
 
-    def forward(self, inputs: Tensor, state=None, targets: Tensor | None = None):
+    def forward(self, batch: TokenBatch, state=None) -> ModelOutput:
+        inputs, targets = batch.inputs, batch.targets
         self._check_tokens(inputs, "inputs")
         x = self.drop(self._embed(inputs.t()))  # (B, T) -> (T, B, E): time-major for the RNN
         out, state = self.rnn(x, state)  # (T, B, H)
@@ -111,7 +101,7 @@ class LanguageModel(nn.Module):
             # The loss in time-major order: the same mean, without copying the (B, T, V) logits
             # into batch-major order (and back in the backward pass), ~5% of a PTB-size step.
             loss = F.cross_entropy(logits_tb.view(-1, self.config.vocab_size), targets.t().reshape(-1).long())
-        return logits_tb.transpose(0, 1), loss, state  # (B, T, V), a view
+        return ModelOutput(logits_tb.transpose(0, 1), loss, state)  # (B, T, V), a view
 
     def step(self, tokens: Tensor, state=None) -> tuple[Tensor, object]:
         """One token per sequence: tokens (B,) -> (logits (B, V), state). For generation: the

@@ -11,26 +11,36 @@ suffix and capitalisation: that is where most of a tagger's errors on unseen wor
 
 The loss is the cross-entropy over the real tokens only: the positions past each sentence's
 length (targets ``-100``) count neither in the loss nor in its mean.
-The contract of every rnnkit model: ``forward(inputs, state, targets, lengths) -> (out, loss, state)``.
+The contract of every rnnkit model (``rnnkit.models.batch``): ``forward(TaggedBatch, state) ->
+ModelOutput(logits, loss, state)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import dataclasses
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.models.batch import ModelOutput, TaggedBatch
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
 
 IGNORE = -100  # the target of a padding position
 
 
 @dataclass
-class SequenceTaggerConfig:
-    """Architecture of a sequence tagger. ``char_features`` adds the character BiRNN (then
-    ``char_vocab_size`` must be set, >= 2); without it the tagger reads words only."""
+class SequenceTaggerConfig(ModelSettings):
+    """Architecture of a sequence tagger; the recurrent stack is ``rnn`` (TOML ``[model.rnn]``).
+    ``char_features`` adds the character BiRNN (one layer of the same cell, ``char_hidden_size``
+    units per direction; then ``char_vocab_size`` must be set, >= 2); without it the tagger reads
+    words only."""
+
+    FLAT_ALIASES: ClassVar = ("rnn",)
+    DERIVED: ClassVar = {"rnn": RNN_DERIVED}
 
     num_tags: int = 2
     vocab_size: int = 2
@@ -39,15 +49,10 @@ class SequenceTaggerConfig:
     char_vocab_size: int = 0
     char_embedding_size: int = 32
     char_hidden_size: int = 64
-    cell: str = "lstm"
-    hidden_size: int = 128
-    num_layers: int = 2
-    bidirectional: bool = True
     dropout: float = 0.33  # on the token features, between layers, and before the head
-    backend: str = "auto"
-    nonlinearity: str = "tanh"
-    reset_after: bool = True
-    forget_bias: float = 1.0
+    rnn: RecurrentConfig = field(
+        default_factory=lambda: RecurrentConfig(hidden_size=128, num_layers=2, bidirectional=True)
+    )
 
     def validate(self) -> SequenceTaggerConfig:
         for name, low in (
@@ -57,31 +62,21 @@ class SequenceTaggerConfig:
             ("char_vocab_size", 0),
             ("char_embedding_size", 1),
             ("char_hidden_size", 1),
-            ("hidden_size", 1),
-            ("num_layers", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"model: expected {name} to be an integer >= {low}, got {value!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"model: expected dropout in [0, 1), got {self.dropout!r}")
+        check_dropout(self.dropout)
         if self.char_features and self.char_vocab_size < 2:
             raise ValueError(f"model: expected char_vocab_size >= 2 with char_features, got {self.char_vocab_size!r}")
+        features = self.embedding_size + (2 * self.char_hidden_size if self.char_features else 0)
+        self.rnn = derive(self.rnn, features, self.dropout)
         return self
 
-    def _recurrent(self, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool, dropout: float):
-        return RecurrentConfig(
-            cell=self.cell,
-            input_size=input_size,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            bidirectional=bidirectional,
-            backend=self.backend,
-            nonlinearity=self.nonlinearity,
-            reset_after=self.reset_after,
-            forget_bias=self.forget_bias,
-        )
+    def char_rnn(self) -> RecurrentConfig:
+        """The character BiRNN: the word stack's cell and options, one bidirectional layer, no dropout."""
+        one_layer = dataclasses.replace(self.rnn, hidden_size=self.char_hidden_size, num_layers=1, bidirectional=True)
+        return derive(one_layer, self.char_embedding_size, 0.0)
 
 
 class SequenceTagger(nn.Module):
@@ -90,30 +85,29 @@ class SequenceTagger(nn.Module):
     the model has character features; out: logits (B, T, C); targets (B, T) tag ids, -100 at padding."""
 
     kind = "sequence_tagger"
+    batch_type = TaggedBatch
 
     def __init__(self, config: SequenceTaggerConfig):
         super().__init__()
         cfg = self.config = config.validate()
         self.embedding = nn.Embedding(cfg.vocab_size, cfg.embedding_size, padding_idx=0)
-        features = cfg.embedding_size
         self.char_embedding, self.char_rnn = None, None
         if cfg.char_features:
             self.char_embedding = nn.Embedding(cfg.char_vocab_size, cfg.char_embedding_size, padding_idx=0)
-            self.char_rnn = Recurrent(cfg._recurrent(cfg.char_embedding_size, cfg.char_hidden_size, 1, True, 0.0))
-            features += 2 * cfg.char_hidden_size
-        self.rnn = Recurrent(cfg._recurrent(features, cfg.hidden_size, cfg.num_layers, cfg.bidirectional, cfg.dropout))
+            self.char_rnn = Recurrent(cfg.char_rnn())
+        self.rnn = Recurrent(cfg.rnn)
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(self.rnn.output_size, cfg.num_tags)
 
     def config_dict(self) -> dict:
-        return asdict(self.config)
+        return self.config.to_dict()
 
     @property
     def uses_chars(self) -> bool:
         return self.char_rnn is not None
 
-    def forward(self, inputs: Tensor, state=None, targets=None, lengths=None, chars=None, char_lengths=None):
-        words = inputs
+    def forward(self, batch: TaggedBatch, state=None) -> ModelOutput:
+        words, lengths, chars, char_lengths = batch.inputs, batch.lengths, batch.chars, batch.char_lengths
         if not isinstance(words, Tensor) or words.dim() != 2 or words.dtype not in (torch.long, torch.int):
             got = f"{words.dtype} {tuple(words.shape)}" if isinstance(words, Tensor) else type(words).__name__
             raise ValueError(f"inputs: expected a 2-D integer tensor (B, T) of word ids, got {got}")
@@ -129,8 +123,8 @@ class SequenceTagger(nn.Module):
             lengths = torch.as_tensor(lengths)
         out, state = self.rnn(self.drop(x).transpose(0, 1), state, lengths=lengths)  # (T, B, dirs*H)
         logits = self.head(self.drop(out)).transpose(0, 1)  # (T, B, C) -> (B, T, C)
-        loss = None if targets is None else self._loss(logits, targets)
-        return logits, loss, state
+        loss = None if batch.targets is None else self._loss(logits, batch.targets)
+        return ModelOutput(logits, loss, state)
 
     def _spell(self, chars: Tensor, char_lengths: Tensor) -> Tensor:
         """Each real word's characters through the char BiRNN -> (B, T, 2Hc), zeros at padding.

@@ -1,22 +1,17 @@
 """The model-agnostic trainer: optimise, clip, evaluate, checkpoint, stop safely, resume exactly.
 
-It knows the model only through its parameters and ``state_dict``, and the task through four
-members (see ``rnnkit.models.LanguageModelTask``):
-
-    batches_per_epoch                     int
-    train_loss(model, index, epoch)       -> (mean loss tensor, tokens in the batch)
-    evaluate(model)                       -> {"val_loss": ..., ...} (may be empty)
-    state_tensors() / load_state_tensors  carried state saved in checkpoints (e.g. TBPTT hidden state)
-
-and optionally ``describe(val) -> str`` (the log line of an evaluation) and ``loss_floor`` (a
-loss level, e.g. chance, below which a loss spike is noise rather than divergence).
+It knows the model only through its parameters and ``state_dict``, and the task only through the
+``Task`` protocol (``rnnkit.train.task``): batches, losses, an evaluation and its log line, carried
+state. What the task's metrics mean (bits, perplexity, accuracy) is the task's business.
 
 Files in the run directory: config.json (the resolved configuration), metrics.jsonl (a "train" record
 per log interval, with every step's global gradient norm before clipping in "grad_norms" and the
 clipped steps in "clipped_steps"; an "eval" record per evaluation), curves.png,
 latest.safetensors (full training state, written at every evaluation) and best.safetensors (the
-lowest validation loss so far), each with its .json sidecar. A checkpoint is only ever written
-from finite weights after a finite evaluation, so a diverging run cannot overwrite a good one.
+best value of ``monitor`` so far), each with its .json sidecar. The trainer's part of the
+checkpoint metadata is ``TRAINER_KEYS`` (step, epoch, index, best_score, ...), written and read
+here only. A checkpoint is only ever written from finite weights after a finite evaluation, so a
+diverging run cannot overwrite a good one.
 """
 
 from __future__ import annotations
@@ -32,10 +27,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from rnnkit.checkpoint import load_checkpoint, restore_rng_state, save_checkpoint
+from rnnkit.checkpoint import Checkpoint, load_checkpoint, restore_rng_state, save_checkpoint
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
+from rnnkit.train.task import Task
+
+#: The trainer's keys in every checkpoint's metadata (the rest is the task's).
+TRAINER_KEYS = ("step", "epoch", "index", "best_score", "monitor", "best_tiebreak_loss", "loss_guard", "eval")
 
 
 class TrainingStopped(RuntimeError):
@@ -63,7 +62,7 @@ def seed_everything(seed: int) -> None:
 class Trainer:
     """Args:
     model: any nn.Module the task can compute a loss with.
-    task: see the module docstring.
+    task: a ``Task`` (rnnkit.train.task).
     config: TrainConfig.
     run_dir: where checkpoints, metrics and plots go.
     meta: JSON-able description stored in every checkpoint (model kind and config, vocabulary,
@@ -75,7 +74,7 @@ class Trainer:
     def __init__(
         self,
         model,
-        task,
+        task: Task,
         config: TrainConfig,
         run_dir,
         meta: dict,
@@ -112,7 +111,7 @@ class Trainer:
             "step": self.step,
             "epoch": self.epoch,
             "index": self.index,
-            "best_val_loss": self.best_val,  # the best value of cfg.monitor
+            "best_score": self.best_val,  # the best value of cfg.monitor
             "monitor": self.cfg.monitor,
             "best_tiebreak_loss": self.best_loss,
             "loss_guard": {"smooth": self.loss_smooth, "lowest": self.loss_lowest},
@@ -127,9 +126,12 @@ class Trainer:
             extra_tensors=self.task.state_tensors(),
         )
 
-    def resume(self, path=None) -> None:
-        """Continue from a checkpoint (default: this run's latest) with every state restored."""
-        ckpt = load_checkpoint(path or self.latest_path, map_location=next(self.model.parameters()).device)
+    def resume(self, checkpoint: Checkpoint | str | Path | None = None) -> None:
+        """Continue from a checkpoint (default: this run's latest; a loaded ``Checkpoint`` is used
+        as is, e.g. one whose metadata was migrated) with every state restored."""
+        ckpt = checkpoint
+        if not isinstance(ckpt, Checkpoint):
+            ckpt = load_checkpoint(ckpt or self.latest_path, map_location=next(self.model.parameters()).device)
         self.model.load_state_dict(ckpt.model_state)
         self.optimizer.load_state_dict(ckpt.optimizer_state)
         if self.scheduler is not None and ckpt.scheduler_state is not None:
@@ -139,7 +141,7 @@ class Trainer:
             restore_rng_state(ckpt.rng_state)
         meta = ckpt.meta
         self.step, self.epoch, self.index = meta["step"], meta["epoch"], meta["index"]
-        self.best_val = meta["best_val_loss"]
+        self.best_val = meta["best_score"]
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
         guard = meta.get("loss_guard", {})  # absent in checkpoints of older versions: start afresh
         self.loss_smooth, self.loss_lowest = guard.get("smooth"), guard.get("lowest", math.inf)
@@ -179,7 +181,7 @@ class Trainer:
         window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
         window_norms, window_clipped_steps = [], []  # every step's gradient norm, and the clipped steps
         window_start, stop_reason, last_eval = time.perf_counter(), "", {}
-        floor = getattr(task, "loss_floor", 0.0)
+        floor = task.loss_floor
         try:
             while not (stop_reason := self._budget_reached(started)):
                 model.train()
@@ -259,7 +261,7 @@ class Trainer:
         return {
             "step": self.step,
             "epoch": self.epoch,
-            "best_val_loss": self.best_val,
+            "best_score": self.best_val,
             "stopped": stop_reason,
             "last_eval": last_eval,
             "elapsed_s": time.perf_counter() - started,
@@ -305,13 +307,8 @@ class Trainer:
         self._save(self.latest_path, val)
         self.metrics.append(record)
         plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
-        if val_loss is not None and hasattr(self.task, "describe"):
+        if val_loss is not None:
             self.log(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
-        elif val_loss is not None:
-            self.log(
-                f"step {self.step}: val loss {val_loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits, "
-                f"perplexity {math.exp(min(val_loss, 700.0)):.2f})" + (" (best)" if improved else "")
-            )
         return record
 
     def _diverged(self, what: str) -> str:

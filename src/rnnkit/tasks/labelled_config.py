@@ -1,7 +1,7 @@
 """Data settings of the padded-batch tasks: sequence classification and sequence tagging.
 
 One dataclass per task, with its defaults; TOML ``[data]`` tables and CLI flags override them
-(``rnnkit.cli.options``), and the resolved values are stored in every checkpoint, so ``predict``,
+(``rnnkit.config.override``), and the resolved values are stored in every checkpoint, so ``predict``,
 ``tag`` and ``eval`` read new text exactly as training did.
 """
 
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import DataError
-from .vocab import TOKEN_KINDS
+from rnnkit.data import TOKEN_KINDS, DataError
 
 CLASS_WEIGHTS = ("none", "balanced")
 HEADER_MODES = ("auto", "yes", "no")
@@ -90,7 +89,7 @@ class ClassifyDataConfig(LabelledDataConfig):
         return super().validate()
 
     def column(self, name: str) -> str | int | None:
-        """A column option as read_labeled takes it: None (default), a 0-based number, or a name."""
+        """A column option as read_labelled takes it: None (default), a 0-based number, or a name."""
         value = getattr(self, name)
         if value == "":
             return None

@@ -2,7 +2,6 @@
 stop conditions, line mode, unknown characters, next_distribution, evaluation, and the
 checkpoint round trip through the trainer and ``rnnkit.load``."""
 
-import dataclasses
 import math
 import re
 
@@ -10,12 +9,12 @@ import pytest
 import torch
 
 import rnnkit
-import rnnkit.infer.generate as generate_module
+import rnnkit.tasks.lm_loaded as generate_module
 from rnnkit.checkpoint import read_meta
 from rnnkit.data import BOS, EOS, CharVocab, DataError, line_vocab, lines_to_ids
-from rnnkit.data.prepare import prepare_chars
-from rnnkit.infer import LoadedLanguageModel
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask, stream_loss
+from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
+from rnnkit.tasks import LanguageModelTask, LoadedLanguageModel, RunMeta, stream_loss
+from rnnkit.tasks.lm_prepare import prepare_chars
 from rnnkit.train import TrainConfig, Trainer
 
 CPU = torch.device("cpu")
@@ -31,7 +30,7 @@ def fit(model: LanguageModel, ids: torch.Tensor, steps: int) -> LanguageModel:
     torch.set_num_threads(1)
     try:
         for _ in range(steps):
-            _, loss, _ = model(x, None, y)
+            _, loss, _ = model(TokenBatch(x, y))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -44,7 +43,7 @@ def fit(model: LanguageModel, ids: torch.Tensor, steps: int) -> LanguageModel:
 def small_model(vocab, seed: int = 0, **overrides) -> LanguageModel:
     torch.manual_seed(seed)
     kwargs = {"vocab_size": len(vocab), "embedding_size": 8, "hidden_size": 32, "num_layers": 1, **overrides}
-    return LanguageModel(LanguageModelConfig(**kwargs))
+    return LanguageModel(LanguageModelConfig.from_dict(dict(**kwargs)))
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +97,9 @@ class CallCounter:
         self.forward_inputs, self.steps = [], 0
         forward, step = model.forward, model.step
 
-        def counting_forward(inputs, *args, **kwargs):
-            self.forward_inputs.append(inputs.clone())
-            return forward(inputs, *args, **kwargs)
+        def counting_forward(batch, *args, **kwargs):
+            self.forward_inputs.append(batch.inputs.clone())
+            return forward(batch, *args, **kwargs)
 
         def counting_step(*args, **kwargs):
             self.steps += 1
@@ -251,24 +250,22 @@ def test_checkpoint_round_trip_through_the_trainer(tmp_path, monkeypatch, overri
     monkeypatch.setattr("rnnkit.train.trainer.plot_curves", lambda *args, **kwargs: None)
     text = "the quick brown fox jumps over the lazy dog\n" * 12
     corpus = prepare_chars(text)
-    mcfg = LanguageModelConfig(
-        **{
-            "vocab_size": len(corpus.vocab),
-            "embedding_size": 8,
-            "hidden_size": 16,
-            "num_layers": 2,
-            "dropout": 0.1,
-            **overrides,
-        }
+    mcfg = LanguageModelConfig.from_dict(
+        dict(
+            **{
+                "vocab_size": len(corpus.vocab),
+                "embedding_size": 8,
+                "hidden_size": 16,
+                "num_layers": 2,
+                "dropout": 0.1,
+                **overrides,
+            }
+        )
     )
     torch.manual_seed(0)
     model = LanguageModel(mcfg)
     task = LanguageModelTask(corpus.splits["train"], corpus.splits["val"], 4, 16, CPU)
-    meta = {
-        "model": {"kind": LanguageModel.kind, "config": dataclasses.asdict(mcfg)},
-        "vocab": corpus.vocab.to_dict(),
-        "config": {},
-    }
+    meta = RunMeta("lm", LanguageModel.kind, mcfg.to_dict(), corpus.vocab.to_dict(), {}).to_dict()
     trainer = Trainer(model, task, TrainConfig(max_steps=6, eval_every=3, device="cpu"), tmp_path, meta, progress=False)
     trainer.fit()
 
@@ -281,7 +278,7 @@ def test_checkpoint_round_trip_through_the_trainer(tmp_path, monkeypatch, overri
     x = torch.from_numpy(corpus.splits["train"][:40].astype("int64")).reshape(2, 20)
     model.eval()
     with torch.no_grad():
-        assert torch.equal(lm.model(x)[0], model(x)[0])
+        assert torch.equal(lm.model(TokenBatch(x))[0], model(TokenBatch(x))[0])
     # a run directory means its best checkpoint
     assert rnnkit.load(tmp_path).meta == read_meta(trainer.best_path)
     # and the loaded model samples like the in-memory one

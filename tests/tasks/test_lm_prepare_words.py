@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnkit.data import EOS, UNK, DataConfig, DataError
-from rnnkit.data.prepare import prepare_corpus, prepare_words
+from rnnkit.data import EOS, UNK, DataError
+from rnnkit.tasks import DataConfig
+from rnnkit.tasks.lm_prepare import prepare_corpus, prepare_words
 
 PTB = Path(os.environ.get("RNNKIT_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")) / "ptb"
 

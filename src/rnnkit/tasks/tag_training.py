@@ -19,10 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnkit.data.batching.padded import BucketBatcher, pad_chars, pad_sequences
-from rnnkit.data.vocab import UNK_ID
-from rnnkit.models.evaluating import evaluating
-from rnnkit.models.tagger import IGNORE
+from rnnkit.data import UNK_ID, BucketBatcher, pad_chars, pad_sequences
+from rnnkit.models import IGNORE, TaggedBatch, evaluating
 
 
 @dataclass
@@ -35,29 +33,18 @@ class EncodedSentences:
         return len(self.words)
 
 
-def make_batch(data: EncodedSentences, rows, device) -> dict:
+def make_batch(data: EncodedSentences, rows, device) -> TaggedBatch:
     """Padded tensors for sentences ``rows``: words (B, T), lengths (B,), and when present chars
     (B, T, W), char_lengths (B, T), targets (B, T) with -100 past each length."""
     words, lengths = pad_sequences([data.words[r] for r in rows])  # (B, T), (B,)
-    batch = {"words": words.to(device), "lengths": lengths.to(device)}
+    batch = TaggedBatch(words.to(device), lengths=lengths.to(device))
     if data.chars is not None:
         chars, char_lengths = pad_chars([data.chars[r] for r in rows])  # (B, T, W), (B, T)
-        batch["chars"], batch["char_lengths"] = chars.to(device), char_lengths.to(device)
+        batch.chars, batch.char_lengths = chars.to(device), char_lengths.to(device)
     if data.tags is not None:
         targets, _ = pad_sequences([data.tags[r] for r in rows], pad=IGNORE)  # (B, T)
-        batch["targets"] = targets.to(device)
+        batch.targets = targets.to(device)
     return batch
-
-
-def run_model(model, batch: dict, with_targets: bool = True):
-    return model(
-        batch["words"],
-        None,
-        batch.get("targets") if with_targets else None,
-        batch["lengths"],
-        chars=batch.get("chars"),
-        char_lengths=batch.get("char_lengths"),
-    )
 
 
 class TaggingTask:
@@ -92,12 +79,11 @@ class TaggingTask:
         rows = self.batches.batch(epoch, index)
         batch = make_batch(self.train, rows, self.device)
         if self.unk_probs is not None:
-            words = batch["words"].cpu()  # (B, T)
+            words = batch.inputs.cpu()  # (B, T)
             g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) * 1_000_003 + index)
             drop = torch.rand(words.shape, generator=g) < self.unk_probs[words]  # (B, T); padding: p = 0
-            batch["words"] = words.masked_fill(drop, UNK_ID).to(self.device)
-        _, loss, _ = run_model(model, batch)
-        return loss, int(batch["lengths"].sum())
+            batch.inputs = words.masked_fill(drop, UNK_ID).to(self.device)
+        return model(batch).loss, int(batch.lengths.sum())
 
     @torch.no_grad()
     def evaluate(self, model) -> dict[str, float]:
@@ -107,11 +93,11 @@ class TaggingTask:
         with evaluating(model):
             for rows in BucketBatcher([len(s) for s in self.val.words], self.batch_size, shuffle=False).epoch(0):
                 batch = make_batch(self.val, rows, self.device)
-                logits, loss, _ = run_model(model, batch)
-                real = batch["targets"] != IGNORE  # (B, T)
+                logits, loss, _ = model(batch)
+                real = batch.targets != IGNORE  # (B, T)
                 n = int(real.sum())
                 total += float(loss) * n
-                correct += int((logits.argmax(-1) == batch["targets"])[real].sum())
+                correct += int((logits.argmax(-1) == batch.targets)[real].sum())
                 count += n
         return {"val_loss": total / count, "val_acc": correct / count}
 
@@ -132,7 +118,7 @@ def predict_tags(model, data: EncodedSentences, batch_size: int, device) -> list
         result: list[list[int] | None] = [None] * len(data)
         for rows in BucketBatcher([len(s) for s in data.words], batch_size, shuffle=False).epoch(0):
             batch = make_batch(EncodedSentences(data.words, data.chars, None), rows, device)
-            logits, _, _ = run_model(model, batch, with_targets=False)
+            logits, _, _ = model(batch)
             best = logits.argmax(-1).cpu()  # (B, T)
             for i, r in enumerate(rows):
                 result[r] = best[i, : len(data.words[r])].tolist()

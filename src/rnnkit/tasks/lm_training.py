@@ -15,12 +15,15 @@ from torch import Tensor
 
 from rnnkit.data import DataError
 from rnnkit.layers import detach_state
-from rnnkit.models.evaluating import evaluating
+from rnnkit.models import TokenBatch, evaluating
 
 
 class LanguageModelTask:
-    """What the model-agnostic trainer needs: numbered batches, a loss, an evaluation, and the
-    carried state (saved in checkpoints so a resumed run continues exactly)."""
+    """The trainer's ``Task`` for a language model: numbered windows, a loss, an evaluation (nats
+    and bits per token) and its log line, and the carried state (saved in checkpoints so a resumed
+    run continues exactly)."""
+
+    loss_floor = 0.0  # no chance level worth guarding: the running mean alone decides
 
     def __init__(
         self, train_ids: np.ndarray, val_ids: np.ndarray | None, batch_size: int, seq_len: int, device: torch.device
@@ -42,7 +45,7 @@ class LanguageModelTask:
             self.state = None  # every epoch starts from the zero state
         x, y = self.batches.window(index)  # (B, T) each
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-        _, loss, state = model(x, self.state, y)
+        _, loss, state = model(TokenBatch(x, y), self.state)
         self.state = detach_state(state)
         return loss, y.numel()
 
@@ -51,6 +54,12 @@ class LanguageModelTask:
             return {}
         loss = stream_loss(model, self.val_ids, self.batch_size, self.seq_len, self.device)
         return {"val_loss": loss, "val_bpc": loss / math.log(2)}
+
+    def describe(self, val: dict) -> str:
+        loss = val["val_loss"]
+        return (
+            f"val loss {loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits, perplexity {math.exp(min(loss, 700.0)):.2f})"
+        )
 
     def state_tensors(self) -> dict[str, Tensor]:
         if self.state is None:
@@ -77,7 +86,7 @@ def stream_loss(model, ids: np.ndarray, batch_size: int, seq_len: int, device) -
     with evaluating(model):
         state, total, count = None, 0.0, 0
         for x, y in batches:
-            _, loss, state = model(x.to(device), state, y.to(device))
+            _, loss, state = model(TokenBatch(x.to(device), y.to(device)), state)
             total += float(loss) * y.numel()
             count += y.numel()
     return total / count

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from rnnkit.data import DataConfig, DataError
+from rnnkit.data import DataError
+from rnnkit.tasks import DataConfig
 
 
 def raises(msg):

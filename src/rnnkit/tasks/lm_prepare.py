@@ -17,10 +17,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import DataConfig
-from .readers.text import read_text, split_lines
-from .splits import SPLIT_NAMES, split_ids
-from .vocab import EOS, CharVocab, WordVocab, line_vocab, lines_to_ids, no_words_error, tokenize
+from rnnkit.data import (
+    EOS,
+    SPLIT_NAMES,
+    CharVocab,
+    WordVocab,
+    line_vocab,
+    lines_to_ids,
+    no_words_error,
+    read_text,
+    split_ids,
+    split_lines,
+    tokenize,
+)
+from rnnkit.tasks.lm_config import DataConfig
 
 
 @dataclass
@@ -62,7 +72,7 @@ def prepare_words(
     min_freq: int = 1,
     held_out: dict[str, str] | None = None,
 ) -> PreparedCorpus:
-    """Word tokens (``<eos>`` ending every line, the last included; see :mod:`rnnkit.data.words`).
+    """Word tokens (``<eos>`` ending every line, the last included; see :mod:`rnnkit.data.vocab.tokenize`).
 
     Args:
         text: the corpus; cut contiguously (in tokens) by ``fractions``, or all training text

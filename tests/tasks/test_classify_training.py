@@ -6,13 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.models import (
+from rnnkit.models import SequenceClassifier, SequenceClassifierConfig, SequenceTagger, SequenceTaggerConfig
+from rnnkit.tasks import (
     ClassificationTask,
     EncodedSentences,
-    SequenceClassifier,
-    SequenceClassifierConfig,
-    SequenceTagger,
-    SequenceTaggerConfig,
     TaggingTask,
     balanced_weights,
     predict_outputs,
@@ -29,7 +26,7 @@ TARGETS = np.array([int(s[0] % 3) for s in SEQS])  # the class is the first toke
 def classifier(seed=0, **kw):
     torch.manual_seed(seed)
     cfg = {"vocab_size": 20, "embedding_size": 8, "hidden_size": 16, "num_classes": 3, "bidirectional": True, **kw}
-    return SequenceClassifier(SequenceClassifierConfig(**cfg))
+    return SequenceClassifier(SequenceClassifierConfig.from_dict(dict(**cfg)))
 
 
 def test_predictions_do_not_depend_on_batch_composition():
@@ -92,7 +89,9 @@ TAGS = [[w % 4 for w in s] for s in WORDS]
 
 def tagger(chars=True):
     torch.manual_seed(0)
-    cfg = SequenceTaggerConfig(num_tags=4, vocab_size=15, embedding_size=8, hidden_size=12, num_layers=1, dropout=0)
+    cfg = SequenceTaggerConfig.from_dict(
+        dict(num_tags=4, vocab_size=15, embedding_size=8, hidden_size=12, num_layers=1, dropout=0)
+    )
     if chars:
         cfg.char_features, cfg.char_vocab_size, cfg.char_embedding_size, cfg.char_hidden_size = True, 8, 4, 5
     return SequenceTagger(cfg)

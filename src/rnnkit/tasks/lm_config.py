@@ -1,13 +1,10 @@
-"""Defaults of the data component, in one dataclass the entry point composes and overrides."""
+"""Data settings of the language models (``[data]``), in one dataclass the entry point composes and overrides."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import DataError
-from .readers.text import check_codec as _check_codec
-from .splits import DEFAULT_FRACTIONS
-from .splits import check_fractions as _check_fractions
+from rnnkit.data import DEFAULT_FRACTIONS, DataError, check_codec, check_fractions
 
 MODES = ("chars", "lines")
 TOKENS = ("char", "word")
@@ -21,10 +18,10 @@ class DataConfig:
         encoding: codec the corpus files are decoded with.
         errors: ``strict`` (fail on undecodable bytes), ``replace`` or ``ignore``.
         mode: ``chars`` (the text is one stream) or ``lines`` (one item per line, framed by
-            ``<bos>``/``<eos>``; see :mod:`rnnkit.data.lines`).
+            ``<bos>``/``<eos>``; see :mod:`rnnkit.data.vocab.lines`).
         unknown: what encoding does with characters outside the vocabulary: ``error`` or ``skip``.
         tokens: ``char`` (every character a token) or ``word`` (whitespace-separated words with
-            ``<eos>`` per line and ``<unk>`` for rare or unseen words; see :mod:`rnnkit.data.words`).
+            ``<eos>`` per line and ``<unk>`` for rare or unseen words; see :mod:`rnnkit.data.vocab.tokenize`).
         vocab_size: word tokens: the largest vocabulary, ``<eos>`` and ``<unk>`` included (0: no limit).
         min_freq: word tokens: words seen fewer times in the training text become ``<unk>``.
         split: (train, val, test) fractions of the id stream, contiguous, in that order. Ignored
@@ -49,7 +46,7 @@ class DataConfig:
 
     def validate(self) -> DataConfig:
         """Check every field; returns self. Raises DataError ("expected X, got Y")."""
-        _check_codec(self.encoding, self.errors)
+        check_codec(self.encoding, self.errors)
         if self.mode not in MODES:
             raise DataError(f"data: expected mode 'chars' or 'lines', got {self.mode!r}")
         if self.unknown not in ("error", "skip"):
@@ -71,7 +68,7 @@ class DataConfig:
         for what, value in (("valid", self.valid), ("test", self.test)):
             if not isinstance(value, str):
                 raise DataError(f"data: expected the {what} file as a path string, got {value!r}")
-        self.split = _check_fractions(self.split)
+        self.split = check_fractions(self.split)
         # Checked here rather than by StreamBatcher's helper so this module stays torch-free.
         for what, value in (("batch size", self.batch_size), ("sequence length", self.seq_len)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

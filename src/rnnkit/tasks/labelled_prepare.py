@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DataError
-from .readers.conllu import TaggedSentences, read_tagged
-from .readers.tables import LabelledExamples as LabeledExamples
-from .readers.tables import read_labelled as read_labeled
-from .splits import check_classes, split_indices
-from .task_config import ClassifyDataConfig, TagDataConfig
-from .vocab import TokenVocab, split_tokens
+from rnnkit.data import (
+    DataError,
+    LabelledExamples,
+    TaggedSentences,
+    TokenVocab,
+    check_classes,
+    read_labelled,
+    read_tagged,
+    split_indices,
+    split_tokens,
+)
+from rnnkit.tasks.labelled_config import ClassifyDataConfig, TagDataConfig
 
 SPLITS = ("train", "val", "test")
 
@@ -33,12 +38,12 @@ SPLITS = ("train", "val", "test")
 class PreparedClassification:
     vocab: TokenVocab
     labels: list[str]  # class names in id order ([] for regression)
-    examples: dict[str, LabeledExamples]  # raw text and labels per split
+    examples: dict[str, LabelledExamples]  # raw text and labels per split
     splits: dict[str, tuple[list[list[int]], np.ndarray]] = field(default_factory=dict)  # ids, targets
 
 
-def read_examples(cfg: ClassifyDataConfig, sources: Sequence[str]) -> LabeledExamples:
-    return read_labeled(
+def read_examples(cfg: ClassifyDataConfig, sources: Sequence[str]) -> LabelledExamples:
+    return read_labelled(
         list(sources),
         text_column=cfg.column("text_column"),
         label_column=cfg.column("label_column"),
@@ -72,7 +77,7 @@ def prepare_classification(
 
 
 def encode_examples(
-    examples: LabeledExamples, vocab: TokenVocab, labels: list[str], max_length: int = 0, regress: bool = False
+    examples: LabelledExamples, vocab: TokenVocab, labels: list[str], max_length: int = 0, regress: bool = False
 ) -> tuple[list[list[int]], np.ndarray]:
     """Token ids per example (at most ``max_length``) and the targets: class ids, or numbers for
     regression. A label outside ``labels``, a non-numeric regression target or a text without

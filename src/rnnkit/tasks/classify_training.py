@@ -1,7 +1,7 @@
 """Sequence classification (and regression) as the trainer sees it: shuffled, bucketed padded batches.
 
 Every epoch visits each training example once, in batches of similar lengths
-(``rnnkit.data.padded.BucketBatcher``); the order is a function of (seed, epoch), so a resumed run
+(``rnnkit.data.BucketBatcher``); the order is a function of (seed, epoch), so a resumed run
 continues exactly. There is no state carried between batches: each sequence starts from zeros.
 """
 
@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.data.batching.padded import BucketBatcher, pad_sequences
-from rnnkit.models.evaluating import evaluating
+from rnnkit.data import BucketBatcher, pad_sequences
+from rnnkit.models import SequenceBatch, evaluating
 
 
 class ClassificationTask:
@@ -56,14 +55,13 @@ class ClassificationTask:
     def train_loss(self, model, index: int, epoch: int = 0) -> tuple[Tensor, int]:
         rows = self.batches.batch(epoch, index)
         x, lengths = pad_sequences([self.seqs[r] for r in rows])  # (B, T), (B,)
-        out, _, _ = model(x.to(self.device, non_blocking=True), None, None, lengths.to(self.device))
-        return self.loss(out, self.targets[rows], weighted=True), len(rows)
+        targets = self.target_tensor(self.targets[rows])
+        x, lengths = x.to(self.device, non_blocking=True), lengths.to(self.device)
+        return model(SequenceBatch(x, targets, lengths, self.class_weights)).loss, len(rows)
 
-    def loss(self, out: Tensor, targets: np.ndarray, weighted: bool = False) -> Tensor:
-        if self.regress:
-            return F.mse_loss(out, torch.as_tensor(targets, dtype=out.dtype, device=out.device))
-        y = torch.as_tensor(targets, dtype=torch.long, device=out.device)
-        return F.cross_entropy(out, y, weight=self.class_weights if weighted else None)
+    def target_tensor(self, targets: np.ndarray) -> Tensor:
+        """(N,) class ids (int64), or numbers (float32) for regression, on the task's device."""
+        return torch.as_tensor(targets, dtype=torch.float32 if self.regress else torch.long, device=self.device)
 
     @torch.no_grad()
     def evaluate(self, model) -> dict[str, float]:
@@ -71,7 +69,7 @@ class ClassificationTask:
             return {}
         out = predict_outputs(model, self.val[0], self.batch_size, self.device)
         targets = np.asarray(self.val[1])
-        result = {"val_loss": float(self.loss(out, targets))}
+        result = {"val_loss": float(model.loss(out, self.target_tensor(targets)))}
         if self.regress:
             result["val_rmse"] = math.sqrt(result["val_loss"])
         else:
@@ -100,7 +98,7 @@ def predict_outputs(model, seqs: Sequence[Sequence[int]], batch_size: int, devic
         parts, rows_seen = [], []
         for rows in batches.epoch(0):
             x, lengths = pad_sequences([seqs[r] for r in rows])  # (B, T), (B,)
-            out, _, _ = model(x.to(device), None, None, lengths.to(device))
+            out, _, _ = model(SequenceBatch(x.to(device), lengths=lengths.to(device)))
             parts.append(out.float())
             rows_seen.append(torch.as_tensor(rows))
     out = torch.cat(parts)  # (N, C) or (N,), in batch order

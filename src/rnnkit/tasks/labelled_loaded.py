@@ -18,12 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnkit.data.prepare_tasks import encode_examples, encode_sentences
-from rnnkit.data.readers.conllu import TaggedSentences
-from rnnkit.data.readers.tables import LabelledExamples
-from rnnkit.data.vocab import TokenVocab
+from rnnkit.data import LabelledExamples, TaggedSentences, TokenVocab
 from rnnkit.infer.metrics import classification_report, tagging_report
-from rnnkit.models import EncodedSentences, predict_outputs, predict_tags
+from rnnkit.tasks.classify_training import predict_outputs
+from rnnkit.tasks.labelled_prepare import encode_examples, encode_sentences
+from rnnkit.tasks.tag_training import EncodedSentences, predict_tags
 
 
 @dataclass

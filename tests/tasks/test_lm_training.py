@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.data import StreamBatcher
-from rnnkit.models import LanguageModel, LanguageModelConfig, LanguageModelTask, stream_loss
+from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
+from rnnkit.tasks import LanguageModelTask, stream_loss
 
 V = 6
 CPU = torch.device("cpu")
@@ -16,7 +17,9 @@ CPU = torch.device("cpu")
 
 def make(cell: str = "lstm", seed: int = 0) -> LanguageModel:
     torch.manual_seed(seed)
-    return LanguageModel(LanguageModelConfig(vocab_size=V, cell=cell, embedding_size=5, hidden_size=16, num_layers=2))
+    return LanguageModel(
+        LanguageModelConfig.from_dict(dict(vocab_size=V, cell=cell, embedding_size=5, hidden_size=16, num_layers=2))
+    )
 
 
 def stream(n: int, seed: int = 0) -> np.ndarray:
@@ -40,7 +43,7 @@ def test_train_loss_carries_state_between_windows_and_resets_at_zero(cell):
     with torch.no_grad():
         for k in range(3):
             x, y = batches.window(k)
-            _, loss, state = model(x, state, y)
+            _, loss, state = model(TokenBatch(x, y), state)
             expected.append(loss.item())
     got = []
     for k in range(3):
@@ -112,7 +115,7 @@ def test_stream_loss_equals_the_whole_sequence_for_one_stream():
     x = torch.from_numpy(ids.astype(np.int64))[None]  # (1, N)
     model.eval()
     with torch.no_grad():
-        logits, _, _ = model(x[:, :-1])
+        logits, _, _ = model(TokenBatch(x[:, :-1]))
         expected = F.cross_entropy(logits[0], x[0, 1:]).item()
     assert got == pytest.approx(expected, rel=1e-5)
 
@@ -125,7 +128,7 @@ def test_stream_loss_counts_every_prediction_of_every_stream_once():
     with torch.no_grad():
         for b in range(3):
             row = torch.from_numpy(ids[b * 20 : (b + 1) * 20].astype(np.int64))[None]
-            logits, _, _ = model(row[:, :-1])
+            logits, _, _ = model(TokenBatch(row[:, :-1]))
             total += F.cross_entropy(logits[0], row[0, 1:], reduction="sum").item()
             count += 19
     assert got == pytest.approx(total / count, rel=1e-5)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import torch
 
 from rnnkit.infer.sampling import check_sampling, next_token_probs, sample_next
-from rnnkit.models import stream_loss
+from rnnkit.models import TokenBatch
+from rnnkit.tasks.lm_training import stream_loss
 
 
 @dataclass
@@ -71,7 +72,7 @@ class LoadedLanguageModel:
         """Run the prime through the network ONCE; returns (logits after it (1, V), state)."""
         self.model.eval()
         x = torch.tensor([ids], dtype=torch.long, device=self.device)  # (1, T)
-        logits, _, state = self.model(x)
+        logits, _, state = self.model(TokenBatch(x))
         return logits[:, -1], state
 
     @torch.no_grad()

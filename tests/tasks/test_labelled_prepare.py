@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from rnnkit.data.errors import DataError
-from rnnkit.data.prepare_tasks import encode_sentences, prepare_classification, prepare_tagging
-from rnnkit.data.task_config import ClassifyDataConfig, TagDataConfig
+from rnnkit.data import DataError
+from rnnkit.tasks import ClassifyDataConfig, TagDataConfig
+from rnnkit.tasks.labelled_prepare import encode_sentences, prepare_classification, prepare_tagging
 
 
 @pytest.fixture

@@ -1,0 +1,97 @@
+"""What every ``rnnkit train`` form does with its arguments: compose the configuration, check
+them, and hand the run to the one run driver (``rnnkit.tasks.driver``) with the verb's task spec.
+
+Configuration layers, each overriding the one before: the task's defaults <- its demo (no data)
+or its [train] defaults <- --preset <- --config <- flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from rnnkit.cli.options import SECTIONS, flag_values, given_flags, read_preset, read_toml
+from rnnkit.config import override
+from rnnkit.tasks import driver
+from rnnkit.tasks.spec import TaskSpec
+
+BUDGETS = ("max_steps", "max_epochs", "max_minutes")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
+    """``rnnkit train [TASK] ...``: a new run, or ``--resume RUN_DIR``."""
+    progress = not args.no_progress
+    if args.resume:
+        _only_training_options(args)
+        driver.resume(spec, Path(args.resume), flag_values(args)["train"], log, progress, options)
+        return 0
+    demo = spec.demo()
+    if not args.data and demo is None:
+        raise ValueError(f"data: expected at least one data file or directory for '{spec.verb}'")
+    preset = getattr(args, "preset", None)
+    given = {
+        **(read_preset(preset).get("train", {}) if preset else {}),
+        **(read_toml(args.config).get("train", {}) if args.config else {}),
+        **flag_values(args)["train"],
+    }
+    base = demo if not args.data else {"train": dict(spec.base_train)}
+    if args.data and not any(given.get(k) for k in BUDGETS):
+        base["train"]["max_epochs"] = spec.default_epochs
+    cfg = compose(args, base, spec.defaults())
+    monitor = spec.default_monitor(cfg)
+    if monitor is not None and "monitor" not in given:
+        cfg["train"] = dataclasses.replace(cfg["train"], monitor=monitor)
+    cfg["data"].validate()
+    cfg["train"].validate()
+    spec.check_model(cfg)
+    held_out = {k: str(Path(v).resolve()) for k in ("valid", "test") if (v := getattr(cfg["data"], k))}
+    cfg["data"] = dataclasses.replace(cfg["data"], **held_out)
+    sources = [str(Path(s).resolve()) for s in args.data] or spec.default_sources()
+    run_dir = new_run_dir(args.run_dir, spec.run_name(args.data))
+    driver.train(spec, cfg, sources, run_dir, log, progress, options)
+    return 0
+
+
+def compose(args, base: dict, defaults: dict) -> dict:
+    """{section: dataclass} from ``defaults`` <- ``base`` <- --preset <- --config <- flags."""
+    configs = dict(defaults)
+    layers = [base]
+    if getattr(args, "preset", None):
+        layers.append(read_preset(args.preset))
+    if args.config:
+        layers.append(read_toml(args.config))
+    layers.append(flag_values(args))
+    for layer in layers:
+        for section in SECTIONS:
+            if layer.get(section):
+                configs[section] = override(configs[section], layer[section], f"[{section}]")
+    return configs
+
+
+def new_run_dir(flag: str | None, name: str) -> Path:
+    """The directory of a new run: --run-dir, else runs/<name>-<time>. One holding a checkpoint is
+    refused (training would overwrite it; --resume continues it)."""
+    run_dir = Path(flag) if flag else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if (run_dir / "latest.safetensors").exists():
+        raise ValueError(
+            f"run directory: {run_dir} already holds a checkpoint; expected a new directory "
+            f"(--run-dir) or --resume {run_dir}"
+        )
+    return run_dir
+
+
+def _only_training_options(args) -> None:
+    changed = given_flags(args)
+    preset = getattr(args, "preset", None)
+    if args.data or args.config or preset or changed:
+        what = ", ".join(changed) or ("data" if args.data else ("--config" if args.config else "--preset"))
+        raise ValueError(
+            f"resume: expected only training options with --resume (the data and model are fixed "
+            f"by the checkpoint), got {what}"
+        )

@@ -1,0 +1,89 @@
+"""The classification task: ``rnnkit train classify`` (many-to-one; or regression to one number).
+
+Data: ``ClassifyDataConfig`` and ``prepare_classification`` (``labelled_config``,
+``labelled_prepare``); model: ``SequenceClassifier``; trainer task: ``ClassificationTask``
+(``classify_training``); inference: ``LoadedClassifier``; reports: ``labelled_report``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from rnnkit.data import TokenVocab
+from rnnkit.models import SequenceClassifier, SequenceClassifierConfig
+from rnnkit.tasks.classify_training import ClassificationTask, balanced_weights
+from rnnkit.tasks.labelled_config import ClassifyDataConfig
+from rnnkit.tasks.labelled_loaded import LoadedClassifier
+from rnnkit.tasks.labelled_prepare import PreparedClassification, prepare_classification
+from rnnkit.tasks.labelled_report import evaluate_classifier, report_classifier
+from rnnkit.tasks.spec import Built, Finished, Log, TaskSpec
+
+
+class ClassificationSpec(TaskSpec):
+    name, title, verb = "classify", "classify", "rnnkit train classify"
+    model_cls, data_config_cls, model_config_cls = SequenceClassifier, ClassifyDataConfig, SequenceClassifierConfig
+    base_train = {"eval_every": 0}  # evaluate (and checkpoint) after every epoch
+
+    def default_monitor(self, cfg: dict) -> str:
+        """The best checkpoint: the most accurate, or the lowest error for regression."""
+        return "val_loss" if cfg["model"].task == "regress" else "val_acc"
+
+    def prepare(self, cfg: dict, sources: list[str]) -> PreparedClassification:
+        return prepare_classification(cfg["data"], sources, regress=cfg["model"].task == "regress")
+
+    def build(self, cfg: dict, data: PreparedClassification, device) -> Built:
+        data_cfg, regress = cfg["data"], cfg["model"].task == "regress"
+        model_cfg = dataclasses.replace(
+            cfg["model"], vocab_size=len(data.vocab), input_size=0, num_classes=max(2, len(data.labels))
+        ).validate()
+        model = SequenceClassifier(model_cfg).to(device)
+        seqs, targets = data.splits["train"]
+        weights = None
+        if data_cfg.class_weights == "balanced" and not regress:
+            weights = balanced_weights(targets, len(data.labels))
+        val = data.splits["val"] if len(data.splits["val"][0]) else None
+        task = ClassificationTask(
+            (seqs, targets),
+            val,
+            data_cfg.batch_size,
+            device,
+            seed=cfg["train"].seed,
+            bucket=data_cfg.bucket,
+            class_weights=weights,
+            regress=regress,
+            num_classes=model_cfg.num_classes,
+        )
+        return Built(model, task, model_cfg)
+
+    def extras(self, data: PreparedClassification) -> dict:
+        return {"labels": data.labels}
+
+    def description(self, cfg: dict, built: Built, data: PreparedClassification) -> str:
+        model_cfg, rnn = built.model_config, built.model_config.rnn
+        sizes = "/".join(f"{len(data.examples[s]):,}" for s in ("train", "val", "test"))
+        n_params = sum(p.numel() for p in built.model.parameters())
+        what = "regressor" if model_cfg.task == "regress" else f"classifier over {len(data.labels)} classes"
+        tokens = cfg["data"].tokens
+        return (
+            f"training a {rnn.num_layers}x{rnn.hidden_size} {'bidirectional ' * rnn.bidirectional}"
+            f"{rnn.cell.upper()} {what} ({n_params / 1e6:.2f}M parameters, {model_cfg.pooling} pooling) on "
+            f"{tokens} tokens ({len(data.vocab):,} in the vocabulary); train/val/test {sizes} examples"
+        )
+
+    def report(self, finished: Finished, log: Log) -> None:
+        """The best checkpoint on the test split (else val): metrics and a confusion heatmap."""
+        examples, run_dir = finished.data.examples, finished.run_dir
+        split = "test" if len(examples["test"]) else "val"
+        if len(examples[split]):
+            report_classifier(
+                run_dir, examples[split], f"the {split} split", log, png=run_dir / f"confusion_{split}.png"
+            )
+
+    def loaded(self, meta: dict, model, device) -> LoadedClassifier:
+        return LoadedClassifier(model, TokenVocab.from_dict(meta["vocab"]), list(meta["labels"]), meta, device)
+
+    def evaluate(self, loaded: LoadedClassifier, request, out: Log) -> None:
+        evaluate_classifier(loaded, request, out)
+
+
+CLASSIFY = ClassificationSpec()

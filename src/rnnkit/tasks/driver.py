@@ -1,0 +1,96 @@
+"""The one run driver: train a new run or resume one, the same way for every task.
+
+    train(spec, cfg, sources, run_dir, log)        a new run from resolved configs
+    resume(spec, run_dir, train_changes, log)      continue a run from its latest checkpoint
+
+Both come down to ``_drive``: device and seed, the task's data, vocabulary check (resume), model
+and trainer Task, the Trainer (checkpoints, metrics, curves, exact resume), the start or resume
+line, ``fit``, the summary line and the task's report. ``_drive`` takes where the weights start
+from (``Start``): fresh, or the run's own latest checkpoint; fine-tuning from another run's
+checkpoint will be a third kind of start, and nothing else here needs to change for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rnnkit.checkpoint import Checkpoint, load_checkpoint, read_meta
+from rnnkit.config import override
+from rnnkit.tasks.meta import RunMeta, migrate
+from rnnkit.tasks.spec import Finished, Log, TaskSpec
+from rnnkit.train import Trainer, resolve_device, seed_everything
+
+SECTIONS = ("data", "model", "train")
+
+
+@dataclass
+class Start:
+    """Where a run's weights and training state come from: ``resume_from`` (a run's own
+    checkpoint, every state restored) or nothing (fresh weights)."""
+
+    resume_from: Path | None = None
+    stored: RunMeta | None = None  # the checkpoint's metadata (its data must match)
+
+
+def train(
+    spec: TaskSpec, cfg: dict, sources: list[str], run_dir: Path, log: Log, progress: bool = True, options=None
+) -> dict:
+    """A new run of ``spec`` with the resolved configs ``cfg`` ({section: dataclass}, validated)."""
+    return _drive(spec, cfg, list(sources), Path(run_dir), Start(), log, progress, options or {})
+
+
+def stored_run(run_dir: Path) -> RunMeta:
+    """The metadata of the latest checkpoint in ``run_dir``, migrated."""
+    path = Path(run_dir) / "latest.safetensors"
+    return RunMeta.from_dict(read_meta(path), path)
+
+
+def resume(spec: TaskSpec, run_dir: Path, train_changes: dict, log: Log, progress: bool = True, options=None) -> dict:
+    """Continue the run in ``run_dir`` from its latest checkpoint; ``train_changes`` override its
+    [train] settings (budgets, learning rate, ...); data and model are the checkpoint's."""
+    run_dir = Path(run_dir)
+    stored = stored_run(run_dir)
+    if stored.task != spec.name:
+        raise ValueError(f"resume: {run_dir} holds a {_title(stored.task)} run; expected a {spec.title} run")
+    defaults = spec.defaults()
+    cfg = {s: override(defaults[s], stored.config[s], f"checkpoint [{s}]") for s in SECTIONS}
+    cfg["train"] = override(cfg["train"], train_changes, "flags").validate()
+    start = Start(resume_from=run_dir / "latest.safetensors", stored=stored)
+    return _drive(spec, cfg, stored.sources, run_dir, start, log, progress, options or {})
+
+
+def _drive(
+    spec: TaskSpec, cfg: dict, sources: list[str], run_dir: Path, start: Start, log: Log, progress: bool, options
+) -> dict:
+    device = resolve_device(cfg["train"].device)
+    seed_everything(cfg["train"].seed)
+    data = spec.prepare(cfg, sources)
+    if start.stored is not None:
+        spec.check_same_data(data, start.stored, sources)
+    built = spec.build(cfg, data, device)
+    meta = spec.meta(cfg, built, data, sources)
+    trainer = Trainer(built.model, built.task, cfg["train"], run_dir, meta.to_dict(), log=log, progress=progress)
+    if start.resume_from is not None:
+        trainer.resume(_migrated(load_checkpoint(start.resume_from, map_location=device)))
+        log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
+    else:
+        log(f"{spec.description(cfg, built, data)} on {device}; run directory {run_dir}")
+    summary = trainer.fit()
+    log(
+        f"stopped: {summary['stopped']} at step {summary['step']}; {spec.best_text(summary['best_score'], cfg, data)}; "
+        f"checkpoints in {run_dir}"
+    )
+    spec.report(Finished(run_dir, cfg, sources, data, device, options), log)
+    return summary
+
+
+def _migrated(ckpt: Checkpoint) -> Checkpoint:
+    ckpt.meta = migrate(ckpt.meta, ckpt.path)
+    return ckpt
+
+
+def _title(task: str) -> str:
+    from rnnkit.tasks.registry import TASKS
+
+    return TASKS[task].title if task in TASKS else task

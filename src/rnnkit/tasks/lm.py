@@ -1,0 +1,124 @@
+"""The language-model task: ``rnnkit train`` (char or word tokens, truncated BPTT over streams).
+
+Data: ``DataConfig`` and ``prepare_corpus`` (``lm_config``, ``lm_prepare``); model:
+``LanguageModel``; trainer task: ``LanguageModelTask`` (``lm_training``); inference:
+``LoadedLanguageModel`` (``lm_loaded``); eval: nats, bits and perplexity (``lm_eval``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from pathlib import Path
+
+import rnnkit
+from rnnkit.data import vocab_from_dict
+from rnnkit.models import LanguageModel, LanguageModelConfig
+from rnnkit.tasks.lm_config import DataConfig
+from rnnkit.tasks.lm_loaded import LoadedLanguageModel
+from rnnkit.tasks.lm_prepare import PreparedCorpus, prepare_corpus
+from rnnkit.tasks.lm_training import LanguageModelTask
+from rnnkit.tasks.meta import RunMeta
+from rnnkit.tasks.spec import Built, Finished, Log, TaskSpec
+
+BUNDLED = Path(rnnkit.__file__).parent / "corpora" / "alice_in_wonderland.txt"
+
+#: The default model: what `rnnkit train` with no data (and `make demo`) trains on the bundled text.
+DEMO = {
+    "data": {"batch_size": 32, "seq_len": 100},
+    "model": {"embedding_size": 64, "dropout": 0.2, "rnn": {"hidden_size": 256, "num_layers": 2}},
+    "train": {"lr": 3e-3, "max_minutes": 3.0, "eval_every": 100, "lr_schedule": "plateau", "patience": 3},
+}
+
+
+class LanguageModelSpec(TaskSpec):
+    name, title, verb = "lm", "language-model", "rnnkit train"
+    model_cls, data_config_cls, model_config_cls = LanguageModel, DataConfig, LanguageModelConfig
+    default_epochs = 20.0  # char-rnn's habit of a fixed number of epochs
+
+    def demo(self) -> dict:
+        return DEMO
+
+    def check_model(self, cfg: dict) -> None:
+        dataclasses.replace(cfg["model"], vocab_size=1).validate()  # fail before reading any data
+
+    def run_name(self, data: list[str]) -> str:
+        return Path(data[0]).stem if data else "alice"
+
+    def default_sources(self) -> list[str]:
+        return [str(BUNDLED)]
+
+    def prepare(self, cfg: dict, sources: list[str]) -> PreparedCorpus:
+        return prepare_corpus(cfg["data"], sources)
+
+    def check_same_data(self, data: PreparedCorpus, stored: RunMeta, sources: list[str]) -> None:
+        vocab = data.vocab
+        if vocab.to_dict() != stored.vocab:
+            old = vocab_from_dict(stored.vocab)
+            diff = sorted(set(vocab.symbols) ^ set(old.symbols))[:5]
+            raise ValueError(
+                f"resume: the vocabulary built from {', '.join(sources)} ({len(vocab)} symbols) differs "
+                f"from the checkpoint's ({len(old)} symbols; e.g. {diff}); expected the same training data"
+            )
+
+    def build(self, cfg: dict, data: PreparedCorpus, device) -> Built:
+        data_cfg = cfg["data"]
+        model_cfg = dataclasses.replace(cfg["model"], vocab_size=len(data.vocab)).validate()
+        model = LanguageModel(model_cfg).to(device)
+        val = data.splits["val"] if len(data.splits["val"]) >= 2 else None
+        task = LanguageModelTask(data.splits["train"], val, data_cfg.batch_size, data_cfg.seq_len, device)
+        return Built(model, task, model_cfg)
+
+    def description(self, cfg: dict, built: Built, data: PreparedCorpus) -> str:
+        rnn, model = built.model_config.rnn, built.model
+        n_params = sum(p.numel() for p in model.parameters())
+        sizes = "/".join(f"{len(v):,}" for v in data.splits.values())
+        unknown = sum(data.unknown.get(k, 0) for k in ("val", "test"))
+        return (
+            f"training a {rnn.num_layers}x{rnn.hidden_size} {rnn.cell.upper()} "
+            f"({n_params / 1e6:.2f}M parameters, backend {model.rnn.resolved_backend()}) on "
+            f"{sum(len(v) for v in data.splits.values()):,} {data.unit} ({len(data.vocab):,} symbols; "
+            f"train/val/test {sizes}"
+            + (f"; {unknown:,} held-out tokens outside the vocabulary read as <unk>" if unknown else "")
+            + ")"
+        )
+
+    def best_text(self, best: float, cfg: dict, data: PreparedCorpus) -> str:
+        word = data.vocab.kind == "word"
+        ppl = f" (perplexity {math.exp(best):.2f})" if word and math.isfinite(best) else ""
+        return f"best validation loss {best:.4f} nats/{'word' if word else 'char'}{ppl}"
+
+    def report(self, finished: Finished, log: Log) -> None:
+        """A sample from the best checkpoint (``options["sample_length"]`` tokens; 0: none)."""
+        length = finished.options.get("sample_length", 0)
+        if length <= 0:
+            return
+        from rnnkit.tasks.loading import load
+
+        run_dir, data_cfg = finished.run_dir, finished.cfg["data"]
+        lm = load(run_dir, device=finished.device)
+        prime = "" if data_cfg.mode == "lines" else ("Alice " if finished.sources == [str(BUNDLED)] else "")
+        if lm.word_level:
+            prime = prime.strip()  # the generated words bring their own spaces
+        log(f"--- a sample from {run_dir / 'best.safetensors'} (temperature 0.8) ---")
+        sys.stdout.write(prime)
+        lm.generate(
+            prime,
+            length=length,
+            temperature=0.8,
+            seed=finished.cfg["train"].seed,
+            on_text=lambda s: (sys.stdout.write(s), sys.stdout.flush()),
+        )
+        sys.stdout.write("\n")
+
+    def loaded(self, meta: dict, model, device) -> LoadedLanguageModel:
+        return LoadedLanguageModel(model, vocab_from_dict(meta["vocab"]), meta, device)
+
+    def evaluate(self, loaded: LoadedLanguageModel, request, out: Log) -> None:
+        from rnnkit.tasks.lm_eval import evaluate_lm
+
+        evaluate_lm(loaded, request, out)
+
+
+LM = LanguageModelSpec()

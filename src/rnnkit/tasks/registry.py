@@ -1,0 +1,16 @@
+"""The tasks, registered by name (the "task" stored in their checkpoints)."""
+
+from __future__ import annotations
+
+from rnnkit.tasks.classify import CLASSIFY
+from rnnkit.tasks.lm import LM
+from rnnkit.tasks.spec import TaskSpec
+from rnnkit.tasks.tag import TAG
+
+TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (LM, CLASSIFY, TAG)}
+
+
+def task_named(name: str) -> TaskSpec:
+    if name not in TASKS:
+        raise ValueError(f"task: expected one of {sorted(TASKS)}, got {name!r}")
+    return TASKS[name]
