@@ -48,7 +48,7 @@ from rnnkit.cli.options import read_preset
 from rnnkit.config import override
 from rnnkit.models import LanguageModel, LanguageModelConfig
 from rnnkit.tasks import DataConfig, LanguageModelTask, load, stream_loss
-from rnnkit.tasks.lm_prepare import prepare_corpus
+from rnnkit.tasks.lm.prepare import prepare_corpus
 from rnnkit.train import TrainConfig, Trainer
 
 BAR = {"ptb-small": (115.0, 40.0)}  # preset -> (test perplexity, minutes)

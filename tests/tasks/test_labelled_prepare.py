@@ -3,7 +3,8 @@ import pytest
 
 from rnnkit.data import DataError
 from rnnkit.tasks import ClassifyDataConfig, TagDataConfig
-from rnnkit.tasks.labelled_prepare import encode_sentences, prepare_classification, prepare_tagging
+from rnnkit.tasks.classify.prepare import prepare_classification
+from rnnkit.tasks.tag.prepare import encode_sentences, prepare_tagging
 
 
 @pytest.fixture

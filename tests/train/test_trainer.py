@@ -20,7 +20,7 @@ from rnnkit.checkpoint import load_checkpoint, read_meta
 from rnnkit.cli.main import main
 from rnnkit.models import LanguageModel, LanguageModelConfig
 from rnnkit.tasks import LanguageModelTask
-from rnnkit.tasks.lm_prepare import prepare_chars
+from rnnkit.tasks.lm.prepare import prepare_chars
 from rnnkit.train import (
     MetricsLog,
     TrainConfig,

@@ -29,8 +29,8 @@ from rnnkit.diagnostics.memory_tasks import MemoryTask
 from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.models import LanguageModelConfig, build_model
 from rnnkit.tasks import DataConfig, load
-from rnnkit.tasks.lm import BUNDLED
-from rnnkit.tasks.lm_prepare import prepare_corpus
+from rnnkit.tasks.lm.prepare import prepare_corpus
+from rnnkit.tasks.lm.spec import BUNDLED
 from rnnkit.train import TrainConfig
 
 CELLS = ("rnn", "lstm", "gru")

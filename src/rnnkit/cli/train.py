@@ -16,7 +16,7 @@ import argparse
 from rnnkit.cli.flags import add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add, fractions, preset_names
 from rnnkit.cli.run import run_verb
-from rnnkit.tasks.lm import BUNDLED
+from rnnkit.tasks.lm.spec import BUNDLED
 from rnnkit.tasks.registry import task_named
 
 __all__ = ["BUNDLED", "add_parser"]

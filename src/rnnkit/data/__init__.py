@@ -15,7 +15,7 @@ Data flow of the language models::
 Line mode (one item per line, :mod:`rnnkit.data.vocab.lines`) replaces ``encode`` with
 :func:`lines_to_ids`, framing each line as ``<bos> ... <eos>``; word tokens (``WordVocab``:
 whitespace words, ``<eos>`` per line, ``<unk>``) replace ``CharVocab``;
-:func:`rnnkit.tasks.lm_prepare.prepare_corpus` does it all from a :class:`rnnkit.tasks.DataConfig`.
+:func:`rnnkit.tasks.lm.prepare.prepare_corpus` does it all from a :class:`rnnkit.tasks.DataConfig`.
 
 Data flow of the padded-batch tasks (classification, tagging)::
 
@@ -23,9 +23,9 @@ Data flow of the padded-batch tasks (classification, tagging)::
         -> split_indices -> TokenVocab.from_token_lists (<pad>, <unk>) -> .encode -> list[int] per example
         -> BucketBatcher + pad_sequences -> (ids (B, T), lengths (B,)) torch.long
 
-(:mod:`rnnkit.tasks.labelled_prepare`). ``CharVocab``, ``WordVocab`` and ``TokenVocab`` are the names
-of today's layouts of the one :class:`Vocab`, whose specials (any of ``<pad>``, ``<unk>``,
-``<bos>``, ``<eos>``) are declared at construction.
+(:mod:`rnnkit.tasks.classify.prepare`, :mod:`rnnkit.tasks.tag.prepare`). ``CharVocab``, ``WordVocab``
+and ``TokenVocab`` are the names of today's layouts of the one :class:`Vocab`, whose specials (any of
+``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``) are declared at construction.
 
 ``StreamBatcher`` is imported lazily (and ``rnnkit.data.batching`` only on demand), so
 ``import rnnkit.data``, reading and tokenising work without loading torch.

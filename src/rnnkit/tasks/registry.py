@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rnnkit.tasks.classify import CLASSIFY
-from rnnkit.tasks.lm import LM
+from rnnkit.tasks.classify.spec import CLASSIFY
+from rnnkit.tasks.lm.spec import LM
 from rnnkit.tasks.spec import TaskSpec
-from rnnkit.tasks.tag import TAG
+from rnnkit.tasks.tag.spec import TAG
 
 TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (LM, CLASSIFY, TAG)}
 

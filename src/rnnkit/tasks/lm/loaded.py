@@ -10,7 +10,7 @@ import torch
 
 from rnnkit.infer.sampling import check_sampling, next_token_probs, sample_next
 from rnnkit.models import TokenBatch
-from rnnkit.tasks.lm_training import stream_loss
+from rnnkit.tasks.lm.training import stream_loss
 
 
 @dataclass

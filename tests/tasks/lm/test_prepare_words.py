@@ -11,9 +11,9 @@ import pytest
 
 from rnnkit.data import EOS, UNK, DataError
 from rnnkit.tasks import DataConfig
-from rnnkit.tasks.lm_prepare import prepare_corpus, prepare_words
+from rnnkit.tasks.lm.prepare import prepare_corpus, prepare_words
 
-PTB = Path(os.environ.get("RNNKIT_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")) / "ptb"
+PTB = Path(os.environ.get("RNNKIT_DATA", Path(__file__).resolve().parents[4] / "shared" / "data")) / "ptb"
 
 
 def raises(msg):

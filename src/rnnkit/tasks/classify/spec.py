@@ -1,9 +1,4 @@
-"""The classification task: ``rnnkit train classify`` (many-to-one; or regression to one number).
-
-Data: ``ClassifyDataConfig`` and ``prepare_classification`` (``labelled_config``,
-``labelled_prepare``); model: ``SequenceClassifier``; trainer task: ``ClassificationTask``
-(``classify_training``); inference: ``LoadedClassifier``; reports: ``labelled_report``.
-"""
+"""The classification task's spec: ``rnnkit train classify`` (many-to-one; or regression to one number)."""
 
 from __future__ import annotations
 
@@ -11,11 +6,11 @@ import dataclasses
 
 from rnnkit.data import TokenVocab
 from rnnkit.models import SequenceClassifier, SequenceClassifierConfig
-from rnnkit.tasks.classify_training import ClassificationTask, balanced_weights
-from rnnkit.tasks.labelled_config import ClassifyDataConfig
-from rnnkit.tasks.labelled_loaded import LoadedClassifier
-from rnnkit.tasks.labelled_prepare import PreparedClassification, prepare_classification
-from rnnkit.tasks.labelled_report import evaluate_classifier, report_classifier
+from rnnkit.tasks.classify.config import ClassifyDataConfig
+from rnnkit.tasks.classify.loaded import LoadedClassifier
+from rnnkit.tasks.classify.prepare import PreparedClassification, prepare_classification
+from rnnkit.tasks.classify.report import evaluate_classifier, report_classifier
+from rnnkit.tasks.classify.training import ClassificationTask, balanced_weights
 from rnnkit.tasks.spec import Built, Finished, Log, TaskSpec
 
 

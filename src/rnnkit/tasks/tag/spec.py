@@ -1,9 +1,4 @@
-"""The tagging task: ``rnnkit train tag`` (synced many-to-many: one tag per token).
-
-Data: ``TagDataConfig`` and ``prepare_tagging`` (``labelled_config``, ``labelled_prepare``); model:
-``SequenceTagger``; trainer task: ``TaggingTask`` (``tag_training``); inference: ``LoadedTagger``;
-reports: ``labelled_report``.
-"""
+"""The tagging task's spec: ``rnnkit train tag`` (synced many-to-many: one tag per token)."""
 
 from __future__ import annotations
 
@@ -11,12 +6,12 @@ import dataclasses
 
 from rnnkit.data import TokenVocab
 from rnnkit.models import SequenceTagger, SequenceTaggerConfig
-from rnnkit.tasks.labelled_config import TagDataConfig
-from rnnkit.tasks.labelled_loaded import LoadedTagger
-from rnnkit.tasks.labelled_prepare import PreparedTagging, encode_sentences, prepare_tagging
-from rnnkit.tasks.labelled_report import evaluate_tagger, report_tagger
 from rnnkit.tasks.spec import Built, Finished, Log, TaskSpec
-from rnnkit.tasks.tag_training import EncodedSentences, TaggingTask, word_dropout_probs
+from rnnkit.tasks.tag.config import TagDataConfig
+from rnnkit.tasks.tag.loaded import LoadedTagger
+from rnnkit.tasks.tag.prepare import PreparedTagging, encode_sentences, prepare_tagging
+from rnnkit.tasks.tag.report import evaluate_tagger, report_tagger
+from rnnkit.tasks.tag.training import EncodedSentences, TaggingTask, word_dropout_probs
 
 
 def encode(data: PreparedTagging, split: str, with_chars: bool) -> EncodedSentences:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rnnkit.tasks.lm_prepare import prepare_chars
+from rnnkit.tasks.lm.prepare import prepare_chars
 
 
 def test_vocabulary_from_training_split_and_held_out_unknowns_dropped():

@@ -1,13 +1,11 @@
-"""Trained classifiers and taggers, ready to use: what ``rnnkit.load`` returns for those checkpoints.
+"""A trained classifier (or regressor), ready to use: what ``rnnkit.load`` returns for its checkpoints.
 
-    clf = rnnkit.load("runs/sst2")              # a sequence_classifier checkpoint
+    clf = rnnkit.load("runs/sst2")
     clf.predict(["a gorgeous film", "dull"])      # [("1", 0.97), ("0", 0.88)]
-    clf.top("Nakamura", n=3)                      # [("Japanese", 0.98), ...]
-    tagger = rnnkit.load("runs/ewt")
-    tagger.tag([["The", "cat", "sat"]])           # [["DET", "NOUN", "VERB"]]
+    clf.top(["Nakamura"], n=3)                    # [[("Japanese", 0.98), ...]]
 
-Text is read exactly as in training: the checkpoint stores the vocabulary (with its tokenisation
-and lower-casing), the label names and the data settings.
+Text is read exactly as in training: the checkpoint stores the vocabulary (with its tokenisation and
+lower-casing), the label names and the data settings.
 """
 
 from __future__ import annotations
@@ -18,11 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnnkit.data import LabelledExamples, TaggedSentences, TokenVocab
-from rnnkit.infer.metrics import classification_report, tagging_report
-from rnnkit.tasks.classify_training import predict_outputs
-from rnnkit.tasks.labelled_prepare import encode_examples, encode_sentences
-from rnnkit.tasks.tag_training import EncodedSentences, predict_tags
+from rnnkit.data import LabelledExamples, TokenVocab
+from rnnkit.infer.metrics import classification_report
+from rnnkit.tasks.classify.prepare import encode_examples
+from rnnkit.tasks.classify.training import predict_outputs
 
 
 @dataclass
@@ -79,35 +76,3 @@ class LoadedClassifier:
             mse = float(np.mean((out - targets) ** 2))
             return {"mse": mse, "rmse": mse**0.5, "examples": len(targets)}
         return classification_report(targets, out.argmax(-1), self.labels)
-
-
-@dataclass
-class LoadedTagger:
-    model: torch.nn.Module
-    vocab: TokenVocab
-    chars: TokenVocab | None
-    tags: list[str]
-    meta: dict
-    device: torch.device
-
-    def _encode(self, sentences: TaggedSentences, with_tags: bool) -> EncodedSentences:
-        for i, s in enumerate(sentences.tokens):
-            if not s:
-                raise ValueError(f"sentence {i + 1}: empty; expected at least one token")
-        words, chars, tags = encode_sentences(sentences, self.vocab, self.chars, self.tags if with_tags else None)
-        return EncodedSentences(words, chars, tags)
-
-    def tag(self, sentences: Sequence[Sequence[str]], batch_size: int = 64) -> list[list[str]]:
-        """The most probable tag of every token of every sentence (lists of tokens)."""
-        if isinstance(sentences, str) or any(isinstance(s, str) for s in sentences):
-            raise ValueError("sentences: expected a list of token lists, got strings (split them into tokens)")
-        data = TaggedSentences([list(s) for s in sentences], None, [f"sentence {i + 1}" for i in range(len(sentences))])
-        ids = predict_tags(self.model, self._encode(data, False), batch_size, self.device)
-        return [[self.tags[j] for j in row] for row in ids]
-
-    def evaluate(self, sentences: TaggedSentences, batch_size: int = 64) -> dict:
-        """Token accuracy, per-tag precision/recall/F1, and accuracy on words unseen in training."""
-        encoded = self._encode(sentences, True)
-        predicted = predict_tags(self.model, encoded, batch_size, self.device)
-        oov = [[not self.vocab.has(w) for w in s] for s in sentences.tokens]  # outside the training vocabulary
-        return tagging_report(encoded.tags, predicted, self.tags, oov)

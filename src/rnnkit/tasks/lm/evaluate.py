@@ -7,10 +7,10 @@ import json
 
 from rnnkit.config import override
 from rnnkit.data import read_text
-from rnnkit.tasks.lm_config import DataConfig
-from rnnkit.tasks.lm_loaded import LoadedLanguageModel, loss_report
-from rnnkit.tasks.lm_prepare import prepare_corpus
-from rnnkit.tasks.lm_training import stream_loss
+from rnnkit.tasks.lm.config import DataConfig
+from rnnkit.tasks.lm.loaded import LoadedLanguageModel, loss_report
+from rnnkit.tasks.lm.prepare import prepare_corpus
+from rnnkit.tasks.lm.training import stream_loss
 from rnnkit.tasks.spec import EvalRequest, Log
 
 

@@ -1,9 +1,4 @@
-"""The language-model task: ``rnnkit train`` (char or word tokens, truncated BPTT over streams).
-
-Data: ``DataConfig`` and ``prepare_corpus`` (``lm_config``, ``lm_prepare``); model:
-``LanguageModel``; trainer task: ``LanguageModelTask`` (``lm_training``); inference:
-``LoadedLanguageModel`` (``lm_loaded``); eval: nats, bits and perplexity (``lm_eval``).
-"""
+"""The language-model task's spec: ``rnnkit train`` (char or word tokens, truncated BPTT over streams)."""
 
 from __future__ import annotations
 
@@ -15,10 +10,10 @@ from pathlib import Path
 import rnnkit
 from rnnkit.data import vocab_from_dict
 from rnnkit.models import LanguageModel, LanguageModelConfig
-from rnnkit.tasks.lm_config import DataConfig
-from rnnkit.tasks.lm_loaded import LoadedLanguageModel
-from rnnkit.tasks.lm_prepare import PreparedCorpus, prepare_corpus
-from rnnkit.tasks.lm_training import LanguageModelTask
+from rnnkit.tasks.lm.config import DataConfig
+from rnnkit.tasks.lm.loaded import LoadedLanguageModel
+from rnnkit.tasks.lm.prepare import PreparedCorpus, prepare_corpus
+from rnnkit.tasks.lm.training import LanguageModelTask
 from rnnkit.tasks.meta import RunMeta
 from rnnkit.tasks.spec import Built, Finished, Log, TaskSpec
 
@@ -116,7 +111,7 @@ class LanguageModelSpec(TaskSpec):
         return LoadedLanguageModel(model, vocab_from_dict(meta["vocab"]), meta, device)
 
     def evaluate(self, loaded: LoadedLanguageModel, request, out: Log) -> None:
-        from rnnkit.tasks.lm_eval import evaluate_lm
+        from rnnkit.tasks.lm.evaluate import evaluate_lm
 
         evaluate_lm(loaded, request, out)
 

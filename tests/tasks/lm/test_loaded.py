@@ -9,12 +9,12 @@ import pytest
 import torch
 
 import rnnkit
-import rnnkit.tasks.lm_loaded as generate_module
+import rnnkit.tasks.lm.loaded as generate_module
 from rnnkit.checkpoint import read_meta
 from rnnkit.data import BOS, EOS, CharVocab, DataError, line_vocab, lines_to_ids
 from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
 from rnnkit.tasks import LanguageModelTask, LoadedLanguageModel, RunMeta, stream_loss
-from rnnkit.tasks.lm_prepare import prepare_chars
+from rnnkit.tasks.lm.prepare import prepare_chars
 from rnnkit.train import TrainConfig, Trainer
 
 CPU = torch.device("cpu")

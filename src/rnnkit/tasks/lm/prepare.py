@@ -30,7 +30,7 @@ from rnnkit.data import (
     split_lines,
     tokenize,
 )
-from rnnkit.tasks.lm_config import DataConfig
+from rnnkit.tasks.lm.config import DataConfig
 
 
 @dataclass
