@@ -44,6 +44,8 @@ def torch_twin(layer: Recurrent) -> torch.nn.RNNBase:
     kwargs = {k: getattr(cfg, k) for k in ("num_layers", "bidirectional", "batch_first", "bias")}
     if cfg.cell == "rnn":
         kwargs["nonlinearity"] = cfg.nonlinearity
+    if cfg.proj_size:
+        kwargs["proj_size"] = cfg.proj_size
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cfg.cell]
     module = cls(cfg.input_size, cfg.hidden_size, **kwargs).to(layer.weight_ih_l0.dtype)
     module.load_state_dict(layer.state_dict())
@@ -56,9 +58,10 @@ def inputs(layer, batch: int = B, steps: int = T, dtype=F64, seed: int = 1, batc
     g = torch.Generator().manual_seed(seed)
     shape = (batch, steps, cfg.input_size) if batch_first else (steps, batch, cfg.input_size)
     x = torch.randn(*shape, dtype=dtype, generator=g)
-    s_shape = (cfg.num_layers * (2 if cfg.bidirectional else 1), batch, cfg.hidden_size)
-    h = 0.5 * torch.randn(*s_shape, dtype=dtype, generator=g)
-    return x, ((h, 0.5 * torch.randn(*s_shape, dtype=dtype, generator=g)) if cfg.cell == "lstm" else h)
+    k = cfg.num_layers * (2 if cfg.bidirectional else 1)
+    h_size, c_size = layer.cell.state_sizes(cfg.hidden_size)
+    h = 0.5 * torch.randn(k, batch, h_size, dtype=dtype, generator=g)
+    return x, ((h, 0.5 * torch.randn(k, batch, c_size, dtype=dtype, generator=g)) if c_size else h)
 
 
 def parts(state) -> list[torch.Tensor]:
@@ -331,6 +334,7 @@ AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolve
     "gru_reset_before": ("fused", "fused"),
     "rnn_tanh": ("fused", "fused"),
     "rnn_relu": ("fused", "fused"),
+    "lstm_proj": ("native", "native"),
 }
 
 
