@@ -39,6 +39,9 @@ class Observer:
     def carried(self, h: Tensor, c: Tensor | None) -> None:
         """The state carried into step t+1 (a finished sequence keeps its last state)."""
 
+    def end(self) -> None:
+        """After the last step."""
+
 
 class StackObserver:
     """What a ``Recurrent`` stack reports one call to: ``check`` before, ``layer`` per layer-direction."""
@@ -95,4 +98,6 @@ def reference_recurrence(
             outputs.append(h_new * running)
         if observer is not None:
             observer.carried(h, c)
+    if observer is not None:
+        observer.end()
     return torch.stack(outputs), h, c  # (T, B, H)
