@@ -87,4 +87,3 @@ class KernelGRUCell(GRUCell):
         d_ax = d_ah.clone()
         d_ax[:, :, 2 * H :] = local["d_xn"]  # n slot: d_n, not d_n r
         return d_ax
-

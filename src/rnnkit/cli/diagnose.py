@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.cells import CELL_TYPES
 from rnnkit.checkpoint import load_checkpoint, read_meta
 from rnnkit.cli.options import override
 from rnnkit.cli.train import BUNDLED
@@ -33,7 +34,7 @@ from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.models import LanguageModelConfig, build_model
 from rnnkit.train import TrainConfig
 
-CELLS = ("rnn", "lstm", "gru")
+CELLS = CELL_TYPES  # the registered cells (rnnkit.cells.registry)
 
 
 def add_parser(sub) -> None:

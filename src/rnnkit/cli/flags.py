@@ -5,12 +5,13 @@ Each flag writes ``section.field`` of the run's configuration (see ``rnnkit.cli.
 
 from __future__ import annotations
 
+from rnnkit.cells import CELL_TYPES
 from rnnkit.cli.options import add, fractions
 
 
 def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None:
     """The recurrent stack: cell, sizes, dropout, backend and per-cell options."""
-    add(m, "--cell", dest="model.cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default lstm)")
+    add(m, "--cell", dest="model.cell", choices=list(CELL_TYPES), help="recurrent cell (default lstm)")
     add(m, "--embedding-size", dest="model.embedding_size", type=int, help=embedding_help)
     add(m, "--hidden-size", dest="model.hidden_size", type=int, help="H: hidden units per layer")
     add(m, "--num-layers", dest="model.num_layers", type=int, help="L: stacked recurrent layers")

@@ -17,9 +17,10 @@ recorded states (autograd on ``Cell.step``), within a layer (the layer's input h
 their largest singular values are exact up to 64 units and from power iteration above (``spectral_norms``).
 
 A model with several recurrent stacks (the tagger's character and word stacks) gets a row per
-layer-direction of every stack. Every backend works. The fused backend computes the state gradients from its own backward pass
-(``Tracer`` method "fused"); the autograd and native ones through autograd on the reference step
-(torch's native kernels keep no per-step state). The tests check the numbers against plain autograd.
+layer-direction of every stack. Every backend works. The fused backend computes the state gradients
+from its own backward pass (``Tracer`` method "fused"); the autograd and native ones through autograd
+on the reference step (torch's native kernels keep no per-step state). The tests check the numbers
+against plain autograd.
 """
 
 from __future__ import annotations

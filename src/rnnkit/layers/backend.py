@@ -28,7 +28,9 @@ class Route:
     cell: Cell  # the cell to run: the kernel-backed variant where the fused path has one
 
 
-def resolve(cell: Cell, requested: str, device, dtype=None, recording: bool = True, step: Tensor | None = None) -> Route:
+def resolve(
+    cell: Cell, requested: str, device, dtype=None, recording: bool = True, step: Tensor | None = None
+) -> Route:
     """The backend and cell for one call.
 
     A sequence (``step`` None), on ``device`` with autograd ``recording`` or not: a requested

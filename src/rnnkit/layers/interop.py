@@ -44,7 +44,9 @@ def to_torch(layer: Recurrent) -> nn.RNNBase:
     """The torch.nn module with this layer's configuration and exact weights."""
     cfg, cell = layer.config, layer.cell
     if not native.supports(cell):
-        raise ValueError(f"to_torch: expected a cell torch.nn implements, got {cell.without_native} ({cell.why_not_native})")
+        raise ValueError(
+            f"to_torch: expected a cell torch.nn implements, got {cell.without_native} ({cell.why_not_native})"
+        )
     kwargs = dict(
         input_size=cfg.input_size,
         hidden_size=cfg.hidden_size,
