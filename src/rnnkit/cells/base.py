@@ -89,10 +89,13 @@ class Cell:
         """Every form of this cell, {test id: RecurrentConfig keyword arguments}: the tests run them all."""
         return {cls.name: {"cell": cls.name}}
 
+    num_gates: int = 0  # G = len(gate_order), set for every subclass
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.num_gates = len(cls.gate_order)
+
     # ----- parameters ---------------------------------------------------------------------------
-    @property
-    def num_gates(self) -> int:  # G
-        return len(self.gate_order)
 
     def state_sizes(self, H: int) -> tuple[int, int | None]:
         """(size of h, size of c or None) for hidden size H."""

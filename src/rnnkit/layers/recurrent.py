@@ -94,8 +94,7 @@ class Recurrent(nn.Module):
     def layer_weights(self, layer: int, direction: int = 0) -> tuple[Tensor | None, ...]:
         """The cell's parameters of one layer and direction, in declared order: (W_ih, W_hh, b_ih,
         b_hh) for the torch.nn cells (biases None when bias=False), then any the cell adds."""
-        get = self._parameters.get
-        return tuple(get(name) for name in self._weight_names[layer][direction])
+        return tuple(map(self._parameters.get, self._weight_names[layer][direction]))
 
     def flat_weights(self) -> list[Tensor]:
         """Parameters in torch.nn's ``_flat_weights`` order."""
