@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnkit.cells import REGISTRY, Cell, cell_for, kernel_variant, variants
+from rnnkit.cells import Cell, cell_for, has_kernel, kernel_variant, variants
 from rnnkit.layers import RecurrentConfig
 
 #: id -> RecurrentConfig keyword arguments. Every registered cell and every form of it.
@@ -29,11 +29,7 @@ def kernel_cell_of(variant: dict) -> Cell | None:
 #: The variants torch.nn implements (all but the reset-before GRU).
 NATIVE_VARIANTS: dict[str, dict] = {k: v for k, v in VARIANTS.items() if cell_of(v).native is not None}
 #: The variants with a kernel-backed form (the LSTM and the reset-after GRU).
-KERNEL_VARIANTS: dict[str, dict] = {
-    k: v
-    for k, v in VARIANTS.items()
-    if any(e.kernel is not None and type(cell_of(v)) is e.cell and e.kernel.of(cell_of(v)) for e in REGISTRY)
-}
+KERNEL_VARIANTS: dict[str, dict] = {k: v for k, v in VARIANTS.items() if has_kernel(cell_of(v))}
 
 
 def variant_params(variants: dict[str, dict] = VARIANTS) -> list:

@@ -73,6 +73,8 @@ class Cell:
     native: str | None = None  # "lstm": torch._VF.lstm, the sequence kernel
     native_cell: str | None = None  # "lstm_cell": torch._VF.lstm_cell, the one-step kernel
     torch_options: tuple[str, ...] = ()  # options torch.nn's class takes too (same names)
+    #: How h_t's values are spread (for display): "tanh" in (-1, 1), "free" unbounded.
+    h_range: str = "tanh"
     #: For the messages of the backends a cell without ``native`` lacks: what it is, and why.
     without_native: str = "this cell"
     why_not_native: str = "torch.nn has no such cell"

@@ -37,6 +37,7 @@ class ProjLSTMCell(LSTMCell):
     selected_by = "proj_size"  # RecurrentConfig(cell="lstm", proj_size=P > 0) selects this cell
     options, torch_options = ("forget_bias", "proj_size"), ("proj_size",)
     native_cell = None  # torch has no projecting one-step kernel: the step API runs ``step``
+    h_range = "free"  # h_t = W_hr m_t is not bounded
 
     def __init__(self, proj_size: int):
         self.proj_size = proj_size  # P

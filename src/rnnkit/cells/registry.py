@@ -92,6 +92,12 @@ def kernel_variant(cell: Cell, device, dtype) -> Cell | None:
     return variant
 
 
+def has_kernel(cell: Cell) -> bool:
+    """Whether ``cell`` has a kernel-backed variant at all (whether it runs here: ``kernel_variant``)."""
+    kind = _KERNELS.get(type(cell))
+    return kind is not None and kind.of(cell) is not None
+
+
 def torch_classes() -> dict[str, str]:
     """{torch.nn class name: cell name} for every registered cell torch.nn implements."""
     return {e.cell.torch_module: e.cell.name for e in REGISTRY if e.cell.torch_module}

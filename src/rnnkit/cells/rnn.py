@@ -34,6 +34,7 @@ class ElmanCell(Cell):
             raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
         self.native, self.native_cell = f"rnn_{nonlinearity}", f"rnn_{nonlinearity}_cell"
+        self.h_range = "tanh" if nonlinearity == "tanh" else "free"
 
     @classmethod
     def from_options(cls, options):
