@@ -70,3 +70,10 @@ def test_registry_is_what_the_names_come_from():
     assert CELL_TYPES == ("rnn", "lstm", "gru")
     assert {v["cell"] for v in VARIANTS.values()} == set(CELL_TYPES)
     assert {e.cell for e in REGISTRY} <= {type(cell_of(v, H)) for v in VARIANTS.values()}
+
+
+def test_every_cell_option_is_a_config_field_with_the_cell_s_default():
+    from rnnkit.cells.registry import DEFAULTS
+
+    config = RecurrentConfig()
+    assert {name: getattr(config, name) for name in DEFAULTS} == DEFAULTS

@@ -64,8 +64,8 @@ class Cell:
     name: str = "cell"  # the RecurrentConfig / CLI cell name
     gate_order: tuple[str, ...] = ()  # gate blocks in the weights, top to bottom
     has_cell_state: bool = False  # LSTM carries (h, c); the others carry h only
-    #: RecurrentConfig fields the cell reads (the registry and from_torch/to_torch go by them).
-    options: tuple[str, ...] = ()
+    #: RecurrentConfig fields the cell reads, with their defaults (the registry goes by them).
+    options: dict[str, object] = {}
     #: An option which, when set (non-zero), selects this class over the plain one of its name.
     selected_by: str | None = None
     #: torch.nn's class and _VF kernels for this cell (None where torch.nn lacks it).

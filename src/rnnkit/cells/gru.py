@@ -38,7 +38,7 @@ from rnnkit.cells.base import Cell
 class GRUCell(Cell):
     name = "gru"
     gate_order = ("r", "z", "n")
-    options = ("reset_after",)
+    options = {"reset_after": True}
     torch_module = "GRU"
     auto_on_cpu = ("fused", "native")  # ours trains faster on the CPU, oneDNN infers faster
 

@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import torch
 
-from rnnkit.cells.base import Cell
+from rnnkit.cells.base import FORGET_BIAS, Cell
 
 
 class LSTMCell(Cell):
     name = "lstm"
     gate_order = ("i", "f", "g", "o")
     has_cell_state = True
-    options = ("forget_bias",)
+    options = {"forget_bias": FORGET_BIAS}
     torch_module, native, native_cell = "LSTM", "lstm", "lstm_cell"
     auto_on_cpu = ("native", "native")  # oneDNN's LSTM beats our fused loop on the CPU
 

@@ -35,7 +35,7 @@ from rnnkit.cells.lstm import LSTMCell
 
 class ProjLSTMCell(LSTMCell):
     selected_by = "proj_size"  # RecurrentConfig(cell="lstm", proj_size=P > 0) selects this cell
-    options, torch_options = ("forget_bias", "proj_size"), ("proj_size",)
+    options, torch_options = {**LSTMCell.options, "proj_size": 0}, ("proj_size",)
     native_cell = None  # torch has no projecting one-step kernel: the step API runs ``step``
     h_range = "free"  # h_t = W_hr m_t is not bounded
 
@@ -44,8 +44,8 @@ class ProjLSTMCell(LSTMCell):
 
     @classmethod
     def from_options(cls, options):
-        P, H = options.proj_size, options.hidden_size
-        if isinstance(P, bool) or not isinstance(P, int) or not 0 <= P < H:
+        P, H = options.proj_size, getattr(options, "hidden_size", None)
+        if isinstance(P, bool) or not isinstance(P, int) or not 0 <= P < (P + 1 if H is None else H):
             raise ValueError(f"proj_size: expected 0 (none) or an integer in [1, hidden_size={H}), got {P!r}")
         return cls(P)
 

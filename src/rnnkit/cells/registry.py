@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from rnnkit.cells import compiled
-from rnnkit.cells.base import FORGET_BIAS, Cell
+from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell
 from rnnkit.cells.lstm import LSTMCell
@@ -43,7 +43,7 @@ REGISTRY: tuple[Entry, ...] = (
 CELL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(entry.cell.name for entry in REGISTRY))
 _KERNELS = {entry.cell: entry.kernel for entry in REGISTRY if entry.kernel is not None}
 #: The defaults of every option a registered cell reads (RecurrentConfig's, for callers without one).
-DEFAULTS = {"nonlinearity": "tanh", "reset_after": True, "forget_bias": FORGET_BIAS, "proj_size": 0}
+DEFAULTS: dict[str, object] = {k: v for entry in REGISTRY for k, v in entry.cell.options.items()}
 
 #: Gate blocks in weight_ih / weight_hh / biases, top to bottom (torch.nn's order), per cell name.
 GATE_ORDER: dict[str, tuple[str, ...]] = {name: next(e.cell for e in REGISTRY if e.cell.name == name).gate_order
@@ -73,7 +73,7 @@ def cell_for(options) -> Cell:
 
 def make_cell(cell: str, nonlinearity: str = "tanh", reset_after: bool = True, **options) -> Cell:
     """The cell math object for a cell name ("rnn", "lstm" or "gru") and its options
-    (``proj_size=P, hidden_size=H`` for the projection LSTM)."""
+    (``proj_size=P`` for the projection LSTM; ``hidden_size=H`` to check it against)."""
     values = {**DEFAULTS, "nonlinearity": nonlinearity, "reset_after": reset_after, **options}
     return cell_for(SimpleNamespace(cell=cell, **values))
 

@@ -25,7 +25,7 @@ NONLINEARITIES = ("tanh", "relu")
 class ElmanCell(Cell):
     name = "rnn"
     gate_order = ("h",)
-    options = ("nonlinearity",)
+    options = {"nonlinearity": "tanh"}
     torch_module, torch_options = "RNN", ("nonlinearity",)
     auto_on_cpu = ("fused", "fused")  # ours beats torch.nn's on the CPU, 1.2-1.5x
 
