@@ -12,7 +12,7 @@ Everything cell-specific comes from the cell's declarations (``native``, ``nativ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -22,8 +22,7 @@ from rnnkit.cells import Cell, kernel_variant
 BACKENDS = ("auto", "fused", "autograd", "native")
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     backend: str  # "fused", "autograd" or "native"
     cell: Cell  # the cell to run: the kernel-backed variant where the fused path has one
 
@@ -51,14 +50,15 @@ def resolve(
         if requested in ("auto", "native") and cell.native_cell is not None:
             return Route("native", cell)
         return Route("autograd", cell)
+    device = device if isinstance(device, torch.device) else torch.device(device)
     backend = requested
     if requested == "auto":
         if cell.native is None:
             backend = "fused"
-        elif torch.device(device).type != "cpu":
+        elif device.type != "cpu":
             backend = "native"
         else:
             backend = cell.auto_on_cpu[0 if recording else 1]
     if backend == "fused" and dtype is not None:
-        return Route("fused", kernel_variant(cell, torch.device(device), dtype) or cell)
+        return Route("fused", kernel_variant(cell, device, dtype) or cell)
     return Route(backend, cell)

@@ -16,8 +16,7 @@ from rnnkit.layers.recurrent import Recurrent, RecurrentConfig
 
 def from_torch(module: nn.RNNBase, backend: str = "auto") -> Recurrent:
     """A ``Recurrent`` with the configuration and exact weights of a torch.nn recurrent module."""
-    classes = torch_classes()
-    cell = classes.get(type(module).__name__) if type(module) in (getattr(nn, c) for c in classes) else None
+    cell = next((name for cls, name in torch_classes().items() if type(module) is getattr(nn, cls)), None)
     if cell is None:
         raise ValueError(f"from_torch: expected a torch.nn.RNN, LSTM or GRU, got {type(module).__name__}")
     takes = {o for entry in REGISTRY if entry.cell.name == cell for o in entry.cell.torch_options}
