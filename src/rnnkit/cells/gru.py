@@ -64,33 +64,25 @@ class GRUCell(Cell):
 
     # ----- reference path ---------------------------------------------------------------------
     def step(self, x_proj, h, c, w):
-        w_hh, b_hh = w[1], w[3]
-        H = h.shape[1]
-        x_r, x_z, x_n = x_proj.chunk(3, dim=1)  # 3 x (B, H)
-        if self.reset_after:
-            h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=1)  # (B, 3H) -> 3 x (B, H)
-            r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + r * h_n)
-        else:
-            b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H :])
-            h_r, h_z = F.linear(h, w_hh[: 2 * H], b_rz).chunk(2, dim=1)  # (B, 2H) -> 2 x (B, H)
-            r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + F.linear(r * h, w_hh[2 * H :], b_n))
-        return (1 - z) * n + z * h, None
+        r, z, n = self._gates(x_proj, h, w)
+        return (1 - z) * n + z * h, None  # h_t = (1 - z) n + z h_{t-1}
 
     def gates(self, x_proj, h, c, w):
-        # The equations of step, stopping at the gates (tests check the two agree).
+        return dict(zip(self.gate_order, self._gates(x_proj, h, w)))
+
+    def _gates(self, x_proj, h, w):
+        """(r_t, z_t, n_t), each (B, H): the equations up to the gates, in plain ops."""
         w_hh, b_hh = w[1], w[3]
         H = h.shape[1]
         x_r, x_z, x_n = x_proj.chunk(3, dim=1)  # 3 x (B, H)
         if self.reset_after:
             h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=1)  # (B, 3H) -> 3 x (B, H)
             r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            return {"r": r, "z": z, "n": torch.tanh(x_n + r * h_n)}
+            return r, z, torch.tanh(x_n + r * h_n)
         b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H :])
         h_r, h_z = F.linear(h, w_hh[: 2 * H], b_rz).chunk(2, dim=1)  # (B, 2H) -> 2 x (B, H)
         r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-        return {"r": r, "z": z, "n": torch.tanh(x_n + F.linear(r * h, w_hh[2 * H :], b_n))}
+        return r, z, torch.tanh(x_n + F.linear(r * h, w_hh[2 * H :], b_n))
 
     # ----- fused path -------------------------------------------------------------------------
     def new_cache(self, T, B, H, like):
