@@ -37,6 +37,24 @@ def variant_params(variants: dict[str, dict] = VARIANTS) -> list:
     return [pytest.param(kw, id=name) for name, kw in variants.items()]
 
 
+def path_params() -> list:
+    """(variant, path) ``pytest.param``s: every variant's eager fused path, and the kernel-backed
+    one of the variants that have it."""
+    eager = [pytest.param(kw, "eager", id=f"{name}-eager") for name, kw in VARIANTS.items()]
+    return eager + [pytest.param(kw, "kernel", id=f"{name}-kernel") for name, kw in KERNEL_VARIANTS.items()]
+
+
+def fused_cell_of(variant: dict, path: str, H: int = 8) -> Cell:
+    """The cell the fused path runs: the eager cell, or its kernel-backed variant (skips the test
+    where the kernel does not build here)."""
+    if path == "eager":
+        return cell_of(variant, H)
+    cell = kernel_cell_of(variant)
+    if cell is None:
+        pytest.skip("the compiled kernel is unavailable here")
+    return cell
+
+
 def state_sizes(variant: dict, H: int) -> tuple[int, int | None]:
     """(h size, c size or None) of the variant at hidden size H."""
     return cell_of(variant, H).state_sizes(H)

@@ -7,39 +7,26 @@ tests/layers, which runs every variant through the whole layer)."""
 import pytest
 import torch
 
-from rnnkit.cells import CELL_TYPES, REGISTRY, Cell
+from rnnkit.cells import CELL_TYPES, REGISTRY
 from rnnkit.layers import Recurrent, RecurrentConfig
 
-from ..variants import KERNEL_VARIANTS, VARIANTS, cell_of, kernel_cell_of, variant_params
+from ..variants import VARIANTS, cell_of, fused_cell_of, path_params, variant_params
 from ._onestep import one_step, reference, step_inputs
 
 H = 5  # every variant's options fit (the projection LSTM's P = 2 < H)
 
 
-def _cells(variant: dict, path: str) -> Cell:
-    if path == "eager":
-        return cell_of(variant, H)
-    if variant not in KERNEL_VARIANTS.values():
-        pytest.skip("no kernel-backed variant")
-    cell = kernel_cell_of(variant)
-    if cell is None:
-        pytest.skip("the compiled kernel is unavailable here")
-    return cell
-
-
-@pytest.mark.parametrize("path", ["eager", "kernel"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
-@pytest.mark.parametrize("variant", variant_params())
-def test_hand_written_backward_passes_gradcheck(variant, bias, path):
-    cell = _cells(variant, path)
+@pytest.mark.parametrize(("variant", "path"), path_params())
+def test_hand_written_backward_passes_gradcheck(variant, path, bias):
+    cell = fused_cell_of(variant, path, H)
     inputs = step_inputs(cell, H=H, bias=bias)
     assert torch.autograd.gradcheck(lambda *a: one_step(cell, *a), inputs)
 
 
-@pytest.mark.parametrize("path", ["eager", "kernel"])
-@pytest.mark.parametrize("variant", variant_params())
+@pytest.mark.parametrize(("variant", "path"), path_params())
 def test_fused_and_generation_steps_equal_the_reference_step(variant, path):
-    cell = _cells(variant, path)
+    cell = fused_cell_of(variant, path, H)
     x, h_prev, c_prev, *w = (t if t is None else t.detach() for t in step_inputs(cell, H=H))
     want = reference(cell, x, h_prev, c_prev, *w)
     for got, ref in zip(one_step(cell, x, h_prev, c_prev, *w), want, strict=True):

@@ -10,7 +10,7 @@ import torch
 
 from rnnkit.layers import fused_recurrence
 
-from ..variants import KERNEL_VARIANTS, VARIANTS, cell_of, kernel_cell_of, variant_params, weights
+from ..variants import KERNEL_VARIANTS, cell_of, fused_cell_of, path_params, variant_params, weights
 
 T, B, D, H = 4, 3, 3, 3
 BATCH_SIZES = [3, 3, 2, 1]  # lengths 4, 3, 2
@@ -58,13 +58,6 @@ def _run(cell, batch_sizes):
     return f
 
 
-def _kernel_cell(variant):
-    cell = kernel_cell_of(variant)
-    if cell is None:
-        pytest.skip("the compiled kernel is unavailable here")
-    return cell
-
-
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
 @pytest.mark.parametrize("batch_sizes", [None, BATCH_SIZES], ids=["full", "batch_sizes"])
 @pytest.mark.parametrize("variant", variant_params())
@@ -80,7 +73,7 @@ def test_fused_backward_passes_gradcheck(variant, batch_sizes, bias):
 @pytest.mark.parametrize("variant", variant_params(KERNEL_VARIANTS))
 def test_kernel_variant_passes_gradcheck(variant, batch_sizes, bias):
     # On the CPU the LSTM and GRU (reset_after) steps run compiled kernels: the variant the layer picks.
-    cell = _kernel_cell(variant)
+    cell = fused_cell_of(variant, "kernel")
     inputs = _inputs(cell, batch_sizes, bias)
     assert torch.autograd.gradcheck(_run(cell, batch_sizes), inputs)
 
@@ -109,14 +102,11 @@ def uninitialised_memory_is_nan():
     torch.use_deterministic_algorithms(previous)
 
 
-@pytest.mark.parametrize("path", ["eager", "kernel"])
-@pytest.mark.parametrize("variant", variant_params(VARIANTS))
+@pytest.mark.parametrize(("variant", "path"), path_params())
 def test_backward_reads_no_uninitialised_buffer(variant, path, uninitialised_memory_is_nan):
     # Regression: the reset-before GRU's weight_hh_grad multiplied zero gradients by the
     # never-written rows of its r*h cache (finished sequences); 0 * NaN poisoned dL/dW_hh.
-    if path == "kernel" and variant not in KERNEL_VARIANTS.values():
-        pytest.skip("no kernel-backed variant")
-    cell = cell_of(variant, H) if path == "eager" else _kernel_cell(variant)
+    cell = fused_cell_of(variant, path, H)
     x, h0, c0, *w = _inputs(cell, BATCH_SIZES, bias=True)
     inputs = [x, h0, c0, *w]
     Y, h_n, c_n = fused_recurrence(cell, x, h0, c0, w, batch_sizes=BATCH_SIZES)
