@@ -151,7 +151,8 @@ class Recurrent(nn.Module):
         xt = x.transpose(0, 1) if cfg.batch_first else x  # (B, T, D) -> (T, B, D)
         T, B, _ = xt.shape
         lengths = check_lengths(lengths, B, T, xt.device)
-        h0, c0 = initial_state(state, self.cell.has_cell_state, *self._state_shapes(B, xt))
+        h_shape, c_shape = self._state_shapes(cfg.num_layers * self.num_directions, B)
+        h0, c0 = initial_state(state, self.cell.has_cell_state, h_shape, xt, c_shape=c_shape)
 
         route = self._route(xt.device, dtype=xt.dtype)
         if self._observer is not None:  # the observed reference loop (fused steps: the fused cell)
@@ -181,11 +182,10 @@ class Recurrent(nn.Module):
             return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), final
         return (out.transpose(0, 1) if cfg.batch_first else out), final
 
-    def _state_shapes(self, B: int, like: Tensor, layers: int | None = None):
-        """(h shape, like, "state", c shape) for ``initial_state``: (L*dirs, B, h size) and (.., c size)."""
-        k = self.config.num_layers * self.num_directions if layers is None else layers
+    def _state_shapes(self, k: int, B: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """The shapes of h and c for k layer-directions: (k, B, h size), (k, B, c size)."""
         h_size, c_size = self._state_sizes
-        return (k, B, h_size), like, "state", (k, B, c_size or h_size)
+        return (k, B, h_size), (k, B, c_size or h_size)
 
     def _run_ours(self, backend: str, cell, xt: Tensor, h0: Tensor, c0: Tensor | None, lengths: Tensor | None):
         """The stack loop for the fused and autograd backends. xt is (T, B, D); ``cell`` the resolved
@@ -257,7 +257,8 @@ class Recurrent(nn.Module):
             )
         self._check_input(x_t, rank=2)
         B = x_t.shape[0]
-        h0, c0 = initial_state(state, self.cell.has_cell_state, *self._state_shapes(B, x_t, cfg.num_layers))
+        h_shape, c_shape = self._state_shapes(cfg.num_layers, B)
+        h0, c0 = initial_state(state, self.cell.has_cell_state, h_shape, x_t, c_shape=c_shape)
         h_layers = h0.unbind(0)  # one call instead of L indexings (this runs once per generated token)
         c_layers = (None,) * cfg.num_layers if c0 is None else c0.unbind(0)
         route = resolve(self.cell, cfg.backend, x_t.device, step=x_t)
