@@ -8,7 +8,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.layers import detach_state
 
@@ -149,6 +149,30 @@ def test_packed_sequence_in_gives_torch_nn_packed_sequence_out(variant, backend,
     assert _same_indices(out.sorted_indices, out_nn.sorted_indices)
     assert _same_indices(out.unsorted_indices, out_nn.unsorted_indices)
     assert_all_close(parts(final), parts(final_nn), rtol=0, atol=1e-5)
+
+
+class PackedTorch(torch.nn.Module):
+    """A torch.nn module called as ``layer(x, state, lengths=...)``: through a PackedSequence."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x, state, lengths):
+        packed = pack_padded_sequence(x, torch.as_tensor(lengths), enforce_sorted=False)
+        out, final = self.module(packed, state)
+        return pad_packed_sequence(out, total_length=x.shape[0])[0], final
+
+
+@pytest.mark.parametrize("backend", ["fused", "autograd", "native"])
+@pytest.mark.parametrize("variant", variant_params(NATIVE_VARIANTS))
+def test_variable_lengths_match_torch_nn_with_every_gradient(variant, backend):
+    layer = make(variant, backend, dtype=torch.float32, bidirectional=True)
+    x, state = inputs(layer, dtype=torch.float32)
+    out, grads = run_with_grads(layer, x, state, lengths=LENGTHS)
+    out_nn, grads_nn = run_with_grads(PackedTorch(torch_twin(layer)), x, state, lengths=LENGTHS)
+    assert_all_close(out, out_nn, rtol=0, atol=1e-5)
+    assert_all_close(list(grads.values()), list(grads_nn.values()), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("batch_first", [False, True], ids=["time_major", "batch_first"])
