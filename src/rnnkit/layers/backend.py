@@ -28,9 +28,18 @@ class Route(NamedTuple):
 
 
 def resolve(
-    cell: Cell, requested: str, device, dtype=None, recording: bool = True, step: Tensor | None = None
+    cell: Cell,
+    requested: str,
+    device,
+    dtype=None,
+    recording: bool = True,
+    step: Tensor | None = None,
+    observed: bool = False,
 ) -> Route:
     """The backend and cell for one call.
+
+    An ``observed`` sequence (``Recurrent.observe``) runs the reference loop, which reports every
+    step; where the observer asks for fused steps, they run the fused path's cell.
 
     A sequence (``step`` None), on ``device`` with autograd ``recording`` or not: a requested
     backend is used as asked; "auto" is "fused" where torch.nn lacks the cell, "native" off the
@@ -51,6 +60,8 @@ def resolve(
             return Route("native", cell)
         return Route("autograd", cell)
     device = device if isinstance(device, torch.device) else torch.device(device)
+    if observed:
+        return Route("autograd", (kernel_variant(cell, device, dtype) if dtype is not None else None) or cell)
     backend = requested
     if requested == "auto":
         if cell.native is None:

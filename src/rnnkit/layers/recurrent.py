@@ -120,10 +120,11 @@ class Recurrent(nn.Module):
         The rule is ``rnnkit.layers.backend.resolve``'s."""
         return self._route(device, grad).backend
 
-    def _route(self, device=None, grad: bool | None = None, dtype=None, requested: str | None = None):
+    def _route(self, device=None, grad: bool | None = None, dtype=None):
         w = self.weight_ih_l0
         recording = grad if grad is not None else torch.is_grad_enabled() and w.requires_grad
-        return resolve(self.cell, requested or self.config.backend, device or w.device, dtype, recording)
+        observed = self._observer is not None
+        return resolve(self.cell, self.config.backend, device or w.device, dtype, recording, observed=observed)
 
     @contextmanager
     def observe(self, observer: StackObserver):
@@ -155,10 +156,7 @@ class Recurrent(nn.Module):
         h0, c0 = initial_state(state, self.cell.has_cell_state, h_shape, xt, c_shape=c_shape)
 
         route = self._route(xt.device, dtype=xt.dtype)
-        if self._observer is not None:  # the observed reference loop (fused steps: the fused cell)
-            fused_cell = self._route(xt.device, dtype=xt.dtype, requested="fused").cell
-            out, h_n, c_n = self._run_ours("autograd", fused_cell, xt, h0, c0, lengths)
-        elif route.backend == "native":
+        if route.backend == "native":
             hx = (h0, c0) if c0 is not None else h0
             out, h_n, c_n = native.native_recurrence(
                 self.cell,
