@@ -11,6 +11,17 @@ read what they need from the cell classes listed here. Adding a cell = one new f
 
 A name may have several classes: the plain one, and those an option selects (``Cell.selected_by``:
 ``RecurrentConfig(cell="lstm", proj_size=P)`` is the projection LSTM).
+
+To add a cell:
+    1. ``cells/<cell>.py``: a ``Cell`` subclass with its equations and hand-derived backward in the
+       docstring; ``name`` (a new name, or an existing one plus ``selected_by``), ``gate_order``,
+       ``parameters`` (if not torch.nn's four), ``options`` it reads with their defaults, ``step``,
+       the fused-path methods, ``variants`` (the forms the tests run), and the torch.nn facts if
+       torch has it (``torch_module``, ``native``, ``native_cell``, ``torch_options``).
+    2. ``Entry(TheCell)`` below. A new option is also a ``RecurrentConfig`` field (same default).
+    Every test that enumerates ``variants()`` then runs it (gradcheck, fused == autograd, padded ==
+    per-sequence, chunked == whole, step == forward, torch.nn parity where torch has it, tracing).
+    Optionally a kernel-backed variant (``kernel_cells.py``, ``kernel=`` on its entry).
 """
 
 from __future__ import annotations
