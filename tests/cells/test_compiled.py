@@ -16,6 +16,8 @@ from rnnkit.cells import GRUCell, LSTMCell, compiled
 from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell
 from rnnkit.layers import Recurrent, RecurrentConfig
 
+from ..variants import KERNEL_VARIANTS, variant_params
+
 needs_compiler = pytest.mark.skipif(
     compiled._compiler() is None or not compiled._enabled, reason="no C++ compiler here, or RNNKIT_KERNELS=0"
 )
@@ -135,13 +137,15 @@ def test_backward_kernel_equals_eager_ops(dtype, atol):
 
 @needs_compiler
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_layer_with_kernel_equals_layer_without(cell, bidirectional):
-    # Training a 2-layer (bi)LSTM / GRU through the fused backend with variable lengths: outputs,
-    # final states and every gradient agree between the compiled and the eager step (float32).
+@pytest.mark.parametrize("variant", variant_params(KERNEL_VARIANTS))
+def test_layer_with_kernel_equals_layer_without(variant, bidirectional):
+    # Training a 2-layer (bi)LSTM / GRU / projection LSTM through the fused backend with variable
+    # lengths: outputs, final states and every gradient agree between the compiled and the eager
+    # step (float32).
     torch.manual_seed(0)
     T, B, D, H = 7, 5, 6, 33
-    layer = Recurrent(RecurrentConfig(cell, D, H, num_layers=2, bidirectional=bidirectional, backend="fused"))
+    layer = Recurrent(RecurrentConfig(input_size=D, hidden_size=H, num_layers=2, bidirectional=bidirectional,
+                                      backend="fused", **variant))  # fmt: skip
     with torch.no_grad():
         for name, p in layer.named_parameters():
             if name.startswith("bias"):
@@ -154,7 +158,7 @@ def test_layer_with_kernel_equals_layer_without(cell, bidirectional):
         layer.zero_grad()
         with compiled.disabled() if eager else contextlib.nullcontext():
             Y, state = layer(x_, lengths=lengths)
-            finals = list(state) if cell == "lstm" else [state]
+            finals = list(state) if isinstance(state, tuple) else [state]
             (Y.square().sum() + sum((k + 1) * s.sum() for k, s in enumerate(finals))).backward()
         runs.append([Y, *finals, x_.grad] + [p.grad.clone() for p in layer.parameters()])
     for ours, eager in zip(*runs, strict=True):

@@ -15,6 +15,7 @@ from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell, affine
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.lstm_proj import ProjLSTMCell
 
 
 class KernelLSTMCell(LSTMCell):
@@ -87,3 +88,18 @@ class KernelGRUCell(GRUCell):
         d_ax = d_ah.clone()
         d_ax[:, :, 2 * H :] = local["d_xn"]  # n slot: d_n, not d_n r
         return d_ax
+
+
+class KernelProjLSTMCell(ProjLSTMCell, KernelLSTMCell):
+    """``ProjLSTMCell`` whose LSTM step runs ``kernels/lstm_step.cpp``; the projection GEMMs stay
+    with BLAS. The projection cell calls the LSTM's step through ``super()``, which in this class's
+    method order (ProjLSTMCell, KernelLSTMCell, LSTMCell) is the kernel-backed one."""
+
+    @classmethod
+    def of(cls, cell: ProjLSTMCell) -> KernelProjLSTMCell | None:
+        return cls(cell.proj_size) if type(cell) is ProjLSTMCell else None
+
+    def inference_step(self, x, h_prev, c_prev, h, c, w, bias=None):
+        # No whole-step kernel (it has no projection): the input GEMM, then forward_step.
+        cell = self if compiled.usable("lstm", c_prev, c) else ProjLSTMCell(self.proj_size)
+        Cell.inference_step(cell, x, h_prev, c_prev, h, c, w, bias)

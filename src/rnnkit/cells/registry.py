@@ -32,7 +32,7 @@ from types import SimpleNamespace
 from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell
-from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell
+from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell, KernelProjLSTMCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
 from rnnkit.cells.rnn import ElmanCell
@@ -48,7 +48,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(ElmanCell),
     Entry(LSTMCell, kernel=KernelLSTMCell),
     Entry(GRUCell, kernel=KernelGRUCell),
-    Entry(ProjLSTMCell),
+    Entry(ProjLSTMCell, kernel=KernelProjLSTMCell),
 )
 
 CELL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(entry.cell.name for entry in REGISTRY))
