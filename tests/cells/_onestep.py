@@ -2,8 +2,7 @@
 
 This mirrors ``rnnkit.layers.fused.FusedRecurrence`` with T = 1 (and no variable lengths), but
 is written here independently so the cell tests check the cell's hand-written backward
-(``forward_step`` / ``local_grads`` / ``backward_step`` / ``input_grads`` / ``weight_hh_grad``)
-and nothing of the layer.
+(``forward_step`` / ``local_grads`` / ``backward_step`` / ``backward_weights``) and nothing of the layer.
 """
 
 from __future__ import annotations
@@ -17,22 +16,23 @@ from ..variants import weights
 
 
 class OneStep(torch.autograd.Function):
-    """(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> (h_t, c_t); c_t is None without a cell state.
+    """(x, h_prev, c_prev, *w) -> (h_t, c_t); c_t is None without a cell state.
 
-    Shapes: x (B, D); h_prev, c_prev (B, H); weights in torch.nn's layout."""
+    Shapes: x (B, D); h_prev (B, h size), c_prev (B, H); w as the cell declares it."""
 
     @staticmethod
-    def forward(ctx, cell: Cell, x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh):
+    def forward(ctx, cell: Cell, x, h_prev, c_prev, *w):
         B, D = x.shape
-        GH, H = w_hh.shape
-        bias = cell.input_bias(b_ih, b_hh)
-        a = x @ w_ih.t() if bias is None else torch.addmm(bias, x, w_ih.t())  # (B, G*H)
+        a = cell.project(x, w)  # (B, G*H)
+        GH = a.shape[1]
+        H = GH // cell.num_gates
+        h_size, c_size = cell.state_sizes(H)
         A = a.view(1, B, GH).clone()  # (T=1, B, G*H)
-        H_all = x.new_zeros(2, B, H)
+        H_all = x.new_zeros(2, B, h_size)
         H_all[0] = h_prev
         C_all = None
-        if cell.has_cell_state:
-            C_all = x.new_zeros(2, B, H)
+        if c_size is not None:
+            C_all = x.new_zeros(2, B, c_size)
             C_all[0] = c_prev
         cache = cell.new_cache(1, B, H, x)
         cell.forward_step(
@@ -42,55 +42,47 @@ class OneStep(torch.autograd.Function):
             H_all[1],
             None if C_all is None else C_all[1],
             {k: v[0] for k, v in cache.items()},
-            w_hh.t(),
-            b_hh,
+            cell.prepare(w),
         )
-        ctx.cell, ctx.has_bias = cell, b_ih is not None
-        ctx.save_for_backward(x, w_ih, w_hh)
+        ctx.cell = cell
+        ctx.save_for_backward(x, *w)
         ctx.A, ctx.H_all, ctx.C_all, ctx.cache = A, H_all, C_all, cache
         return H_all[1].clone(), None if C_all is None else C_all[1].clone()
 
     @staticmethod
     def backward(ctx, d_h: Tensor | None, d_c: Tensor | None):
         cell = ctx.cell
-        x, w_ih, w_hh = ctx.saved_tensors
+        x, *w = ctx.saved_tensors
         A, H_all, C_all, cache = ctx.A, ctx.H_all, ctx.C_all, ctx.cache
         _, B, GH = A.shape
-        H = w_hh.shape[1]
-        d_H = H_all.new_zeros(2, B, H)
+        d_H = H_all.new_zeros(2, B, H_all.shape[2])
         if d_h is not None:
             d_H[1] = d_h
         d_c_run = None  # in: dL/dc_t, out (after backward_step): dL/dc_{t-1}
         if C_all is not None:
-            d_c_run = C_all.new_zeros(B, H) if d_c is None else d_c.clone()
+            d_c_run = C_all.new_zeros(B, C_all.shape[2]) if d_c is None else d_c.clone()
         local = cell.local_grads(A, H_all, C_all, cache)
         d_ah = A.new_zeros(1, B, GH)
         local_t = {k: v[0] for k, v in local.items()}
         cache_t = {k: v[0] for k, v in cache.items()}
-        cell.backward_step(d_H[1], d_c_run, d_ah[0], local_t, cache_t, w_hh, d_H[0])
-        d_ax = cell.input_grads(d_ah, d_H, local)[0]  # (B, G*H)
-        d_x = d_ax @ w_ih  # (B, G*H) @ (G*H, D)
-        d_w_ih = d_ax.t() @ x  # (G*H, D)
-        d_w_hh = cell.weight_hh_grad(d_ah, H_all[:-1], cache)  # (G*H, H)
-        d_b_ih = d_ax.sum(0) if ctx.has_bias else None
-        d_b_hh = d_ah[0].sum(0) if ctx.has_bias else None
-        return None, d_x, d_H[0], d_c_run, d_w_ih, d_w_hh, d_b_ih, d_b_hh
+        cell.backward_step(d_H[1], d_c_run, d_ah[0], local_t, cache_t, cell.prepare(w), d_H[0])
+        d_x, *d_w = cell.backward_weights(x[None], d_ah, d_H, H_all, local, cache, w, (True,) * (1 + len(w)))
+        return None, d_x[0], d_H[0], d_c_run, *d_w
 
 
-def one_step(cell: Cell, x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh) -> tuple[Tensor, ...]:
+def one_step(cell: Cell, x, h_prev, c_prev, *w) -> tuple[Tensor, ...]:
     """(h_t,) or (h_t, c_t): only tensors, as gradcheck wants."""
-    h, c = OneStep.apply(cell, x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh)
+    h, c = OneStep.apply(cell, x, h_prev, c_prev, *w)
     return (h,) if c is None else (h, c)
 
 
-def reference(cell: Cell, x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh) -> tuple[Tensor, ...]:
-    """The same step through ``Cell.reference_step`` (plain ops, autograd)."""
-    x_proj = torch.nn.functional.linear(x, w_ih, cell.input_bias(b_ih, b_hh))  # (B, G*H)
-    h, c = cell.reference_step(x_proj, h_prev, c_prev, w_hh, b_hh)
+def reference(cell: Cell, x, h_prev, c_prev, *w) -> tuple[Tensor, ...]:
+    """The same step through ``Cell.step`` (plain ops, autograd)."""
+    h, c = cell.step(cell.project(x, w), h_prev, c_prev, w)
     return (h,) if c is None else (h, c)
 
 
-def pre_activations(cell: Cell, x, h_prev, w_ih, w_hh, b_ih, b_hh) -> Tensor:
+def pre_activations(cell: Cell, x, h_prev, w_ih, w_hh, b_ih, b_hh, *_) -> Tensor:
     """a = x W_ih^T + b_ih + h W_hh^T + b_hh (B, G*H): where relu's kink matters."""
     a = x @ w_ih.t() + h_prev @ w_hh.t()
     return a if b_ih is None else a + b_ih + b_hh
@@ -99,7 +91,7 @@ def pre_activations(cell: Cell, x, h_prev, w_ih, w_hh, b_ih, b_hh) -> Tensor:
 def step_inputs(
     cell: Cell, B: int = 3, D: int = 4, H: int = 5, bias: bool = True, seed: int = 0
 ) -> list[Tensor | None]:
-    """float64 [x, h_prev, c_prev (or None), W_ih, W_hh, b_ih, b_hh], each tensor requiring grad.
+    """float64 [x, h_prev, c_prev (or None), *w], each tensor requiring grad.
 
     For relu, seeds are tried from ``seed`` on until every pre-activation is at least 1e-3 away
     from the kink at 0: there the finite difference straddles two slopes and gradcheck would fail
@@ -111,8 +103,9 @@ def step_inputs(
         def rand(*shape, g=g):
             return torch.randn(*shape, dtype=torch.float64, generator=g).requires_grad_()
 
-        x, h_prev = rand(B, D), rand(B, H)
-        c_prev = rand(B, H) if cell.has_cell_state else None
+        h_size, c_size = cell.state_sizes(H)
+        x, h_prev = rand(B, D), rand(B, h_size)
+        c_prev = rand(B, c_size) if c_size is not None else None
         w = weights(cell, D, H, bias=bias, generator=g)
         if relu and pre_activations(cell, x, h_prev, *w).abs().min() <= 1e-3:
             continue

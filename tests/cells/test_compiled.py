@@ -1,5 +1,6 @@
-"""The compiled step kernels (rnnkit.cells.compiled: LSTM, GRU reset_after) against the cells'
-eager ops, their build and cache, and the fallback when they cannot be built."""
+"""The compiled step kernels (rnnkit.cells.compiled: LSTM, GRU reset_after) and the kernel-backed
+cells that run them (rnnkit.cells.kernel_cells) against the cells' eager ops, their build and cache,
+and the fallback when they cannot be built."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import pytest
 import torch
 
 from rnnkit.cells import GRUCell, LSTMCell, compiled
+from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell
 from rnnkit.layers import Recurrent, RecurrentConfig
+
+from ..variants import KERNEL_VARIANTS, variant_params
 
 needs_compiler = pytest.mark.skipif(
     compiled._compiler() is None or not compiled._enabled, reason="no C++ compiler here, or RNNKIT_KERNELS=0"
@@ -27,11 +31,10 @@ def _forward(a, c_prev, eager: bool):
     zero = torch.zeros(n, H, dtype=a.dtype)
     w_hh_t = torch.zeros(H, 4 * H, dtype=a.dtype)  # the recurrent GEMM adds nothing: pure gate math
     if eager:
-        with compiled.disabled():
-            LSTMCell().forward_step(a, zero, c_prev, h, c, {"tc": tc}, w_hh_t, None)
+        LSTMCell().forward_step(a, zero, c_prev, h, c, {"tc": tc}, (w_hh_t.t(), w_hh_t, None))
     else:
         assert compiled.usable("lstm", a, c_prev, c, tc, h)
-        LSTMCell().forward_step(a, zero, c_prev, h, c, {"tc": tc}, w_hh_t, None)
+        KernelLSTMCell().forward_step(a, zero, c_prev, h, c, {"tc": tc}, (w_hh_t.t(), w_hh_t, None))
     return a, c, tc, h
 
 
@@ -59,8 +62,8 @@ def _gru_forward(a, hw, h_prev, eager: bool):
     n, H = h_prev.shape
     a, h, cache = a.clone(), torch.empty_like(h_prev), {"hw": torch.empty_like(hw)}
     zero_w, b_hh = torch.zeros(H, 3 * H, dtype=a.dtype), hw.clone()  # hw = h W_hh^T + b_hh = b_hh
-    with compiled.disabled() if eager else contextlib.nullcontext():
-        GRUCell(reset_after=True).forward_step(a, h_prev, None, h, None, cache, zero_w, b_hh[0])
+    cell = GRUCell(reset_after=True) if eager else KernelGRUCell()
+    cell.forward_step(a, h_prev, None, h, None, cache, (zero_w.t(), zero_w, b_hh[0]))
     return a, h
 
 
@@ -84,12 +87,12 @@ def test_gru_kernels_equal_eager_ops(dtype, atol):
     w_hh = torch.randn(3 * H, H, dtype=dtype, generator=g)
     results = []
     for eager in (False, True):
-        cell, d_ah, d_h_prev = GRUCell(reset_after=True), torch.empty(1, n, 3 * H, dtype=dtype), d_h.clone()
-        with compiled.disabled() if eager else contextlib.nullcontext():
-            local = cell.local_grads(A, H_all, None, cache)
-            assert ("act" in local) == (not eager)
-            cell.backward_step(d_h, None, d_ah[0], {k: v[0] for k, v in local.items()}, {}, w_hh, d_h_prev)
-            results.append((d_ah, d_h_prev, cell.input_grads(d_ah, d_H, local)))
+        cell = GRUCell(reset_after=True) if eager else KernelGRUCell()
+        d_ah, d_h_prev = torch.empty(1, n, 3 * H, dtype=dtype), d_h.clone()
+        local = cell.local_grads(A, H_all, None, cache)
+        assert ("act" in local) == (not eager)
+        cell.backward_step(d_h, None, d_ah[0], {k: v[0] for k, v in local.items()}, {}, (w_hh,), d_h_prev)
+        results.append((d_ah, d_h_prev, cell.input_grads(d_ah, d_H, local)))
     for x, y in zip(*results, strict=True):
         torch.testing.assert_close(x, y, rtol=0, atol=atol * 100)
 
@@ -122,12 +125,11 @@ def test_backward_kernel_equals_eager_ops(dtype, atol):
     w_hh = torch.randn(4 * H, H, dtype=dtype, generator=g)
     results = []
     for eager in (False, True):
-        cell, d_c = LSTMCell(), d_c0.clone()
+        cell, d_c = (LSTMCell() if eager else KernelLSTMCell()), d_c0.clone()
         d_a, d_h_prev = torch.empty(n, 4 * H, dtype=dtype), torch.zeros(n, H, dtype=dtype)
-        with compiled.disabled() if eager else contextlib.nullcontext():
-            local = cell.local_grads(A, None, C_all, cache)
-            assert ("act" in local) == (not eager)  # which path ran
-            cell.backward_step(d_h, d_c, d_a, {k: v[0] for k, v in local.items()}, {"tc": tc}, w_hh, d_h_prev)
+        local = cell.local_grads(A, None, C_all, cache)
+        assert ("act" in local) == (not eager)  # which path ran
+        cell.backward_step(d_h, d_c, d_a, {k: v[0] for k, v in local.items()}, {"tc": tc}, (w_hh,), d_h_prev)
         results.append((d_a, d_c, d_h_prev))
     for ours, eager in zip(*results, strict=True):
         torch.testing.assert_close(ours, eager, rtol=0, atol=atol * 10)
@@ -135,13 +137,15 @@ def test_backward_kernel_equals_eager_ops(dtype, atol):
 
 @needs_compiler
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_layer_with_kernel_equals_layer_without(cell, bidirectional):
-    # Training a 2-layer (bi)LSTM / GRU through the fused backend with variable lengths: outputs,
-    # final states and every gradient agree between the compiled and the eager step (float32).
+@pytest.mark.parametrize("variant", variant_params(KERNEL_VARIANTS))
+def test_layer_with_kernel_equals_layer_without(variant, bidirectional):
+    # Training a 2-layer (bi)LSTM / GRU / projection LSTM through the fused backend with variable
+    # lengths: outputs, final states and every gradient agree between the compiled and the eager
+    # step (float32).
     torch.manual_seed(0)
     T, B, D, H = 7, 5, 6, 33
-    layer = Recurrent(RecurrentConfig(cell, D, H, num_layers=2, bidirectional=bidirectional, backend="fused"))
+    layer = Recurrent(RecurrentConfig(input_size=D, hidden_size=H, num_layers=2, bidirectional=bidirectional,
+                                      backend="fused", **variant))  # fmt: skip
     with torch.no_grad():
         for name, p in layer.named_parameters():
             if name.startswith("bias"):
@@ -154,7 +158,7 @@ def test_layer_with_kernel_equals_layer_without(cell, bidirectional):
         layer.zero_grad()
         with compiled.disabled() if eager else contextlib.nullcontext():
             Y, state = layer(x_, lengths=lengths)
-            finals = list(state) if cell == "lstm" else [state]
+            finals = list(state) if isinstance(state, tuple) else [state]
             (Y.square().sum() + sum((k + 1) * s.sum() for k, s in enumerate(finals))).backward()
         runs.append([Y, *finals, x_.grad] + [p.grad.clone() for p in layer.parameters()])
     for ours, eager in zip(*runs, strict=True):
@@ -175,7 +179,7 @@ def test_whole_step_kernel_equals_reference_step(B, bias, dtype, atol):
     h, c = torch.empty_like(h_prev), torch.empty_like(c_prev)
     compiled.lstm_step(x, w_ih, w_hh, b, h_prev, c_prev, h, c)
     x_proj = x @ w_ih.t() + (0 if b is None else b)  # (B, 4H)
-    h_ref, c_ref = LSTMCell().reference_step(x_proj, h_prev, c_prev, w_hh, None)
+    h_ref, c_ref = LSTMCell().step(x_proj, h_prev, c_prev, (w_ih, w_hh, None, None))
     torch.testing.assert_close(h, h_ref, rtol=0, atol=atol)
     torch.testing.assert_close(c, c_ref, rtol=0, atol=atol)
 

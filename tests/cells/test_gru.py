@@ -37,8 +37,9 @@ def test_reset_after_reference_step_equals_torch_gru_cell():
     x, h = _inputs()
     nn_cell = torch.nn.GRUCell(4, 5, dtype=torch.float64)
     cell = GRUCell(reset_after=True)
-    x_proj = x @ nn_cell.weight_ih.t() + cell.input_bias(nn_cell.bias_ih, nn_cell.bias_hh)  # (B, 3H)
-    h_t, c_t = cell.reference_step(x_proj, h, None, nn_cell.weight_hh, nn_cell.bias_hh)
+    w = (nn_cell.weight_ih, nn_cell.weight_hh, nn_cell.bias_ih, nn_cell.bias_hh)
+    x_proj = x @ nn_cell.weight_ih.t() + cell.input_bias(w)  # (B, 3H)
+    h_t, c_t = cell.step(x_proj, h, None, w)
     assert c_t is None
     torch.testing.assert_close(h_t, nn_cell(x, h), rtol=0, atol=1e-12)
 
@@ -60,11 +61,12 @@ def test_reset_before_reference_step_equals_textbook_gru():
     expected = (1 - z) * n + z * h
 
     cell = GRUCell(reset_after=False)
-    x_proj = x @ w_ih.t() + cell.input_bias(b_ih, b_hh)  # (B, 3H)
-    h_t, _ = cell.reference_step(x_proj, h, None, w_hh, b_hh)
+    w = (w_ih, w_hh, b_ih, b_hh)
+    x_proj = x @ w_ih.t() + cell.input_bias(w)  # (B, 3H)
+    h_t, _ = cell.step(x_proj, h, None, w)
     torch.testing.assert_close(h_t, expected, rtol=0, atol=1e-12)
     # ... and the two forms really differ (so the test above could fail).
-    h_after, _ = GRUCell(reset_after=True).reference_step(x_proj, h, None, w_hh, b_hh)
+    h_after, _ = GRUCell(reset_after=True).step(x_proj, h, None, w)
     assert not torch.allclose(h_after, expected)
 
 

@@ -37,8 +37,9 @@ def test_reference_step_equals_torch_rnn_cell(nonlinearity):
     x, h = torch.randn(3, 4, dtype=torch.float64), torch.randn(3, 5, dtype=torch.float64)
     nn_cell = torch.nn.RNNCell(4, 5, nonlinearity=nonlinearity, dtype=torch.float64)
     cell = ElmanCell(nonlinearity)
-    x_proj = x @ nn_cell.weight_ih.t() + cell.input_bias(nn_cell.bias_ih, nn_cell.bias_hh)  # (B, H)
-    h_t, c_t = cell.reference_step(x_proj, h, None, nn_cell.weight_hh, nn_cell.bias_hh)
+    w = (nn_cell.weight_ih, nn_cell.weight_hh, nn_cell.bias_ih, nn_cell.bias_hh)
+    x_proj = x @ nn_cell.weight_ih.t() + cell.input_bias(w)  # (B, H)
+    h_t, c_t = cell.step(x_proj, h, None, w)
     assert c_t is None
     torch.testing.assert_close(h_t, nn_cell(x, h), rtol=0, atol=1e-12)
 

@@ -55,3 +55,27 @@ def test_a_key_both_flat_and_in_the_table_is_one_line_error(tmp_path):
     (tmp_path / "run.toml").write_text("[model.rnn]\ninput_size = 3\n")
     result = cli("train", tmp_path / "t.txt", "--config", tmp_path / "run.toml", *RUN, "--run-dir", tmp_path / "r")
     assert_error(result, "[model.rnn] key(s) ['input_size'] are set by the model itself")
+
+
+def test_proj_size_trains_every_task_with_a_projection_lstm(tmp_path):
+    """--proj-size reaches the cell registry's projection LSTM from each `rnnkit train` form; its
+    checkpoints hold torch.nn's weight_hr and sample / predict / tag from them."""
+    (tmp_path / "t.txt").write_text(TEXT)
+    (tmp_path / "c.tsv").write_text(TSV)
+    (tmp_path / "g.tsv").write_text(TAGS)
+    tiny = ["--hidden-size", "12", "--proj-size", "5", "--embedding-size", "4", "--num-layers", "2", *RUN]
+    forms = {
+        "lm": ["train", tmp_path / "t.txt", "--sample-length", "0"],
+        "classify": ["train", "classify", tmp_path / "c.tsv"],
+        "tag": ["train", "tag", tmp_path / "g.tsv"],
+    }
+    for name, argv in forms.items():
+        code, _, err = cli(*argv, *tiny, "--run-dir", tmp_path / name)
+        assert code == 0, err
+        state = load_checkpoint(tmp_path / name / "latest.safetensors").model_state
+        assert tuple(state["rnn.weight_hr_l1"].shape) == (5, 12), name
+        assert json.loads((tmp_path / name / "config.json").read_text())["model"]["rnn"]["proj_size"] == 5
+    assert cli("sample", tmp_path / "lm", "--length", "5", "--seed", "1")[0] == 0
+    assert cli("predict", tmp_path / "classify", "good film")[0] == 0
+    assert cli("tag", tmp_path / "tag", stdin="the cat sat\n")[0] == 0
+    assert_error(cli("train", tmp_path / "t.txt", "--cell", "gru", *tiny), "proj_size", "'gru'")

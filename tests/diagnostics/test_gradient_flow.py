@@ -21,10 +21,12 @@ from rnnkit.diagnostics.trace import Tracer
 from rnnkit.layers import Recurrent, RecurrentConfig
 from rnnkit.models import LanguageModel, LanguageModelConfig, SequenceClassifier, SequenceClassifierConfig, TokenBatch
 
+from ..variants import VARIANTS, cell_of, variant_params
+
 V, B, T, H = 7, 3, 6, 5
 
 
-def lm(cell: str, backend: str = "autograd", layers: int = 2, **overrides) -> LanguageModel:
+def lm(cell: str = "lstm", backend: str = "autograd", layers: int = 2, **overrides) -> LanguageModel:
     torch.manual_seed(0)
     cfg = LanguageModelConfig.from_dict(
         dict(vocab_size=V, cell=cell, hidden_size=H, num_layers=layers, embedding_size=4, backend=backend, **overrides)
@@ -79,7 +81,7 @@ def stepwise_reference(model, inputs, targets):
     outs, states = [], []
     for index in range(cfg.num_layers):
         single = Recurrent(RecurrentConfig(**{**cfg.__dict__, "num_layers": 1, "input_size": x.shape[-1]})).double()
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        names = [p.kind for p in single.cell.parameters(x.shape[-1], cfg.hidden_size)]
         single.load_state_dict({f"{n}_l0": w for n, w in zip(names, model.rnn.layer_weights(index))})
         state, ys, carried = None, [], []
         for t in range(T):
@@ -136,13 +138,16 @@ def test_lstm_matches_a_hand_written_lstm_under_autograd(backend):
     assert flow.grad_h.min() > 0
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "gru_reset_before", "rnn_relu"])
+#: The registered variants a language model's configuration can express (all its options are fields).
+LM_VARIANTS = {k: v for k, v in VARIANTS.items() if all(hasattr(LanguageModelConfig().rnn, f) for f in v)}
+
+
+@pytest.mark.parametrize("variant", variant_params(LM_VARIANTS))
 @pytest.mark.parametrize("backend", ["autograd", "fused", "native"])
-def test_every_cell_and_backend_matches_autograd_step_by_step(cell, backend):
-    extra = {"gru_reset_before": {"reset_after": False}, "rnn_relu": {"nonlinearity": "relu"}}.get(cell, {})
-    if backend == "native" and cell == "gru_reset_before":
-        backend = "auto"  # torch.nn has no such GRU
-    model = lm(cell.split("_")[0], backend, **extra)
+def test_every_cell_and_backend_matches_autograd_step_by_step(variant, backend):
+    if backend == "native" and cell_of(variant).native is None:
+        backend = "auto"  # torch.nn has no such cell (the reset-before GRU)
+    model = lm(backend=backend, **variant)
     inputs, targets = lm_batch()
     flow = gradient_flow(model, (inputs, targets))
     want_h, want_c = stepwise_reference(model, inputs, targets)
@@ -150,7 +155,7 @@ def test_every_cell_and_backend_matches_autograd_step_by_step(cell, backend):
     # and through the carried state, with the model's own forward
     top_h, all_c = suffix_reference(model, inputs, targets, lambda out, loss: last_step_ce(out, loss, targets))
     assert torch.allclose(flow.grad_h[-1, :-1], top_h[-1], rtol=1e-9, atol=1e-15)
-    if cell == "lstm":
+    if model.rnn.cell.has_cell_state:
         assert torch.allclose(flow.grad_c, want_c, rtol=1e-9, atol=1e-15)
         assert torch.allclose(flow.grad_c[:, :-1], all_c, rtol=1e-9, atol=1e-15)
         assert torch.equal(flow.grad_c[:, -1], torch.zeros(2, dtype=flow.grad_c.dtype))  # c_T reaches L_T via h_T
@@ -270,12 +275,12 @@ def test_power_iteration_agrees_with_the_exact_norms(cell):
     with torch.no_grad(), Tracer(model.rnn) as tracer:
         model(TokenBatch(lm_batch()[0]))
     tr = tracer.traces[0]
-    _, w_hh, _, b_hh = model.rnn.layer_weights(0)
+    w = tuple(p.detach() for p in model.rnn.layer_weights(0))
     x_proj, h_prev = tr.x_proj.reshape(T * B, -1), tr.h_prev().reshape(T * B, H)
     c_prev = None if tr.c is None else tr.c_prev().reshape(T * B, H)
 
     def f(h):
-        return model.rnn.cell.reference_step(x_proj, h, c_prev, w_hh.detach(), b_hh.detach())[0]
+        return model.rnn.cell.step(x_proj, h, c_prev, w)[0]
 
     exact = spectral_norms(f, h_prev, exact=True)
     power = spectral_norms(f, h_prev, exact=False)
@@ -346,3 +351,18 @@ def test_model_mode_is_restored():
     model = lm("lstm").train()
     gradient_flow(model, lm_batch(), jacobian_examples=0)
     assert model.training and all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("variant", variant_params())
+def test_every_registered_cell_traces_the_same_flow_both_ways(variant):
+    # On a stack itself (L_T = 0.5 ||y_T||^2): the fused backward's state gradients and plain
+    # autograd's agree for every registered cell, the projection LSTM included.
+    torch.manual_seed(0)
+    layer = Recurrent(RecurrentConfig(input_size=3, hidden_size=H, num_layers=2, backend="fused", **variant)).double()
+    x = torch.randn(T, B, 3, dtype=torch.float64)
+    fused = gradient_flow(layer, (x, None), jacobian_examples=2)
+    ref = gradient_flow(layer, (x, None), jacobian_examples=2, method="autograd")
+    assert (fused.method, ref.method) == ("fused", "autograd")
+    for a, b in ((fused.grad_h, ref.grad_h), (fused.grad_c, ref.grad_c), (fused.jacobian_c, ref.jacobian_c)):
+        assert (a is None) == (b is None) and (a is None or torch.allclose(a, b, rtol=1e-9))
+    assert torch.allclose(fused.jacobian_h, ref.jacobian_h) and bool((fused.grad_h[:, -1] > 0).all())

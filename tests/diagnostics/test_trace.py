@@ -8,7 +8,7 @@ import torch
 
 from rnnkit.diagnostics.trace import Tracer, find_recurrent
 from rnnkit.layers import Recurrent, RecurrentConfig
-from rnnkit.models import LanguageModel, LanguageModelConfig, TokenBatch
+from rnnkit.models import LanguageModel, LanguageModelConfig, ModelOutput, TokenBatch
 
 from ..variants import VARIANTS, variant_params
 
@@ -31,9 +31,10 @@ def x_and_state(layer: Recurrent, batch_first: bool = False):
     g = torch.Generator().manual_seed(1)
     x = torch.randn(B, T, D, dtype=torch.float64, generator=g)
     x = x if batch_first else x.transpose(0, 1)
-    shape = (layer.config.num_layers * layer.num_directions, B, H)
-    h = torch.randn(*shape, dtype=torch.float64, generator=g)
-    state = (h, torch.randn(*shape, dtype=torch.float64, generator=g)) if layer.cell.has_cell_state else h
+    k = layer.config.num_layers * layer.num_directions
+    h_size, c_size = layer.cell.state_sizes(H)
+    h = torch.randn(k, B, h_size, dtype=torch.float64, generator=g)
+    state = (h, torch.randn(k, B, c_size, dtype=torch.float64, generator=g)) if c_size else h
     return x, state
 
 
@@ -72,10 +73,11 @@ def test_traced_run_equals_the_layer(variant, options):
             else (torch.arange(T)[:, None] < lengths)[..., None]
         )
         got = torch.where(mask, h, torch.zeros(()))
-        assert torch.allclose(got, xt[:, :, direction * H : (direction + 1) * H])
+        h_size = trace.h.shape[2]  # H, or P with a projection
+        assert torch.allclose(got, xt[:, :, direction * h_size : (direction + 1) * h_size])
         assert len(trace.h_nodes) == T and trace.x_proj.shape == (T, B, layer.cell.num_gates * H)
         assert set(trace.gates) == {"rnn": set(), "lstm": set("ifgo"), "gru": set("rzn")}[layer.cell.name]
-    assert "forward" not in layer.__dict__  # the layer's own forward is back
+    assert layer._observer is None  # the layer's own forward is back
 
 
 @pytest.mark.parametrize("variant", variant_params())
@@ -94,7 +96,7 @@ def test_the_forward_comes_back_after_an_error():
     layer = make(VARIANTS["lstm"])
     with pytest.raises(RuntimeError, match="boom"), Tracer(layer):
         raise RuntimeError("boom")
-    assert "forward" not in layer.__dict__
+    assert layer._observer is None
     x, _ = x_and_state(layer)
     layer(x)
 
@@ -127,3 +129,51 @@ def test_errors():
         Tracer(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="expected a model with exactly one rnnkit Recurrent stack, got 0"):
         find_recurrent(torch.nn.Linear(2, 2))
+
+
+class TwoStacks(torch.nn.Module):
+    """Like the tagger with character features: one stack feeds another."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.lower = Recurrent(RecurrentConfig("gru", D, 3, bidirectional=True, batch_first=True)).double()
+        self.upper = Recurrent(RecurrentConfig("lstm", 6, H, num_layers=2, batch_first=True)).double()
+        self.head = torch.nn.Linear(H, 5).double()
+
+    batch_type = TokenBatch  # the model contract (rnnkit.models.batch): inputs here are features (B, T, D)
+
+    def forward(self, batch, state=None):
+        out, _ = self.lower(batch.inputs)
+        out, state = self.upper(out, state)
+        logits = self.head(out)  # (B, T, V)
+        targets = batch.targets
+        loss = None if targets is None else torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets)
+        return ModelOutput(logits, loss, state)
+
+
+def test_every_stack_of_a_model_is_traced():
+    model = TwoStacks()
+    x = torch.randn(B, T, D, dtype=torch.float64)
+    want = model(TokenBatch(x))[0]
+    with Tracer(model, gates=True) as tracer:
+        got = model(TokenBatch(x))[0]
+    assert torch.allclose(got, want)
+    names = [trace.name for trace in tracer.traces]
+    assert names == ["lower layer 1", "lower layer 1 reverse", "upper layer 1", "upper layer 2"]
+    assert [trace.cell.name for trace in tracer.traces] == ["gru", "gru", "lstm", "lstm"]
+    assert set(tracer.traces[0].gates) == {"r", "z", "n"} and set(tracer.traces[2].gates) == {"i", "f", "g", "o"}
+    assert model.lower._observer is None and model.upper._observer is None  # both given back
+
+
+def test_gradient_flow_covers_every_stack():
+    from rnnkit.diagnostics import gradient_flow
+
+    model = TwoStacks()
+    x, y = torch.randn(B, T, D, dtype=torch.float64), torch.randint(0, 5, (B, T))
+    flow = gradient_flow(model, (x, y), jacobian_examples=2)
+    assert flow.layers == ["lower layer 1", "lower layer 1 reverse", "upper layer 1", "upper layer 2"]
+    assert flow.cell == "lstm" and flow.grad_h.shape == flow.grad_c.shape == flow.jacobian_c.shape == (4, T)
+    assert torch.isnan(flow.grad_c[:2]).all() and torch.isnan(flow.jacobian_c[:2]).all()  # GRU: no cell state
+    assert torch.isfinite(flow.grad_c[2:]).all() and torch.isfinite(flow.grad_h).all()
+    assert "upper layer 2" in flow.summary()

@@ -18,6 +18,8 @@ MODULES = {
     "rnn_tanh_batch_first": lambda: nn.RNN(D, H, batch_first=True),
     "lstm_no_bias_dropout": lambda: nn.LSTM(D, H, num_layers=2, bias=False, dropout=0.25),
     "gru_float64": lambda: nn.GRU(D, H, num_layers=2, dtype=torch.float64),
+    "lstm_proj_2l_bi": lambda: nn.LSTM(D, H, num_layers=2, bidirectional=True, proj_size=2),
+    "lstm_proj_no_bias_batch_first": lambda: nn.LSTM(D, H, bias=False, batch_first=True, proj_size=3),
 }
 
 
@@ -51,6 +53,8 @@ def test_from_torch_copies_config_and_weights_exactly(name):
     assert cfg.cell == type(module).__name__.lower()
     if isinstance(module, nn.RNN):
         assert cfg.nonlinearity == module.nonlinearity
+    if isinstance(module, nn.LSTM):
+        assert cfg.proj_size == module.proj_size
     _assert_same_state_dict(layer, module)
 
 
@@ -73,8 +77,14 @@ def test_from_torch_gives_identical_outputs(name):
 
 @pytest.mark.parametrize(
     ("cell", "extra"),
-    [("lstm", {}), ("gru", {}), ("rnn", {"nonlinearity": "relu"}), ("rnn", {"bias": False, "batch_first": True})],
-    ids=["lstm", "gru", "rnn_relu", "rnn_no_bias_batch_first"],
+    [
+        ("lstm", {}),
+        ("gru", {}),
+        ("rnn", {"nonlinearity": "relu"}),
+        ("rnn", {"bias": False, "batch_first": True}),
+        ("lstm", {"proj_size": 2}),
+    ],
+    ids=["lstm", "gru", "rnn_relu", "rnn_no_bias_batch_first", "lstm_proj"],
 )
 def test_to_torch_round_trip_is_exact(cell, extra):
     torch.manual_seed(0)
@@ -87,6 +97,7 @@ def test_to_torch_round_trip_is_exact(cell, extra):
         layer.config.batch_first,
         layer.config.bias,
     )
+    assert getattr(module, "proj_size", 0) == layer.config.proj_size
     _assert_same_state_dict(module, layer)
     back = from_torch(module)
     _assert_same_state_dict(back, layer)
@@ -113,10 +124,11 @@ def test_to_torch_rejects_reset_before_gru():
         to_torch(layer)
 
 
-def test_from_torch_rejects_lstm_with_projection():
-    msg = "from_torch: expected an LSTM without projection, got proj_size=2"
-    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
-        from_torch(nn.LSTM(D, H, proj_size=2))
+def test_from_torch_takes_an_lstm_with_projection():
+    # Once rejected ("expected an LSTM without projection"); now the registered projection LSTM.
+    layer = from_torch(nn.LSTM(D, H, proj_size=2))
+    assert (layer.config.cell, layer.config.proj_size, layer.output_size) == ("lstm", 2, 2)
+    assert layer.weight_hr_l0.shape == (2, H)
 
 
 def test_from_torch_rejects_other_modules():

@@ -1,98 +1,32 @@
 """The recurrent layer: backends agree with each other and with torch.nn, variable lengths,
-state carry, the step API, dropout, backend resolution and every validation message."""
+state carry, the step API and dropout (backend resolution: test_backend.py; validation messages:
+test_validation.py)."""
 
 import re
-from types import SimpleNamespace
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.layers import Recurrent, RecurrentConfig, detach_state
+from rnnkit.layers import detach_state
 
 from ..variants import NATIVE_VARIANTS, VARIANTS, variant_params
-
-T, B, D, H, L = 5, 3, 3, 4, 2
-LENGTHS = [3, 5, 1]  # unsorted on purpose
-F64 = torch.float64
-
-
-def make(variant: dict, backend: str = "autograd", dtype=F64, seed: int = 0, **overrides) -> Recurrent:
-    """A small layer (D=3, H=4, two layers unless overridden) with random, non-zero biases."""
-    torch.manual_seed(seed)
-    kwargs = {"input_size": D, "hidden_size": H, "num_layers": L, "backend": backend, **variant, **overrides}
-    layer = Recurrent(RecurrentConfig(**kwargs)).to(dtype)
-    with torch.no_grad():
-        for name, p in layer.named_parameters():
-            if name.startswith("bias"):
-                p.uniform_(-0.5, 0.5)
-    return layer
-
-
-def twin(layer: Recurrent, **overrides) -> Recurrent:
-    """The same weights under another configuration (e.g. another backend)."""
-    other = Recurrent(layer.config, **overrides).to(layer.weight_ih_l0.dtype)
-    other.load_state_dict(layer.state_dict())
-    return other
-
-
-def torch_twin(layer: Recurrent) -> torch.nn.RNNBase:
-    """The torch.nn module with ``layer``'s configuration, weights copied by load_state_dict."""
-    cfg = layer.config
-    kwargs = {k: getattr(cfg, k) for k in ("num_layers", "bidirectional", "batch_first", "bias")}
-    if cfg.cell == "rnn":
-        kwargs["nonlinearity"] = cfg.nonlinearity
-    cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cfg.cell]
-    module = cls(cfg.input_size, cfg.hidden_size, **kwargs).to(layer.weight_ih_l0.dtype)
-    module.load_state_dict(layer.state_dict())
-    return module
-
-
-def inputs(layer, batch: int = B, steps: int = T, dtype=F64, seed: int = 1, batch_first: bool = False):
-    """Random x and a random initial state (h, or (h, c) for LSTM) for ``layer``."""
-    cfg = layer.config
-    g = torch.Generator().manual_seed(seed)
-    shape = (batch, steps, cfg.input_size) if batch_first else (steps, batch, cfg.input_size)
-    x = torch.randn(*shape, dtype=dtype, generator=g)
-    s_shape = (cfg.num_layers * (2 if cfg.bidirectional else 1), batch, cfg.hidden_size)
-    h = 0.5 * torch.randn(*s_shape, dtype=dtype, generator=g)
-    return x, ((h, 0.5 * torch.randn(*s_shape, dtype=dtype, generator=g)) if cfg.cell == "lstm" else h)
-
-
-def parts(state) -> list[torch.Tensor]:
-    return list(state) if isinstance(state, tuple) else [state]
-
-
-def run_with_grads(module, x, state, **kwargs):
-    """Forward, then the gradient of a fixed random projection of (output, final state) w.r.t.
-    x, the initial state and every named parameter. Works for Recurrent and torch.nn alike."""
-    x = x.detach().clone().requires_grad_()
-    state_in = [s.detach().clone().requires_grad_() for s in parts(state)]
-    out, final = module(x, tuple(state_in) if len(state_in) == 2 else state_in[0], **kwargs)
-    g = torch.Generator().manual_seed(7)
-    outputs = [out, *parts(final)]
-    loss = sum((o * torch.randn(o.shape, dtype=o.dtype, generator=g)).sum() for o in outputs)
-    names, params = zip(*module.named_parameters())
-    grads = torch.autograd.grad(loss, [x, *state_in, *params])
-    named = dict(zip(["x"] + [f"state{i}" for i in range(len(state_in))] + list(names), grads))
-    return [o.detach() for o in outputs], named
-
-
-def assert_all_close(got, expected, **tol):
-    if isinstance(got, dict):
-        assert got.keys() == expected.keys()
-        for k in got:
-            torch.testing.assert_close(got[k], expected[k], msg=lambda m, k=k: f"{k}: {m}", **tol)
-        return
-    assert len(got) == len(expected)
-    for a, b in zip(got, expected):
-        torch.testing.assert_close(a, b, **tol)
-
-
-TIGHT = {"rtol": 1e-10, "atol": 1e-12}
-BIDIRECTIONAL = [pytest.param(False, id="uni"), pytest.param(True, id="bi")]
+from ._layers import (
+    BIDIRECTIONAL,
+    LENGTHS,
+    TIGHT,
+    B,
+    T,
+    assert_all_close,
+    inputs,
+    make,
+    parts,
+    run_with_grads,
+    torch_twin,
+    twin,
+)
 
 
 # ----- the fused backend against the autograd reference --------------------------------------
@@ -217,6 +151,30 @@ def test_packed_sequence_in_gives_torch_nn_packed_sequence_out(variant, backend,
     assert_all_close(parts(final), parts(final_nn), rtol=0, atol=1e-5)
 
 
+class PackedTorch(torch.nn.Module):
+    """A torch.nn module called as ``layer(x, state, lengths=...)``: through a PackedSequence."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x, state, lengths):
+        packed = pack_padded_sequence(x, torch.as_tensor(lengths), enforce_sorted=False)
+        out, final = self.module(packed, state)
+        return pad_packed_sequence(out, total_length=x.shape[0])[0], final
+
+
+@pytest.mark.parametrize("backend", ["fused", "autograd", "native"])
+@pytest.mark.parametrize("variant", variant_params(NATIVE_VARIANTS))
+def test_variable_lengths_match_torch_nn_with_every_gradient(variant, backend):
+    layer = make(variant, backend, dtype=torch.float32, bidirectional=True)
+    x, state = inputs(layer, dtype=torch.float32)
+    out, grads = run_with_grads(layer, x, state, lengths=LENGTHS)
+    out_nn, grads_nn = run_with_grads(PackedTorch(torch_twin(layer)), x, state, lengths=LENGTHS)
+    assert_all_close(out, out_nn, rtol=0, atol=1e-5)
+    assert_all_close(list(grads.values()), list(grads_nn.values()), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("batch_first", [False, True], ids=["time_major", "batch_first"])
 @pytest.mark.parametrize("backend", ["fused", "autograd"])
 def test_packed_sequence_equals_padded_with_lengths_for_reset_before_gru(backend, batch_first):
@@ -322,183 +280,3 @@ def test_dropout_only_in_training(backend):
     second = layer(x, state)[0]
     assert not torch.allclose(first, second)
     assert not torch.allclose(first, no_dropout(x, state)[0])
-
-
-# ----- backend resolution --------------------------------------------------------------------
-AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolved_backend
-    "lstm": ("native", "native"),
-    "gru": ("fused", "native"),
-    "gru_reset_before": ("fused", "fused"),
-    "rnn_tanh": ("fused", "fused"),
-    "rnn_relu": ("fused", "fused"),
-}
-
-
-@pytest.mark.parametrize("name", list(VARIANTS))
-def test_auto_backend_follows_the_measured_rule_on_cpu(name):
-    layer = make(VARIANTS[name], "auto", num_layers=1)
-    training, inference = AUTO_ON_CPU[name]
-    assert layer.resolved_backend(grad=True) == training
-    assert layer.resolved_backend(grad=False) == inference
-    with torch.no_grad():
-        assert layer.resolved_backend() == inference
-    assert layer.resolved_backend() == training  # parameters require grad, autograd records
-
-
-@pytest.mark.parametrize("name", list(VARIANTS))
-def test_auto_backend_is_native_on_gpu_where_torch_has_the_cell(name):
-    layer = make(VARIANTS[name], "auto", num_layers=1)
-    expected = "fused" if name == "gru_reset_before" else "native"
-    assert layer.resolved_backend(device=torch.device("cuda"), grad=True) == expected
-
-
-@pytest.mark.parametrize("backend", ["fused", "autograd", "native"])
-def test_explicit_backend_is_kept(backend):
-    assert make(VARIANTS["lstm"], backend).resolved_backend() == backend
-
-
-# ----- validation messages -------------------------------------------------------------------
-def raises(msg: str):
-    """pytest.raises(ValueError) matching exactly ``msg``."""
-    return pytest.raises(ValueError, match=f"^{re.escape(msg)}$")
-
-
-CONFIG_ERRORS = [
-    ({"cell": "transformer"}, "cell: expected one of ('rnn', 'lstm', 'gru'), got 'transformer'"),
-    ({"hidden_size": 0}, "hidden_size: expected a positive integer, got 0"),
-    ({"input_size": True}, "input_size: expected a positive integer, got True"),
-    ({"num_layers": 1.5}, "num_layers: expected a positive integer, got 1.5"),
-    ({"dropout": 1.0}, "dropout: expected a probability in [0, 1), got 1.0"),
-    ({"dropout": -0.1}, "dropout: expected a probability in [0, 1), got -0.1"),
-    ({"backend": "cudnn"}, "backend: expected one of ('auto', 'fused', 'autograd', 'native'), got 'cudnn'"),
-    ({"cell": "rnn", "nonlinearity": "gelu"}, "nonlinearity: expected one of ('tanh', 'relu'), got 'gelu'"),
-    (
-        {"cell": "gru", "reset_after": False, "backend": "native"},
-        "backend: expected 'auto', 'fused' or 'autograd' for a GRU with reset_after=False (torch.nn has no such "
-        "GRU), got 'native'",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("overrides", "msg"), CONFIG_ERRORS, ids=[f"{m.split(':')[0]}-{i}" for i, (_, m) in enumerate(CONFIG_ERRORS)]
-)
-def test_bad_config_values_are_rejected_with_expected_got(overrides, msg):
-    with raises(msg):
-        RecurrentConfig(**{"input_size": D, "hidden_size": H, **overrides})
-
-
-def test_bad_recurrent_init_is_rejected():
-    with raises("recurrent_init: expected 'orthogonal' or 'uniform', got 'xavier'"):
-        Recurrent(RecurrentConfig("lstm", D, H, recurrent_init="xavier"))
-
-
-@pytest.fixture(scope="module")
-def env():
-    """float32 layers (L=2, D=3, H=4); x (T=5, B=3, D=3); h and c (2, 3, 4); lengths (3,)."""
-    lstm = make(VARIANTS["lstm"], dtype=torch.float32)
-    x, (h, c) = inputs(lstm, dtype=torch.float32)
-    return SimpleNamespace(
-        lstm=lstm,
-        gru=make(VARIANTS["gru"], dtype=torch.float32),
-        rnn_bf=make(VARIANTS["rnn_tanh"], dtype=torch.float32, batch_first=True),
-        x=x,
-        h=h,
-        c=c,
-        lens=torch.tensor(LENGTHS),
-    )
-
-
-def _packed_with_lengths(e):
-    return e.lstm(pack_padded_sequence(e.x, e.lens, enforce_sorted=False), lengths=e.lens)
-
-
-INPUT_ERRORS = [
-    ("rank", lambda e: e.lstm(e.x[0]), "input: expected a 3-D tensor (T, B, D), got shape (3, 3)"),
-    ("rank_batch_first", lambda e: e.rnn_bf(e.x[0]), "input: expected a 3-D tensor (B, T, D), got shape (3, 3)"),
-    ("not_a_tensor", lambda e: e.lstm(e.x.tolist()), "input: expected a tensor (T, B, D), got list"),
-    ("feature_size", lambda e: e.lstm(torch.zeros(T, B, D + 1)), "input: expected feature size D=3, got 4"),
-    (
-        "input_dtype",
-        lambda e: e.lstm(e.x.double()),
-        "input: expected dtype torch.float32 (the weights'), got torch.float64",
-    ),
-    ("state_shape", lambda e: e.gru(e.x, e.h[:1]), "state: expected shape (2, 3, 4) (L*dirs, B, H), got (1, 3, 4)"),
-    (
-        "lstm_h_shape",
-        lambda e: e.lstm(e.x, (e.h[:, :2], e.c)),
-        "state h: expected shape (2, 3, 4) (L*dirs, B, H), got (2, 2, 4)",
-    ),
-    (
-        "lstm_c_shape",
-        lambda e: e.lstm(e.x, (e.h, e.c[:1])),
-        "state c: expected shape (2, 3, 4) (L*dirs, B, H), got (1, 3, 4)",
-    ),
-    (
-        "lstm_state_not_tuple",
-        lambda e: e.lstm(e.x, e.h),
-        "state: expected a tuple (h, c) for an LSTM, got a tensor of shape (2, 3, 4)",
-    ),
-    (
-        "lstm_state_triple",
-        lambda e: e.lstm(e.x, (e.h, e.c, e.c)),
-        "state: expected a tuple (h, c) for an LSTM, got a tuple of 3",
-    ),
-    (
-        "gru_state_tuple",
-        lambda e: e.gru(e.x, (e.h, e.c)),
-        "state: expected a tensor h of shape (2, 3, 4), got a tuple of 2",
-    ),
-    (
-        "state_dtype",
-        lambda e: e.gru(e.x, e.h.double()),
-        "state: expected dtype torch.float32 (the input's), got torch.float64",
-    ),
-    (
-        "lstm_state_dtype",
-        lambda e: e.lstm(e.x, (e.h, e.c.double())),
-        "state c: expected dtype torch.float32 (the input's), got torch.float64",
-    ),
-    (
-        "lengths_count",
-        lambda e: e.lstm(e.x, lengths=e.lens[:2]),
-        "lengths: expected one length per sequence (B=3), got 2",
-    ),
-    (
-        "lengths_zero",
-        lambda e: e.lstm(e.x, lengths=[0, 2, 5]),
-        "lengths: expected values in [1, T=5], got min 0, max 5",
-    ),
-    (
-        "lengths_too_long",
-        lambda e: e.lstm(e.x, lengths=[6, 2, 5]),
-        "lengths: expected values in [1, T=5], got min 2, max 6",
-    ),
-    (
-        "lengths_float",
-        lambda e: e.lstm(e.x, lengths=[3.0, 5.0, 1.0]),
-        "lengths: expected integer lengths, got dtype torch.float32",
-    ),
-    (
-        "lengths_rank",
-        lambda e: e.lstm(e.x, lengths=e.lens[:, None]),
-        "lengths: expected a 1-D tensor of B=3 sequence lengths, got shape (3, 1)",
-    ),
-    (
-        "lengths_with_packed",
-        _packed_with_lengths,
-        "lengths: expected None with a PackedSequence input (it carries its own), got a lengths argument",
-    ),
-    ("step_rank", lambda e: e.lstm.step(e.x), "input: expected a 2-D tensor (B, D), got shape (5, 3, 3)"),
-    (
-        "step_state_shape",
-        lambda e: e.gru.step(e.x[0], e.h[:, :2]),
-        "state: expected shape (2, 3, 4) (L*dirs, B, H), got (2, 2, 4)",
-    ),
-]
-
-
-@pytest.mark.parametrize(("call", "msg"), [pytest.param(c, m, id=i) for i, c, m in INPUT_ERRORS])
-def test_bad_inputs_are_rejected_with_expected_got(env, call, msg):
-    with raises(msg):
-        call(env)

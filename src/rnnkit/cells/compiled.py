@@ -15,7 +15,7 @@ needs no ninja. It uses OpenMP, and because torch loads its own ``libgomp.so.1``
 kernel shares torch's thread pool (``torch.set_num_threads`` applies to both).
 
 Nothing depends on it: where there is no compiler, the build fails, the tensors live on
-another device, or ``RNNKIT_KERNELS=0``, the cells run their eager code instead (same math;
+another device, or ``RNNKIT_KERNELS=0``, the layers run the cells' eager code instead (same math;
 tests compare the two). ``status()`` says which is in use and why.
 """
 
@@ -163,6 +163,14 @@ def usable(name: str, *tensors: Tensor) -> bool:
     if first.device.type != "cpu" or first.dtype not in _DTYPES or not _enabled:
         return False
     if any(t.dtype != first.dtype or not t.is_contiguous() for t in tensors):
+        return False
+    return library(name) is not None
+
+
+def available(name: str, device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether the compiled kernel runs on tensors of this device and dtype (``usable`` less the
+    contiguity, for a caller whose buffers are all fresh)."""
+    if device.type != "cpu" or dtype not in _DTYPES or not _enabled:
         return False
     return library(name) is not None
 

@@ -22,9 +22,8 @@ rh = r_t * h_{t-1} (reset_before):
 
 With reset_after every gate gradient is d_h times saved factors, formed for all steps at once.
 
-On the CPU the reset_after form's step math runs the compiled kernel in ``kernels/gru_step.cpp``
-instead (the same equations, one pass per step; see ``rnnkit.cells.compiled``); ``local_grads``
-then only hands the saved values over.
+On the CPU the reset_after form's fused path runs the compiled kernel variant instead
+(``kernel_cells.KernelGRUCell``: the same equations, one pass per step).
 """
 
 from __future__ import annotations
@@ -33,48 +32,57 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 
 
 class GRUCell(Cell):
     name = "gru"
-    num_gates = 3
+    gate_order = ("r", "z", "n")
+    options = {"reset_after": True}
+    torch_module = "GRU"
+    auto_on_cpu = ("fused", "native")  # ours trains faster on the CPU, oneDNN infers faster
 
     def __init__(self, reset_after: bool = True):
         self.reset_after = bool(reset_after)
-        self.kernel = "gru" if self.reset_after else None  # the reset-before form stays eager
+        if self.reset_after:  # torch.nn's form; torch has no reset-before GRU
+            self.native, self.native_cell = "gru", "gru_cell"
 
-    def input_bias(self, b_ih, b_hh):
-        return b_ih  # b_hh enters inside the step (it is multiplied by r_t in the n gate)
+    #: What the reset-before form is, for the messages of the backends that lack it.
+    without_native = "a GRU with reset_after=False"
+    why_not_native = "torch.nn's GRU applies the reset gate after the recurrent matmul"
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(reset_after=options.reset_after)
+
+    @classmethod
+    def variants(cls):
+        return {"gru": {"cell": "gru", "reset_after": True}, "gru_reset_before": {"cell": "gru", "reset_after": False}}
+
+    def input_bias(self, w):
+        return w[2]  # b_hh enters inside the step (it is multiplied by r_t in the n gate)
 
     # ----- reference path ---------------------------------------------------------------------
-    def reference_step(self, x_proj, h, c, w_hh, b_hh):
-        H = h.shape[1]
-        x_r, x_z, x_n = x_proj.chunk(3, dim=1)  # 3 x (B, H)
-        if self.reset_after:
-            h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=1)  # (B, 3H) -> 3 x (B, H)
-            r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + r * h_n)
-        else:
-            b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H :])
-            h_r, h_z = F.linear(h, w_hh[: 2 * H], b_rz).chunk(2, dim=1)  # (B, 2H) -> 2 x (B, H)
-            r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + F.linear(r * h, w_hh[2 * H :], b_n))
-        return (1 - z) * n + z * h, None
+    def step(self, x_proj, h, c, w):
+        r, z, n = self._gates(x_proj, h, w)
+        return (1 - z) * n + z * h, None  # h_t = (1 - z) n + z h_{t-1}
 
-    def gates(self, x_proj, h, c, w_hh, b_hh):
-        # The equations of reference_step, stopping at the gates (tests check the two agree).
+    def gates(self, x_proj, h, c, w):
+        return dict(zip(self.gate_order, self._gates(x_proj, h, w)))
+
+    def _gates(self, x_proj, h, w):
+        """(r_t, z_t, n_t), each (B, H): the equations up to the gates, in plain ops."""
+        w_hh, b_hh = w[1], w[3]
         H = h.shape[1]
         x_r, x_z, x_n = x_proj.chunk(3, dim=1)  # 3 x (B, H)
         if self.reset_after:
             h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=1)  # (B, 3H) -> 3 x (B, H)
             r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-            return {"r": r, "z": z, "n": torch.tanh(x_n + r * h_n)}
+            return r, z, torch.tanh(x_n + r * h_n)
         b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H :])
         h_r, h_z = F.linear(h, w_hh[: 2 * H], b_rz).chunk(2, dim=1)  # (B, 2H) -> 2 x (B, H)
         r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-        return {"r": r, "z": z, "n": torch.tanh(x_n + F.linear(r * h, w_hh[2 * H :], b_n))}
+        return r, z, torch.tanh(x_n + F.linear(r * h, w_hh[2 * H :], b_n))
 
     # ----- fused path -------------------------------------------------------------------------
     def new_cache(self, T, B, H, like):
@@ -85,24 +93,22 @@ class GRUCell(Cell):
         # uninitialised memory may hold NaN (0 * NaN = NaN).
         return {"hw": like.new_empty(T, B, 3 * H), "rh": like.new_zeros(T, B, H)}
 
-    def forward_step(self, a, h_prev, c_prev, h, c, cache, w_hh_t, b_hh):
+    def forward_step(self, a, h_prev, c_prev, h, c, cache, prep):
+        _, w_hh_t, b_hh = prep
         H = h_prev.shape[1]
         hw = cache["hw"]
         if self.reset_after:
-            _affine(h_prev, w_hh_t, b_hh, out=hw)  # (B, 3H)
-            if compiled.usable("gru", a, hw, h_prev, h):
-                compiled.gru_forward(a, hw, h_prev, h)
-                return
+            affine(h_prev, w_hh_t, b_hh, out=hw)  # (B, 3H)
             rz = a[:, : 2 * H].add_(hw[:, : 2 * H]).sigmoid_()  # r, z
             r, z = rz[:, :H], rz[:, H:]
             n = a[:, 2 * H :].addcmul_(r, hw[:, 2 * H :]).tanh_()
         else:
             b_rz, b_n = (None, None) if b_hh is None else (b_hh[: 2 * H], b_hh[2 * H :])
-            _affine(h_prev, w_hh_t[:, : 2 * H], b_rz, out=hw[:, : 2 * H])  # (B, 2H)
+            affine(h_prev, w_hh_t[:, : 2 * H], b_rz, out=hw[:, : 2 * H])  # (B, 2H)
             rz = a[:, : 2 * H].add_(hw[:, : 2 * H]).sigmoid_()
             r, z = rz[:, :H], rz[:, H:]
             rh = torch.mul(r, h_prev, out=cache["rh"])
-            _affine(rh, w_hh_t[:, 2 * H :], b_n, out=hw[:, 2 * H :])  # (B, H)
+            affine(rh, w_hh_t[:, 2 * H :], b_n, out=hw[:, 2 * H :])  # (B, H)
             n = a[:, 2 * H :].add_(hw[:, 2 * H :]).tanh_()
         torch.sub(h_prev, n, out=h)
         h.mul_(z).add_(n)  # h_t = n + z (h_{t-1} - n)
@@ -111,10 +117,6 @@ class GRUCell(Cell):
         T, B, GH = A.shape
         H = GH // 3
         h_prev = H_all[:-1]
-        if self.reset_after and compiled.usable("gru", A, cache["hw"], h_prev):
-            # The kernel forms every factor on the fly; it writes d_xn, the input projection's n
-            # slot, here. Zeroed: rows of finished sequences are never written.
-            return {"act": A, "hw": cache["hw"], "h_prev": h_prev, "d_xn": A.new_zeros(T, B, H)}
         r, z, n = A.view(T, B, 3, H).unbind(2)  # each (T, B, H)
         one_minus_z = 1 - z
         P_n = torch.addcmul(one_minus_z, one_minus_z * n, n, value=-1)  # (1 - z)(1 - n^2)
@@ -130,12 +132,9 @@ class GRUCell(Cell):
         P_r = h_prev * torch.addcmul(r, r, r, value=-1)
         return {"P_zn": P_zn, "P_r": P_r, "r": r, "z": z}
 
-    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev):
+    def backward_step(self, d_h, d_c, d_ah, local, cache, prep, d_h_prev):
+        w_hh = prep[0]
         n_rows, H = d_h.shape
-        if "act" in local:
-            compiled.gru_backward(local["act"], local["hw"], local["h_prev"], d_h, d_ah, local["d_xn"], d_h_prev)
-            d_h_prev.addmm_(d_ah, w_hh)  # (B, 3H) @ (3H, H)
-            return
         d_a = d_ah.view(n_rows, 3, H)  # (B, 3H) -> (B, 3, H)
         d_h_prev.addcmul_(d_h, local["z"])  # direct path: h_t = ... + z h_{t-1}
         if self.reset_after:
@@ -153,9 +152,6 @@ class GRUCell(Cell):
             return d_ah  # a_n = x_n + hn: the same gradient reaches both projections
         H = d_H.shape[-1]
         d_ax = d_ah.clone()
-        if "d_xn" in local:
-            d_ax[:, :, 2 * H :] = local["d_xn"]  # n slot: d_n, not d_n r
-            return d_ax
         torch.mul(d_H[1:], local["P_n"], out=d_ax[:, :, 2 * H :])  # n slot: d_n, not d_n r
         return d_ax
 
@@ -168,7 +164,7 @@ class GRUCell(Cell):
         return torch.cat((d_rz.t() @ H_prev.reshape(-1, H), d_n.t() @ cache["rh"].reshape(-1, H)))
 
 
-def _affine(x: Tensor, w_t: Tensor, b: Tensor | None, out: Tensor) -> Tensor:
+def affine(x: Tensor, w_t: Tensor, b: Tensor | None, out: Tensor) -> Tensor:
     """out = x @ w_t + b, written into ``out`` (which may be a strided view)."""
     if b is None:
         return torch.mm(x, w_t, out=out)

@@ -23,28 +23,28 @@ step t+1 (derivation in docs/EQUATIONS.md):
 Every factor right of d_h / d_c depends only on saved activations, so ``local_grads`` forms them
 for all steps at once; the loop then costs five ops per step.
 
-On the CPU, ``forward_step`` and ``backward_step`` instead call the compiled kernel in
-``kernels/lstm_step.cpp`` (the same equations, one pass over memory per step; see
-``rnnkit.cells.compiled``). It needs no precomputed factors, so ``local_grads`` then only
-hands the saved activations over.
+On the CPU the fused path runs the compiled kernel variant instead (``kernel_cells.KernelLSTMCell``:
+the same equations, one pass over memory per step).
 """
 
 from __future__ import annotations
 
 import torch
 
-from rnnkit.cells import compiled
-from rnnkit.cells.base import Cell
+from rnnkit.cells.base import FORGET_BIAS, Cell
 
 
 class LSTMCell(Cell):
     name = "lstm"
-    num_gates = 4
+    gate_order = ("i", "f", "g", "o")
     has_cell_state = True
-    kernel = "lstm"
+    options = {"forget_bias": FORGET_BIAS}
+    torch_module, native, native_cell = "LSTM", "lstm", "lstm_cell"
+    auto_on_cpu = ("native", "native")  # oneDNN's LSTM beats our fused loop on the CPU
 
-    def reference_step(self, x_proj, h, c, w_hh, b_hh):
-        H = h.shape[1]
+    def step(self, x_proj, h, c, w):
+        w_hh = w[1]
+        H = c.shape[1]
         a = torch.addmm(x_proj, h, w_hh.t())  # (B, 4H); b_hh is folded into x_proj
         i, f = torch.sigmoid(a[:, : 2 * H]).chunk(2, dim=1)  # input and forget gates, 2 x (B, H)
         g = torch.tanh(a[:, 2 * H : 3 * H])
@@ -53,30 +53,19 @@ class LSTMCell(Cell):
         h = o * torch.tanh(c)
         return h, c
 
-    def gates(self, x_proj, h, c, w_hh, b_hh):
-        # The equations of reference_step, stopping at the gates (tests check the two agree).
-        a = torch.addmm(x_proj, h, w_hh.t())  # (B, 4H)
+    def gates(self, x_proj, h, c, w):
+        # The equations of step, stopping at the gates (tests check the two agree).
+        a = torch.addmm(x_proj, h, w[1].t())  # (B, 4H)
         a_i, a_f, a_g, a_o = a.chunk(4, dim=1)  # 4 x (B, H)
         return {"i": torch.sigmoid(a_i), "f": torch.sigmoid(a_f), "g": torch.tanh(a_g), "o": torch.sigmoid(a_o)}
-
-    def inference_step(self, x, h_prev, c_prev, h, c, w_ih, w_hh, bias, b_hh):
-        # Generation-sized batches: one kernel call does the matrix-vector products and the gates.
-        parts = (x, w_ih, w_hh, h_prev, c_prev, h, c) + (() if bias is None else (bias,))
-        if x.shape[0] <= compiled.STEP_MAX_ROWS and compiled.usable("lstm", *parts):
-            compiled.lstm_step(x, w_ih, w_hh, bias, h_prev, c_prev, h, c)
-        else:
-            super().inference_step(x, h_prev, c_prev, h, c, w_ih, w_hh, bias, b_hh)
 
     def new_cache(self, T, B, H, like):
         return {"tc": like.new_empty(T, B, H)}  # tanh(c_t)
 
-    def forward_step(self, a, h_prev, c_prev, h, c, cache, w_hh_t, b_hh):
-        H = h_prev.shape[1]
-        a.addmm_(h_prev, w_hh_t)  # a = W_ih x_t + b + W_hh h_{t-1}; overwritten with activations
+    def forward_step(self, a, h_prev, c_prev, h, c, cache, prep):
+        H = c.shape[1]
+        a.addmm_(h_prev, prep[1])  # a = W_ih x_t + b + W_hh h_{t-1}; overwritten with activations
         tc = cache["tc"]
-        if compiled.usable("lstm", a, c_prev, c, tc, h):
-            compiled.lstm_forward(a, c_prev, c, tc, h)
-            return
         i, f, g, o = a.split(H, dim=1)  # (B, 4H) -> 4 x (B, H)
         a[:, : 2 * H].sigmoid_()  # i, f
         g.tanh_()
@@ -90,8 +79,6 @@ class LSTMCell(Cell):
         T, B, GH = A.shape
         H = GH // 4
         tc, c_prev = cache["tc"], C_all[:-1]
-        if compiled.usable("lstm", A, tc, c_prev):
-            return {"act": A, "c_prev": c_prev}  # the kernel forms every factor on the fly
         i, f, g, o = A.view(T, B, 4, H).unbind(2)  # each (T, B, H)
         # s (1 - s) is formed as addcmul(s, s, s, value=-1): one pass instead of two.
         P = A.new_empty(T, B, 4, H)  # d(gate pre-activation) per unit of d_c (i, f, g) or d_h (o)
@@ -102,16 +89,12 @@ class LSTMCell(Cell):
         P_c = torch.addcmul(o, o * tc, tc, value=-1)  # (T, B, H): o (1 - tanh(c_t)^2), dc_t/dh_t path
         return {"P": P, "P_c": P_c, "f": f}
 
-    def backward_step(self, d_h, d_c, d_ah, local, cache, w_hh, d_h_prev):
+    def backward_step(self, d_h, d_c, d_ah, local, cache, prep, d_h_prev):
         n, H = d_h.shape
-        if "act" in local:
-            compiled.lstm_backward(local["act"], cache["tc"], local["c_prev"], d_h, d_c, d_ah)
-            d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, 4H) @ (4H, H)
-            return
         P = local["P"]
         d_c.addcmul_(d_h, local["P_c"])  # total dL/dc_t
         d_a = d_ah.view(n, 4, H)  # (B, 4H) -> (B, 4, H)
         torch.mul(d_c.unsqueeze(1), P, out=d_a)  # d_i, d_f, d_g (slot 3 is overwritten next:
         torch.mul(d_h, P[:, 3], out=d_a[:, 3])  # d_o)   one contiguous write beats a strided one
         d_c.mul_(local["f"])  # dL/dc_{t-1} = d_c f_t
-        d_h_prev.addmm_(d_ah, w_hh)  # dL/dh_{t-1} += d_a W_hh   (B, 4H) @ (4H, H)
+        d_h_prev.addmm_(d_ah, prep[0])  # dL/dh_{t-1} += d_a W_hh   (B, 4H) @ (4H, H)

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.cells import CELL_TYPES
 from rnnkit.diagnostics.memory_bench import BenchConfig, longest_lags, plot_results, results_table, run_benchmark
 from rnnkit.diagnostics.memory_tasks import TASK_NAMES, MemoryTask
 
-CELLS = ("rnn", "lstm", "gru")
+CELLS = CELL_TYPES  # the registered cells (rnnkit.cells.registry)
 
 
 def add_parser(sub) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from rnnkit.cells import CELL_TYPES
 from rnnkit.checkpoint import load_checkpoint, read_meta
 from rnnkit.config import override
 from rnnkit.data import read_text
@@ -33,7 +34,7 @@ from rnnkit.tasks.lm.prepare import prepare_corpus
 from rnnkit.tasks.lm.spec import BUNDLED
 from rnnkit.train import TrainConfig
 
-CELLS = ("rnn", "lstm", "gru")
+CELLS = CELL_TYPES  # the registered cells (rnnkit.cells.registry)
 
 
 def add_parser(sub) -> None:

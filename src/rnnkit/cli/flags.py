@@ -5,13 +5,14 @@ Each flag writes ``section.field`` of the run's configuration (see ``rnnkit.cli.
 
 from __future__ import annotations
 
+from rnnkit.cells import CELL_TYPES
 from rnnkit.cli.options import add, fractions
 
 
 def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None:
     """The recurrent stack ([model.rnn]: cell, sizes, backend and per-cell options), the embedding
     size and the model's dropout ([model])."""
-    add(m, "--cell", dest="model.rnn.cell", choices=["lstm", "gru", "rnn"], help="recurrent cell (default lstm)")
+    add(m, "--cell", dest="model.rnn.cell", choices=list(CELL_TYPES), help="recurrent cell (default lstm)")
     add(m, "--embedding-size", dest="model.embedding_size", type=int, help=embedding_help)
     add(m, "--hidden-size", dest="model.rnn.hidden_size", type=int, help="H: hidden units per layer")
     add(m, "--num-layers", dest="model.rnn.num_layers", type=int, help="L: stacked recurrent layers")
@@ -33,6 +34,14 @@ def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None
         help="GRU: apply the reset gate before the recurrent matmul (Cho et al. 2014)",
     )
     add(m, "--forget-bias", dest="model.rnn.forget_bias", type=float, help="LSTM forget-gate bias at init (default 1)")
+    add(
+        m,
+        "--proj-size",
+        dest="model.rnn.proj_size",
+        type=int,
+        metavar="P",
+        help="LSTM: project each h_t to P units (torch.nn's LSTM(proj_size=P); 0 = none, default)",
+    )
 
 
 def add_training_flags(p) -> None:

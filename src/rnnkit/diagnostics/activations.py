@@ -112,8 +112,7 @@ def text_activations(model, vocab, text: str, top_k: int = 5, unknown: str = "er
     unique = sorted({int(i) for i in top_ids.flatten().tolist()})
     cell = layer.config.cell
     ranges = {name: SIGNAL_RANGES.get(name, "free") for name in signals}
-    if cell == "rnn" and layer.config.nonlinearity == "relu":
-        ranges["h"] = "free"
+    ranges["h"] = layer.cell.h_range
     return TextActivations(
         pieces=_pieces(vocab, ids),
         signals={name: np.stack(per_layer) for name, per_layer in signals.items()},  # (L, N, H)

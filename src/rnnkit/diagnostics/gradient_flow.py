@@ -13,12 +13,14 @@ the LSTM also through c_{t+1}). dL_T/dc_t is taken with h_t held fixed, i.e. the
 cell state carries back (docs/EQUATIONS.md, section 7). The gradient of the state at distance d from
 the end carries the product of d step Jacobians, so grad_h falls roughly like ||J||^d: that is the
 vanishing gradient, made visible. The step Jacobians are those of the cell equations at the
-recorded states (autograd on ``Cell.reference_step``), within a layer (the layer's input held fixed);
+recorded states (autograd on ``Cell.step``), within a layer (the layer's input held fixed);
 their largest singular values are exact up to 64 units and from power iteration above (``spectral_norms``).
 
-Every backend works. The fused backend computes the state gradients from its own backward pass
-(``Tracer`` method "fused"); the autograd and native ones through autograd on the reference step
-(torch's native kernels keep no per-step state). The tests check the numbers against plain autograd.
+A model with several recurrent stacks (the tagger's character and word stacks) gets a row per
+layer-direction of every stack. Every backend works. The fused backend computes the state gradients
+from its own backward pass (``Tracer`` method "fused"); the autograd and native ones through autograd
+on the reference step (torch's native kernels keep no per-step state). The tests check the numbers
+against plain autograd.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.diagnostics.trace import LayerTrace, Tracer, find_recurrent
+from rnnkit.diagnostics.trace import LayerTrace, Tracer, find_stacks
 from rnnkit.models.evaluating import evaluating
 
 #: One colour per cell wherever cells are compared in a plot.
@@ -106,13 +108,14 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
 
     Args:
         model: an rnnkit model keeping the contract ``forward(inputs, state, targets[, lengths])
-            -> (out, loss, state)`` with one ``Recurrent`` stack inside (or a ``Recurrent``
-            itself: then L_T = 0.5 ||y_T||^2 per example, a stand-in loss on the last output).
+            -> (out, loss, state)`` with ``Recurrent`` stacks inside (every one is traced), or a
+            ``Recurrent`` itself: then L_T = 0.5 ||y_T||^2 per example, a stand-in loss on the last
+            output.
         batch: (inputs, targets) or (inputs, targets, lengths). For a model with an output per
             step (out (B, T, V), e.g. a language model), L_T is the cross-entropy of the last
             step; for a many-to-one model, its loss (which reads the sequence at its end).
-        method: "auto" (the fused backend's own backward where the model uses it, else
-            autograd), "autograd" or "fused".
+        method: "auto" (the fused backend's own backward where every stack of the model uses it,
+            else autograd), "autograd" or "fused".
         jacobian_examples: examples of the batch (the first ones) whose step Jacobians are
             formed and measured; 0 skips the Jacobians.
 
@@ -121,11 +124,13 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
 
     Raises:
         ValueError: a malformed batch, sequences of different lengths (the distance from "the
-            last step" must be the same for all), an unknown method.
+            last step" must be the same for all), an unknown method, no Recurrent stack.
     """
-    layer = find_recurrent(model)
+    stacks = [layer for _, layer in find_stacks(model)]
+    if not stacks:
+        raise ValueError(f"model: expected a model with an rnnkit Recurrent stack, got {type(model).__name__}")
     if method == "auto":
-        method = "fused" if layer.resolved_backend() == "fused" else "autograd"
+        method = "fused" if all(layer.resolved_backend() == "fused" for layer in stacks) else "autograd"
     inputs, targets, lengths = _unpack(batch)
     if lengths is not None:
         T = inputs.shape[1] if isinstance(inputs, Tensor) and inputs.dim() >= 2 else -1
@@ -136,10 +141,10 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
             )
         lengths = None  # all full: the same run without them
     with evaluating(model):
-        with torch.enable_grad(), Tracer(layer, graph=True, method=method) as tracer:
-            if model is layer:
-                out, _ = layer(inputs)
-                last = out[-1] if not layer.config.batch_first else out[:, -1]
+        with torch.enable_grad(), Tracer(model, graph=True, method=method) as tracer:
+            if model is stacks[0]:
+                out, _ = model(inputs)
+                last = out[-1] if not model.config.batch_first else out[:, -1]
                 loss_T = 0.5 * last.pow(2).sum()
             else:
                 out, loss, _ = model(model.batch_type(inputs, targets))
@@ -148,10 +153,15 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
             nodes = [n for tr in traces for n in tr.h_nodes + tr.c_nodes]
             grads = torch.autograd.grad(loss_T, nodes, allow_unused=True)
 
+    # In a model mixing cells (a GRU stack below an LSTM one), rows without a cell state are NaN in
+    # grad_c / jacobian_c (a gap in the plot, empty in the CSV would mislead less than a zero).
     grad_h, grad_c, pos = [], [], 0
+    any_c = any(tr.c_nodes for tr in traces)
     for tr in traces:
         for store, part in ((grad_h, tr.h_nodes), (grad_c, tr.c_nodes)):
             if not part:
+                if store is grad_c and any_c:
+                    grad_c.append(torch.full_like(grad_h[-1], math.nan))
                 continue
             g = [torch.zeros_like(n) if d is None else d for n, d in zip(part, grads[pos : pos + len(part)])]
             pos += len(part)
@@ -159,13 +169,18 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
             store.append(norms.mean(1))  # (T,)
     jac_h, jac_c = (None, None)
     if jacobian_examples > 0:
-        pairs = [step_jacobian_norms(layer.cell, tr, jacobian_examples) for tr in traces]
+        pairs = [step_jacobian_norms(tr.cell, tr, jacobian_examples) for tr in traces]
         jac_h = torch.stack([p[0].flip(0) if tr.direction else p[0] for tr, p in zip(traces, pairs)])
-        if pairs[0][1] is not None:
-            jac_c = torch.stack([p[1].flip(0) if tr.direction else p[1] for tr, p in zip(traces, pairs)])
+        if any(p[1] is not None for p in pairs):
+            jac_c = torch.stack(
+                [
+                    torch.full_like(p[0], math.nan) if p[1] is None else (p[1].flip(0) if tr.direction else p[1])
+                    for tr, p in zip(traces, pairs)
+                ]
+            )
     B = traces[0].h.shape[1]
     return GradientFlow(
-        cell=layer.config.cell,
+        cell=traces[-1].cell.name,  # the stack that ran last: the one the loss reads
         method=method,
         layers=[tr.name for tr in traces],
         grad_h=torch.stack(grad_h).cpu(),
@@ -182,17 +197,17 @@ def step_jacobian_norms(cell, trace: LayerTrace, examples: int = 8) -> tuple[Ten
 
     The T steps are independent once the states are recorded, so they are stacked into one batch
     of T * examples rows, each row its own small map h_{t-1} -> h_t (``spectral_norms``)."""
-    w_ih, w_hh, b_ih, b_hh = (None if w is None else w.detach() for w in trace.weights)
+    w = tuple(None if p is None else p.detach() for p in trace.weights)
     T, B, H = trace.h.shape
     E = max(1, min(examples, B))
     x_proj = trace.x_proj[:, :E].reshape(T * E, -1)  # (T*E, G*H)
     h_prev = trace.h_prev()[:, :E].reshape(T * E, H)
     c_prev = trace.c_prev()
-    c_prev = None if c_prev is None else c_prev[:, :E].reshape(T * E, H)
-    jac_h = spectral_norms(lambda h: cell.reference_step(x_proj, h, c_prev, w_hh, b_hh)[0], h_prev)
+    c_prev = None if c_prev is None else c_prev[:, :E].reshape(T * E, -1)
+    jac_h = spectral_norms(lambda h: cell.step(x_proj, h, c_prev, w)[0], h_prev)
     jac_c = None
     if c_prev is not None:
-        jac_c = spectral_norms(lambda c: cell.reference_step(x_proj, h_prev, c, w_hh, b_hh)[1], c_prev)
+        jac_c = spectral_norms(lambda c: cell.step(x_proj, h_prev, c, w)[1], c_prev)
         jac_c = jac_c.view(T, E).mean(1)
     return jac_h.view(T, E).mean(1), jac_c
 

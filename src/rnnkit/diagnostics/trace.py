@@ -1,22 +1,23 @@
-"""Run a recurrent stack one step and one layer at a time, keeping every state on the way.
+"""Record every step of every layer of a model's recurrent stacks, keeping every state on the way.
 
 A ``Recurrent`` layer returns only the top layer's outputs and the final state. To look inside
-(the gradient reaching each layer's h_t, a unit's activation, a gate's value) the diagnostics run
-the same stack with the same parameters step by step and keep, for every layer and direction:
+(the gradient reaching each layer's h_t, a unit's activation, a gate's value) a ``Tracer`` observes
+the layer's own reference loop (``Recurrent.observe``: ``rnnkit.layers.reference``) and keeps, for
+every layer and direction:
 
     h_1..h_T (and c_1..c_T), the input projections, optionally the gate activations, and, in
     ``graph`` mode, the very tensors the computation went through, so that autograd can give
     dL/dh_t and dL/dc_t at each of them.
 
-``Tracer`` is a context manager that stands in for a layer's ``forward`` while it is open, so any
-model that calls its recurrent stack (``model.rnn``) is traced through its own forward, embedding,
-head and loss included, with nothing model-specific here.
+While the tracer is open, any model that calls its recurrent stacks is traced through its own
+forward (embedding, head and loss included), with nothing model-specific here; a model with several
+stacks (the tagger's character and word stacks) has every one traced.
 
 Two ways to run a layer-direction (``method``):
 
-    "autograd"  the cell's ``reference_step`` per step (the equations as plain ops). Used for the
-                autograd and native backends: torch's fused kernels keep no per-step state, and
-                the three backends compute the same function (tests/layers checks it).
+    "autograd"  the cell's ``step`` per step (the equations as plain ops). Used for the autograd
+                and native backends: torch's fused kernels keep no per-step state, and the three
+                backends compute the same function (tests/layers checks it).
     "fused"     the fused BPTT Function (``rnnkit.layers.fused``) one step per call, chained:
                 dL/dh_{t-1} and dL/dc_{t-1} then come out of the fused backward pass itself (its
                 ``local_grads`` / ``backward_step``), which the tests compare with autograd.
@@ -30,17 +31,16 @@ dL/dc_t with h_t held fixed: the path along the cell state, the "constant error 
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
-from rnnkit.layers import Recurrent
-from rnnkit.layers.fused import fused_recurrence
-from rnnkit.layers.sequence import check_lengths, reverse_index, reverse_time, zero_padding
-from rnnkit.layers.state import initial_state, stack_states
+from rnnkit.cells import Cell
+from rnnkit.layers import Observer, Recurrent, StackObserver
+from rnnkit.layers.sequence import reverse_time
 
 METHODS = ("autograd", "fused")
 
@@ -50,8 +50,10 @@ class LayerTrace:
     """One layer and direction of a traced run. Time runs in the direction's own reading order
     (for the reverse direction, step 1 read the last input); ``in_time_order`` maps back.
 
-    Shapes: h, c (T, B, H) = h_1..h_T; h0, c0 (B, H); x_proj (T, B, G*H) = x_t W_ih^T + input bias;
-    gates {name: (T, B, H)}. All detached. h_nodes / c_nodes: the T graph tensors (graph mode).
+    Shapes: h (T, B, h size) = h_1..h_T; c (T, B, H); h0, c0; x_proj (T, B, G*H) = the cell's input
+    projection; gates {name: (T, B, H)}. All detached. h_nodes / c_nodes: the T graph tensors
+    (graph mode). ``weights``: the cell's parameters; ``stack``: the stack's name in a model with
+    several (else "").
     """
 
     layer: int
@@ -61,18 +63,21 @@ class LayerTrace:
     h0: Tensor
     c0: Tensor | None
     x_proj: Tensor
-    weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None]
+    weights: tuple
     reverse: Tensor | None = None  # the (T, B) reversal index of a reverse direction with lengths
     gates: dict[str, Tensor] = field(default_factory=dict)
     h_nodes: list[Tensor] = field(default_factory=list)
     c_nodes: list[Tensor] = field(default_factory=list)
+    cell: Cell | None = None
+    stack: str = ""
 
     @property
     def name(self) -> str:
-        return f"layer {self.layer + 1}" + (" reverse" if self.direction else "")
+        name = f"layer {self.layer + 1}" + (" reverse" if self.direction else "")
+        return f"{self.stack} {name}" if self.stack else name
 
     def h_prev(self) -> Tensor:
-        """h_0..h_{T-1}, (T, B, H)."""
+        """h_0..h_{T-1}, (T, B, h size)."""
         return torch.cat((self.h0.unsqueeze(0), self.h[:-1]))
 
     def c_prev(self) -> Tensor | None:
@@ -84,129 +89,131 @@ class LayerTrace:
 
 
 class Tracer:
-    """While open, ``layer(x, state, lengths=...)`` runs step by step and records a ``LayerTrace``
-    per layer and direction (index k = layer * dirs + direction) in ``self.traces``; the outputs
-    and final state are those of the layer's own forward (same parameters, same equations).
+    """While open, every call of the traced stacks runs step by step and records a ``LayerTrace``
+    per layer and direction in ``self.traces`` (per stack: index k = layer * dirs + direction; stacks
+    in the order they last ran); outputs and final states are those of the layers' own forward.
 
     Args:
-        layer: the ``Recurrent`` stack to trace (e.g. ``model.rnn``).
+        target: a ``Recurrent`` stack, or a model: every ``Recurrent`` stack inside it is traced.
         gates: also record the gate activations (``Cell.gates``); autograd method only.
         graph: keep the graph tensors h_t, c_t (``h_nodes``, ``c_nodes``) for autograd.
         method: "autograd" or "fused" (see the module docstring). "fused" needs full-length
             sequences (no ``lengths``).
 
     Raises:
-        ValueError: an unknown method, gates with "fused", a PackedSequence input, lengths with "fused".
+        ValueError: no Recurrent stack, an unknown method, gates with "fused", a PackedSequence
+            input, lengths with "fused".
     """
 
-    def __init__(self, layer: Recurrent, gates: bool = False, graph: bool = False, method: str = "autograd"):
-        if not isinstance(layer, Recurrent):
-            raise ValueError(f"trace: expected a rnnkit Recurrent layer, got {type(layer).__name__}")
+    def __init__(self, target, gates: bool = False, graph: bool = False, method: str = "autograd"):
+        self.stacks = find_stacks(target)
+        if not self.stacks:
+            raise ValueError(f"trace: expected a rnnkit Recurrent layer, got {type(target).__name__}")
         if method not in METHODS:
             raise ValueError(f"trace: expected method in {METHODS}, got {method!r}")
         if gates and method != "autograd":
             raise ValueError("trace: expected method='autograd' to record gates, got 'fused'")
-        self.layer, self.record_gates, self.graph, self.method = layer, gates, graph, method
-        self.traces: list[LayerTrace] = []
+        self.record_gates, self.graph, self.method = gates, graph, method
+        self._runs: dict[str, list[LayerTrace]] = {}
+        self._exit = ExitStack()
+
+    @property
+    def traces(self) -> list[LayerTrace]:
+        return [trace for run in self._runs.values() for trace in run]
 
     def __enter__(self) -> Tracer:
-        # An instance attribute shadows the class's forward for nn.Module.__call__; deleting it
-        # on exit brings the layer's own forward back, whatever happened inside.
-        self.layer.forward = self.forward
+        named = len(self.stacks) > 1
+        with ExitStack() as stack:
+            for name, layer in self.stacks:
+                stack.enter_context(layer.observe(_StackRecorder(self, name if named else "", layer)))
+            self._exit = stack.pop_all()
         return self
 
     def __exit__(self, *exc) -> None:
-        del self.layer.forward
+        self._exit.close()
 
-    def forward(self, x, state=None, lengths=None):
-        layer, cfg, cell = self.layer, self.layer.config, self.layer.cell
+
+class _StackRecorder(StackObserver):
+    """One stack's observer: a new call starts a new run of traces."""
+
+    def __init__(self, tracer: Tracer, name: str, layer: Recurrent):
+        self.tracer, self.name, self.cell = tracer, name, layer.cell
+
+    def check(self, x, lengths) -> None:
         if isinstance(x, PackedSequence):
             raise ValueError("trace: expected a padded tensor input, got a PackedSequence")
-        xt = x.transpose(0, 1) if cfg.batch_first else x  # (B, T, D) -> (T, B, D)
-        T, B, _ = xt.shape
-        lengths = check_lengths(lengths, B, T, xt.device)
-        if lengths is not None and self.method == "fused":
+        if lengths is not None and self.tracer.method == "fused":
             raise ValueError("trace: expected no lengths with method='fused' (one step per call), got lengths")
-        shape = (cfg.num_layers * layer.num_directions, B, cfg.hidden_size)
-        h0, c0 = initial_state(state, cell.has_cell_state, shape, xt)
-        rev = reverse_index(lengths, T, B, xt.device) if cfg.bidirectional else None
-        self.traces = []
 
-        def run_layer(x_in, h0_k, c0_k, weights, index, direction):
-            y, h, c, trace = self._run(x_in, h0_k, c0_k, weights, lengths)
-            trace.layer, trace.direction = index, direction
-            trace.reverse = rev if direction else None
-            self.traces.append(trace)
-            return y, h, c
+    def layer(self, layer: int, direction: int, reverse: Tensor | None) -> Observer:
+        runs = self.tracer._runs
+        if layer == 0 and direction == 0:  # a new call: it replaces the stack's last run
+            runs.pop(self.name, None)
+            runs[self.name] = []
+        return _LayerRecorder(self.tracer, runs[self.name], layer, direction, reverse, self.cell, self.name)
 
-        inp, hs, cs = layer.run_stack(xt, h0, c0, rev, run_layer)
-        out = inp.transpose(0, 1) if cfg.batch_first else inp
-        return out, stack_states(hs, cs)
 
-    # ----- one layer-direction ----------------------------------------------------------------
-    def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None, weights, lengths: Tensor | None):
-        """x (T, B, D) in reading order -> (outputs (T, B, H), h_n, c_n, LayerTrace)."""
-        cell = self.layer.cell
-        w_ih, w_hh, b_ih, b_hh = weights
-        x = zero_padding(x, lengths)
-        x_proj = F.linear(x, w_ih, cell.input_bias(b_ih, b_hh))  # (T, B, D) -> (T, B, G*H)
-        T = x.shape[0]
-        h, c = h0, c0
-        outputs, h_vals, c_vals, h_nodes, c_nodes = [], [], [], [], []
-        gates: dict[str, list[Tensor]] = {}
-        for t in range(T):
-            if self.method == "fused":
-                y, _, c_new = fused_recurrence(cell, x[t : t + 1], h, c, *weights)  # one step
-                h_new = y[0]  # (1, B, H) -> (B, H): the output and the next step's h_{t-1}, one tensor
-            else:
-                if self.record_gates:
-                    with torch.no_grad():
-                        for name, value in cell.gates(x_proj[t], h, c, w_hh, b_hh).items():
-                            gates.setdefault(name, []).append(value)
-                h_new, c_new = cell.reference_step(x_proj[t], h, c, w_hh, b_hh)
-                if c_new is not None and self.graph:
-                    # reference_step used c_t for h_t already; a copy carried forward has, as its
-                    # gradient, dL/dc_t along the cell-state path only (h_t held fixed).
-                    c_new = c_new.clone()
-            if lengths is None:
-                h, c = h_new, c_new
-                outputs.append(h_new)
-            else:  # as in rnnkit.layers.reference: a finished sequence keeps its state
-                running = (t < lengths).unsqueeze(1)  # (B, 1)
-                h = torch.where(running, h_new, h)
-                c = None if c is None else torch.where(running, c_new, c)
-                outputs.append(h_new * running)
-            if self.graph:
-                h_nodes.append(h_new)
-                if c_new is not None:
-                    c_nodes.append(c_new)
-            h_vals.append(h.detach())
-            if c is not None:
-                c_vals.append(c.detach())
+class _LayerRecorder(Observer):
+    def __init__(self, tracer: Tracer, run: list, layer: int, direction: int, reverse, cell: Cell, stack: str):
+        self.gates, self.fused_steps, self.graph = tracer.record_gates, tracer.method == "fused", tracer.graph
+        self.run, self.where = run, dict(layer=layer, direction=direction, reverse=reverse, cell=cell, stack=stack)
+        self.h_vals, self.c_vals, self.h_nodes, self.c_nodes = [], [], [], []
+        self.gate_vals: dict[str, list[Tensor]] = {}
+
+    def begin(self, x_proj, h0, c0, w):
+        self.x_proj, self.h0, self.c0, self.w = x_proj, h0, c0, w
+
+    def step(self, t, h_new, c_new, gates):
+        for name, value in gates.items():
+            self.gate_vals.setdefault(name, []).append(value)
+        if self.graph:
+            if c_new is not None and not self.fused_steps:
+                # step used c_t for h_t already; a copy carried forward has, as its gradient,
+                # dL/dc_t along the cell-state path only (h_t held fixed). (The fused step's c_n
+                # output is such a separate tensor already.)
+                c_new = c_new.clone()
+            self.h_nodes.append(h_new)
+            if c_new is not None:
+                self.c_nodes.append(c_new)
+        return c_new
+
+    def carried(self, h, c):
+        self.h_vals.append(h.detach())
+        if c is not None:
+            self.c_vals.append(c.detach())
+
+    def end(self):
         trace = LayerTrace(
-            layer=0,
-            direction=0,
-            h=torch.stack(h_vals),  # (T, B, H)
-            c=torch.stack(c_vals) if c_vals else None,
-            h0=h0.detach(),
-            c0=None if c0 is None else c0.detach(),
-            x_proj=x_proj.detach(),
-            weights=weights,
-            gates={name: torch.stack(values) for name, values in gates.items()},
-            h_nodes=h_nodes,
-            c_nodes=c_nodes,
+            h=torch.stack(self.h_vals),  # (T, B, H)
+            c=torch.stack(self.c_vals) if self.c_vals else None,
+            h0=self.h0.detach(),
+            c0=None if self.c0 is None else self.c0.detach(),
+            x_proj=self.x_proj.detach(),
+            weights=self.w,
+            gates={name: torch.stack(values) for name, values in self.gate_vals.items()},
+            h_nodes=self.h_nodes,
+            c_nodes=self.c_nodes,
+            **self.where,
         )
-        return torch.stack(outputs), h, c, trace
+        trace.reverse = trace.reverse if trace.direction else None
+        self.run.append(trace)
+
+
+def find_stacks(model) -> list[tuple[str, Recurrent]]:
+    """Every ``Recurrent`` stack in ``model`` (or ``model`` itself), with its module name."""
+    if isinstance(model, Recurrent):
+        return [("", model)]
+    if not isinstance(model, torch.nn.Module):
+        return []
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, Recurrent)]
 
 
 def find_recurrent(model) -> Recurrent:
     """The one ``Recurrent`` stack inside ``model`` (or ``model`` itself)."""
-    if isinstance(model, Recurrent):
-        return model
-    found = [m for m in model.modules() if isinstance(m, Recurrent)] if isinstance(model, torch.nn.Module) else []
+    found = find_stacks(model)
     if len(found) != 1:
         raise ValueError(
             f"model: expected a model with exactly one rnnkit Recurrent stack, got {len(found)} in "
             f"{type(model).__name__}"
         )
-    return found[0]
+    return found[0][1]

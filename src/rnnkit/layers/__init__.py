@@ -1,10 +1,13 @@
-"""The time loop, written once for all cells: fused BPTT, autograd reference, native dispatch,
-stacking, bidirectional, variable lengths, state carry and the single-step API."""
+"""The time loop, written once for all cells: fused BPTT, autograd reference (the observed loop),
+native dispatch, one backend rule, stacking, bidirectional, variable lengths, state carry and the
+single-step API."""
 
+from rnnkit.layers.backend import BACKENDS, Route, resolve
+from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import FusedRecurrence, fused_recurrence
 from rnnkit.layers.interop import from_torch, to_torch
-from rnnkit.layers.recurrent import BACKENDS, GRU, LSTM, RNN, Recurrent, RecurrentConfig
-from rnnkit.layers.reference import reference_recurrence
+from rnnkit.layers.recurrent import GRU, LSTM, RNN, Recurrent
+from rnnkit.layers.reference import Observer, StackObserver, reference_recurrence
 from rnnkit.layers.state import detach_state
 
 __all__ = [
@@ -13,11 +16,15 @@ __all__ = [
     "LSTM",
     "RNN",
     "FusedRecurrence",
+    "Observer",
     "Recurrent",
     "RecurrentConfig",
+    "Route",
+    "StackObserver",
     "detach_state",
     "from_torch",
     "fused_recurrence",
     "reference_recurrence",
+    "resolve",
     "to_torch",
 ]

@@ -1,13 +1,17 @@
 """Fused backpropagation through time: one autograd node per layer, direction and sequence.
 
 Forward
-    1. A = x W_ih^T + b for ALL steps in one GEMM: (T*B, D) @ (D, G*H).
-    2. for t = 1..T: one recurrent GEMM plus the cell's gate math, in preallocated buffers.
+    1. The cell's ``project``: A = x W_ih^T + b for ALL steps in one GEMM: (T*B, D) @ (D, G*H).
+    2. for t = 1..T: the cell's ``forward_step`` (one recurrent GEMM plus the gate math), in
+       preallocated buffers.
 Backward
     1. The cell's ``local_grads``: every gradient factor that needs no incoming gradient,
        for all T at once.
     2. for t = T..1: the cell's ``backward_step`` -> d_ah_t and dL/dh_{t-1} (the recursion).
-    3. dW_ih, dW_hh, db and dx: each ONE GEMM (or sum) over all T*B rows.
+    3. The cell's ``backward_weights``: dx and every parameter's gradient, each ONE GEMM (or sum)
+       over all T*B rows.
+
+The loop knows nothing about any cell: the sizes, buffers and parameters all come from the cell.
 
 Variable lengths use the packed-sequence trick: the batch is sorted by length (descending),
 so at step t exactly the first n_t = batch_sizes[t] rows are still running. Every op at step t
@@ -24,44 +28,34 @@ from rnnkit.cells.base import Cell
 
 
 class FusedRecurrence(torch.autograd.Function):
-    """(x, h0, c0, W_ih, W_hh, b_ih, b_hh) -> (Y, h_n, c_n), time-major.
+    """(x, h0, c0, *w) -> (Y, h_n, c_n), time-major; ``w`` the cell's parameters in declared order.
 
     Shapes: x (T, B, D) sorted by length descending, rows past a sequence's end zero;
-    h0, c0 (B, H); Y (T, B, H) the hidden states h_1..h_T (zero after a sequence ended);
-    h_n, c_n (B, H) each sequence's state at its last step. c0 and c_n are None for cells
-    without a cell state. ``batch_sizes`` is None (all rows run all steps) or a list of T ints.
+    h0 (B, h size), c0 (B, H); Y (T, B, h size) the hidden states h_1..h_T (zero after a sequence
+    ended); h_n, c_n each sequence's state at its last step. c0 and c_n are None for cells without
+    a cell state. ``batch_sizes`` is None (all rows run all steps) or a list of T ints.
     """
 
     @staticmethod
-    def forward(
-        ctx,
-        cell: Cell,
-        batch_sizes: list[int] | None,
-        x: Tensor,
-        h0: Tensor,
-        c0: Tensor | None,
-        w_ih: Tensor,
-        w_hh: Tensor,
-        b_ih: Tensor | None,
-        b_hh: Tensor | None,
-    ):
+    def forward(ctx, cell: Cell, batch_sizes: list[int] | None, x: Tensor, h0: Tensor, c0: Tensor | None, *w):
         T, B, D = x.shape
-        GH, H = w_hh.shape
         sizes = batch_sizes or [B] * T
-        bias = cell.input_bias(b_ih, b_hh)
-        x2 = x.reshape(T * B, D)  # (T, B, D) -> (T*B, D)
-        A = (torch.addmm(bias, x2, w_ih.t()) if bias is not None else x2 @ w_ih.t()).view(T, B, GH)
+        A = cell.project(x.reshape(T * B, D), w)  # (T*B, D) -> (T*B, G*H): ONE GEMM for all steps
+        GH = A.shape[1]
+        A = A.view(T, B, GH)
+        H = GH // cell.num_gates
+        h_size, c_size = cell.state_sizes(H)
         # Without lengths every entry is written before it is read: no zero fill needed. With
         # lengths, finished rows stay zero (they are the outputs past each sequence's end).
         new = x.new_empty if batch_sizes is None else x.new_zeros
-        H_all = new(T + 1, B, H)  # h_0 .. h_T
+        H_all = new(T + 1, B, h_size)  # h_0 .. h_T
         H_all[0] = h0
         C_all = None
-        if cell.has_cell_state:
-            C_all = new(T + 1, B, H)
+        if c_size is not None:
+            C_all = new(T + 1, B, c_size)
             C_all[0] = c0
         cache = cell.new_cache(T, B, H, x)
-        w_hh_t = w_hh.t()
+        prep = cell.prepare(w)
         steps = zip(
             _rows(A, sizes),
             _rows(H_all, sizes),
@@ -71,7 +65,7 @@ class FusedRecurrence(torch.autograd.Function):
             _rows_dict(cache, sizes),
         )
         for a, h_prev, h, c_prev, c, cache_t in steps:
-            cell.forward_step(a, h_prev, c_prev, h, c, cache_t, w_hh_t, b_hh)
+            cell.forward_step(a, h_prev, c_prev, h, c, cache_t, prep)
 
         last = _last_steps(batch_sizes, T, B, x.device)  # (B,) index of each row's final state
         h_n = H_all[T].clone() if last is None else H_all[last, torch.arange(B, device=x.device)]
@@ -79,23 +73,22 @@ class FusedRecurrence(torch.autograd.Function):
         if C_all is not None:
             c_n = C_all[T].clone() if last is None else C_all[last, torch.arange(B, device=x.device)]
         ctx.cell, ctx.batch_sizes, ctx.last = cell, batch_sizes, last
-        ctx.has_bias = b_ih is not None
-        ctx.save_for_backward(x, w_ih, w_hh)
+        ctx.save_for_backward(x, *w)
         ctx.A, ctx.H_all, ctx.C_all, ctx.cache = A, H_all, C_all, cache
-        return H_all[1:], h_n, c_n  # Y (T, B, H) is a view: no copy
+        return H_all[1:], h_n, c_n  # Y (T, B, h size) is a view: no copy
 
     @staticmethod
     def backward(ctx, d_Y: Tensor | None, d_h_n: Tensor | None, d_c_n: Tensor | None):
         cell, batch_sizes, last = ctx.cell, ctx.batch_sizes, ctx.last
-        x, w_ih, w_hh = ctx.saved_tensors
+        x, *w = ctx.saved_tensors
         A, H_all, C_all, cache = ctx.A, ctx.H_all, ctx.C_all, ctx.cache
-        T, B, D = x.shape
-        GH, H = w_hh.shape
+        T, B, _ = x.shape
+        GH, h_size = A.shape[2], H_all.shape[2]
         sizes = batch_sizes or [B] * T
         rows = torch.arange(B, device=x.device)
         # d_H[t] accumulates dL/dh_t: the output's gradient, the final state's, and (in the loop)
         # the recurrence's. Gradients at padded positions (outputs there are constant 0) are dropped.
-        d_H = H_all.new_empty(T + 1, B, H)
+        d_H = H_all.new_empty(T + 1, B, h_size)
         d_H[0].zero_()
         if d_Y is None:
             d_H[1:].zero_()
@@ -112,9 +105,11 @@ class FusedRecurrence(torch.autograd.Function):
         # step, so until then it simply holds dL/dc_n for that row.
         d_c = None
         if C_all is not None:
-            d_c = C_all.new_zeros(B, H) if d_c_n is None else d_c_n.clone(memory_format=torch.contiguous_format)
+            c_size = C_all.shape[2]
+            d_c = C_all.new_zeros(B, c_size) if d_c_n is None else d_c_n.clone(memory_format=torch.contiguous_format)
 
         local = cell.local_grads(A, H_all, C_all, cache)
+        prep = cell.prepare(w)
         d_ah = A.new_empty(T, B, GH) if batch_sizes is None else A.new_zeros(T, B, GH)  # finished rows: 0
         steps = list(
             zip(
@@ -127,19 +122,11 @@ class FusedRecurrence(torch.autograd.Function):
             )
         )
         for d_h, d_ah_t, local_t, cache_t, d_h_prev, n in reversed(steps):
-            cell.backward_step(d_h, None if d_c is None else d_c[:n], d_ah_t, local_t, cache_t, w_hh, d_h_prev)
+            cell.backward_step(d_h, None if d_c is None else d_c[:n], d_ah_t, local_t, cache_t, prep, d_h_prev)
 
-        d_ax = cell.input_grads(d_ah, d_H, local)  # (T, B, G*H)
-        d_ax2 = d_ax.reshape(T * B, GH)
-        need = ctx.needs_input_grad  # (cell, batch_sizes, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        d_x = (d_ax2 @ w_ih).view(T, B, D) if need[2] else None  # (T*B, G*H) @ (G*H, D)
-        d_w_ih = d_ax2.t() @ x.reshape(T * B, D) if need[5] else None  # (G*H, D)
-        d_w_hh = cell.weight_hh_grad(d_ah, H_all[:-1], cache) if need[6] else None  # (G*H, H)
-        d_b_ih = d_b_hh = None
-        if ctx.has_bias:
-            d_b_ih = d_ax2.sum(0)
-            d_b_hh = d_b_ih.clone() if d_ax is d_ah else d_ah.reshape(T * B, GH).sum(0)  # same sum: reuse
-        return None, None, d_x, d_H[0], d_c, d_w_ih, d_w_hh, d_b_ih, d_b_hh
+        need = ctx.needs_input_grad  # (cell, batch_sizes, x, h0, c0, *w)
+        d_x, *d_w = cell.backward_weights(x, d_ah, d_H, H_all, local, cache, w, (need[2], *need[5:]))
+        return None, None, d_x, d_H[0], d_c, *d_w
 
 
 def _last_steps(batch_sizes: list[int] | None, T: int, B: int, device) -> Tensor | None:
@@ -173,15 +160,9 @@ def _active_mask(batch_sizes: list[int], B: int, device, dtype) -> Tensor:
 
 
 def fused_recurrence(
-    cell: Cell,
-    x: Tensor,
-    h0: Tensor,
-    c0: Tensor | None,
-    w_ih: Tensor,
-    w_hh: Tensor,
-    b_ih: Tensor | None,
-    b_hh: Tensor | None,
-    batch_sizes: list[int] | None = None,
+    cell: Cell, x: Tensor, h0: Tensor, c0: Tensor | None, w: tuple, batch_sizes: list[int] | None = None
 ) -> tuple[Tensor, Tensor, Tensor | None]:
-    """Run one layer-direction with the fused BPTT Function: (Y, h_n, c_n). See ``FusedRecurrence``."""
-    return FusedRecurrence.apply(cell, batch_sizes, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    """Run one layer-direction with the fused BPTT Function: (Y, h_n, c_n). See ``FusedRecurrence``.
+
+    ``cell`` as the backend resolved it (``rnnkit.layers.backend.resolve``): possibly its kernel-backed variant."""
+    return FusedRecurrence.apply(cell, batch_sizes, x, h0, c0, *w)

@@ -1,27 +1,26 @@
 """Exact weight conversion to and from torch.nn.RNN / LSTM / GRU.
 
 Parameter names and layouts are identical (see ``rnnkit.cells.base``), so conversion is a
-``state_dict`` copy: no transposes, no gate reordering, bit-for-bit equal weights.
+``state_dict`` copy: no transposes, no gate reordering, bit-for-bit equal weights. Which torch.nn
+class a cell is, and which of its options torch.nn's constructor takes, come from the registry.
 """
 
 from __future__ import annotations
 
 from torch import nn
 
+from rnnkit.cells import REGISTRY, torch_classes
 from rnnkit.layers import native
 from rnnkit.layers.recurrent import Recurrent, RecurrentConfig
-
-_CELL_OF = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}
 
 
 def from_torch(module: nn.RNNBase, backend: str = "auto") -> Recurrent:
     """A ``Recurrent`` with the configuration and exact weights of a torch.nn recurrent module."""
-    cell = _CELL_OF.get(type(module))
+    cell = next((name for cls, name in torch_classes().items() if type(module) is getattr(nn, cls)), None)
     if cell is None:
         raise ValueError(f"from_torch: expected a torch.nn.RNN, LSTM or GRU, got {type(module).__name__}")
-    if getattr(module, "proj_size", 0):
-        raise ValueError(f"from_torch: expected an LSTM without projection, got proj_size={module.proj_size}")
-    nonlinearity = getattr(module, "nonlinearity", "tanh")
+    takes = {o for entry in REGISTRY if entry.cell.name == cell for o in entry.cell.torch_options}
+    options = {name: getattr(module, name) for name in sorted(takes)}
     config = RecurrentConfig(
         cell=cell,
         input_size=module.input_size,
@@ -32,7 +31,7 @@ def from_torch(module: nn.RNNBase, backend: str = "auto") -> Recurrent:
         dropout=float(module.dropout),
         bidirectional=module.bidirectional,
         backend=backend,
-        nonlinearity=nonlinearity,
+        **options,
     )
     p = next(module.parameters())
     layer = Recurrent(config).to(device=p.device, dtype=p.dtype)
@@ -42,11 +41,10 @@ def from_torch(module: nn.RNNBase, backend: str = "auto") -> Recurrent:
 
 def to_torch(layer: Recurrent) -> nn.RNNBase:
     """The torch.nn module with this layer's configuration and exact weights."""
-    cfg = layer.config
-    if not native.supports(layer.cell):
+    cfg, cell = layer.config, layer.cell
+    if not native.supports(cell):
         raise ValueError(
-            "to_torch: expected a cell torch.nn implements, got a GRU with reset_after=False "
-            "(torch.nn's GRU applies the reset gate after the recurrent matmul)"
+            f"to_torch: expected a cell torch.nn implements, got {cell.without_native} ({cell.why_not_native})"
         )
     kwargs = dict(
         input_size=cfg.input_size,
@@ -57,9 +55,8 @@ def to_torch(layer: Recurrent) -> nn.RNNBase:
         dropout=cfg.dropout,
         bidirectional=cfg.bidirectional,
     )
-    if cfg.cell == "rnn":
-        kwargs["nonlinearity"] = cfg.nonlinearity
+    kwargs.update({name: getattr(cfg, name) for name in cell.torch_options})
     p = layer.weight_ih_l0
-    module = native.torch_module_class(layer.cell)(**kwargs).to(device=p.device, dtype=p.dtype)
+    module = native.torch_module_class(cell)(**kwargs).to(device=p.device, dtype=p.dtype)
     module.load_state_dict(layer.state_dict())
     return module

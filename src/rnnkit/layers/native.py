@@ -1,7 +1,8 @@
 """The native backend: torch.nn's own kernels (cuDNN on GPU, oneDNN on CPU) on our parameters.
 
 This is exactly what ``torch.nn.LSTM/GRU/RNN.forward`` calls; our parameters already have
-torch.nn's names and layout, so nothing is copied.
+torch.nn's names and layout, so nothing is copied. Which kernel runs a cell is the cell's own
+declaration (``Cell.native``, ``Cell.native_cell``: names in ``torch._VF``).
 """
 
 from __future__ import annotations
@@ -10,20 +11,12 @@ import torch
 from torch import _VF, Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.cells.base import Cell
+from rnnkit.cells import Cell
 
 
 def supports(cell: Cell) -> bool:
-    """torch.nn implements every cell here except the reset-before GRU."""
-    return cell.name != "gru" or cell.reset_after
-
-
-def _kernel(cell: Cell):
-    if cell.name == "lstm":
-        return _VF.lstm
-    if cell.name == "gru":
-        return _VF.gru
-    return _VF.rnn_tanh if cell.nonlinearity == "tanh" else _VF.rnn_relu
+    """Whether torch.nn implements the cell (every cell here except the reset-before GRU)."""
+    return cell.native is not None
 
 
 def native_recurrence(
@@ -39,7 +32,7 @@ def native_recurrence(
     lengths: Tensor | None,
 ):
     """The whole stack over time-major x (T, B, D). Returns (output (T, B, dirs*H), h_n, c_n or None)."""
-    kernel = _kernel(cell)
+    kernel = getattr(_VF, cell.native)
     if lengths is None:
         result = kernel(x, hx, flat_weights, has_bias, num_layers, dropout, training, bidirectional, False)
         output = result[0]
@@ -61,23 +54,12 @@ def native_recurrence(
 
 
 def torch_module_class(cell: Cell) -> type[torch.nn.RNNBase]:
-    return {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell.name]
+    return getattr(torch.nn, cell.torch_module)
 
 
-def native_step(
-    cell: Cell,
-    x: Tensor,
-    h: Tensor,
-    c: Tensor | None,
-    w_ih: Tensor,
-    w_hh: Tensor,
-    b_ih: Tensor | None,
-    b_hh: Tensor | None,
-) -> tuple[Tensor, Tensor | None]:
+def native_step(cell: Cell, x: Tensor, h: Tensor, c: Tensor | None, w: tuple) -> tuple[Tensor, Tensor | None]:
     """One step with torch's cell kernels (what nn.LSTMCell/GRUCell/RNNCell run): x (B, D) -> (h, c)."""
-    if cell.name == "lstm":
-        return _VF.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
-    if cell.name == "gru":
-        return _VF.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh), None
-    kernel = _VF.rnn_tanh_cell if cell.nonlinearity == "tanh" else _VF.rnn_relu_cell
-    return kernel(x, h, w_ih, w_hh, b_ih, b_hh), None
+    kernel = getattr(_VF, cell.native_cell)
+    if cell.has_cell_state:
+        return kernel(x, (h, c), *w)
+    return kernel(x, h, *w), None

@@ -10,68 +10,33 @@ Backends (``backend=``):
     "autograd"  the equations as plain ops per step; the readable reference.
     "native"    torch.nn's kernels (cuDNN / oneDNN) on these same parameters.
     "auto"      (default) the fastest of these for the cell and device, as measured in
-                benchmarks/RESULTS.md: see ``resolved_backend``.
+                benchmarks/RESULTS.md.
+Every call's backend, the single-step API's included, is decided by ``rnnkit.layers.backend.resolve``.
 
-The single-step API never steps torch.nn's sequence kernel (which pays its setup cost on every
-token): it runs torch's cell kernels (as nn.LSTMCell does) where the backend resolves to "native",
-and our cell equations (``Cell.reference_step``) otherwise.
+The parameters are the ones the cell declares (``Cell.parameters``), named ``{kind}_l{layer}`` and
+``{kind}_l{layer}_reverse`` as torch.nn names them. ``observe`` lets an observer (the diagnostics'
+tracer) see every step of every layer through the reference loop.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.cells import CELL_TYPES, FORGET_BIAS, NONLINEARITIES, compiled, init_weights_, make_cell
+from rnnkit.cells import cell_for
 from rnnkit.layers import native
+from rnnkit.layers.backend import BACKENDS, resolve
+from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import fused_recurrence
-from rnnkit.layers.reference import reference_recurrence
+from rnnkit.layers.reference import StackObserver, reference_recurrence
 from rnnkit.layers.sequence import SortedBatch, check_lengths, reverse_index, reverse_time, zero_padding
 from rnnkit.layers.state import initial_state, stack_states
 
-BACKENDS = ("auto", "fused", "autograd", "native")
-
-
-@dataclass
-class RecurrentConfig:
-    """Everything that defines a recurrent stack. Defaults follow torch.nn where it has one."""
-
-    cell: str = "lstm"
-    input_size: int = 64
-    hidden_size: int = 128
-    num_layers: int = 1
-    bias: bool = True
-    batch_first: bool = False
-    dropout: float = 0.0  # between layers, on each layer's output but the last
-    bidirectional: bool = False
-    backend: str = "auto"
-    nonlinearity: str = "tanh"  # Elman only
-    reset_after: bool = True  # GRU only; True = torch.nn/cuDNN form
-    forget_bias: float = FORGET_BIAS  # LSTM only
-    recurrent_init: str = "orthogonal"
-
-    def __post_init__(self):
-        if self.cell not in CELL_TYPES:
-            raise ValueError(f"cell: expected one of {CELL_TYPES}, got {self.cell!r}")
-        for name in ("input_size", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1), got {self.dropout!r}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend: expected one of {BACKENDS}, got {self.backend!r}")
-        if self.nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {self.nonlinearity!r}")
-        if self.backend == "native" and self.cell == "gru" and not self.reset_after:
-            raise ValueError(
-                "backend: expected 'auto', 'fused' or 'autograd' for a GRU with "
-                "reset_after=False (torch.nn has no such GRU), got 'native'"
-            )
+__all__ = ["BACKENDS", "GRU", "LSTM", "RNN", "Recurrent", "RecurrentConfig"]
 
 
 class Recurrent(nn.Module):
@@ -80,8 +45,10 @@ class Recurrent(nn.Module):
 
     Shapes (batch_first=False; swap T and B in x and output when batch_first=True):
         x (T, B, D), or a PackedSequence; lengths (B,) in any order, 1 <= len <= T
-        state: h (L*dirs, B, H), or (h, c) for LSTM; zeros when None
-        output (T, B, dirs*H), zero past each sequence's length (a PackedSequence if x was)
+        state: h (L*dirs, B, H), or (h, c) for LSTM; zeros when None (with proj_size=P, h is
+            (L*dirs, B, P))
+        output (T, B, dirs*H) (dirs*P with a projection), zero past each sequence's length (a
+            PackedSequence if x was)
         final state: like ``state``, each sequence's state at its last valid step
     """
 
@@ -93,24 +60,22 @@ class Recurrent(nn.Module):
             config = RecurrentConfig(**{**config.__dict__, **overrides})
         self.config = config
         self._bias_cache: dict[int, tuple] = {}
-        self._weight_names = [  # [layer][direction] -> the four parameter names, built once
-            [
-                tuple(f"{kind}_l{layer}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-                for suffix in (("", "_reverse") if config.bidirectional else ("",))
-            ]
-            for layer in range(config.num_layers)
-        ]
-        self.cell = make_cell(config.cell, config.nonlinearity, config.reset_after)
+        self._observer: StackObserver | None = None
+        self.cell = cell_for(config)
         self.num_directions = 2 if config.bidirectional else 1
-        G, H = self.cell.num_gates, config.hidden_size
+        H = config.hidden_size
+        self._state_sizes = self.cell.state_sizes(H)  # (h size, c size or None)
+        self._weight_names: list[list[tuple[str, ...]]] = []  # [layer][direction] -> the cell's parameter names
         for layer in range(config.num_layers):
-            d_in = config.input_size if layer == 0 else H * self.num_directions
+            d_in = config.input_size if layer == 0 else self._state_sizes[0] * self.num_directions
+            per_direction = []
             for suffix in self._suffixes():
-                self.register_parameter(f"weight_ih_l{layer}{suffix}", nn.Parameter(torch.empty(G * H, d_in)))
-                self.register_parameter(f"weight_hh_l{layer}{suffix}", nn.Parameter(torch.empty(G * H, H)))
-                if config.bias:
-                    self.register_parameter(f"bias_ih_l{layer}{suffix}", nn.Parameter(torch.empty(G * H)))
-                    self.register_parameter(f"bias_hh_l{layer}{suffix}", nn.Parameter(torch.empty(G * H)))
+                params = self.cell.parameters(d_in, H)
+                per_direction.append(tuple(f"{p.kind}_l{layer}{suffix}" for p in params))
+                for p in params:
+                    if config.bias or not p.bias:
+                        self.register_parameter(f"{p.kind}_l{layer}{suffix}", nn.Parameter(torch.empty(p.shape)))
+            self._weight_names.append(per_direction)
         self.reset_parameters()
 
     # ----- parameters -------------------------------------------------------------------------
@@ -120,17 +85,16 @@ class Recurrent(nn.Module):
     def reset_parameters(self) -> None:
         for layer in range(self.config.num_layers):
             for direction in range(self.num_directions):
-                init_weights_(
-                    self.cell,
-                    *self.layer_weights(layer, direction),
+                self.cell.reset_(
+                    self.layer_weights(layer, direction),
                     recurrent_init=self.config.recurrent_init,
                     forget_bias=self.config.forget_bias,
                 )
 
-    def layer_weights(self, layer: int, direction: int = 0) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
-        """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (biases None when bias=False)."""
-        get, names = self._parameters.get, self._weight_names[layer][direction]
-        return get(names[0]), get(names[1]), get(names[2]), get(names[3])
+    def layer_weights(self, layer: int, direction: int = 0) -> tuple[Tensor | None, ...]:
+        """The cell's parameters of one layer and direction, in declared order: (W_ih, W_hh, b_ih,
+        b_hh) for the torch.nn cells (biases None when bias=False), then any the cell adds."""
+        return tuple(map(self._parameters.get, self._weight_names[layer][direction]))
 
     def flat_weights(self) -> list[Tensor]:
         """Parameters in torch.nn's ``_flat_weights`` order."""
@@ -148,31 +112,35 @@ class Recurrent(nn.Module):
 
     @property
     def output_size(self) -> int:
-        return self.config.hidden_size * self.num_directions
+        return self._state_sizes[0] * self.num_directions
 
     def resolved_backend(self, device: torch.device | None = None, grad: bool | None = None) -> str:
         """The backend ``backend`` resolves to on ``device`` (default: the weights') when autograd
         is (``grad=True``) or is not recording (default: whether it is now and the weights need it).
+        The rule is ``rnnkit.layers.backend.resolve``'s."""
+        return self._route(device, grad).backend
 
-        The "auto" rule, from benchmarks/RESULTS.md (2-core CPU, every cell and size measured):
-        torch's kernels where they are fastest (cuDNN on GPU; oneDNN's LSTM on CPU; GRU inference
-        on CPU), our fused BPTT where it beats them (Elman RNN on CPU, 1.2-1.5x torch.nn; GRU
-        training on CPU, 1.04-1.28x) or where torch.nn lacks the cell (the reset-before GRU)."""
-        if self.config.backend != "auto":
-            return self.config.backend
-        if not native.supports(self.cell):
-            return "fused"
+    def _route(self, device=None, grad: bool | None = None, dtype=None):
         w = self.weight_ih_l0
-        if (device or w.device).type != "cpu" or self.cell.name == "lstm":
-            return "native"
-        if self.cell.name == "rnn":
-            return "fused"
         recording = grad if grad is not None else torch.is_grad_enabled() and w.requires_grad
-        return "fused" if recording else "native"  # GRU
+        observed = self._observer is not None
+        return resolve(self.cell, self.config.backend, device or w.device, dtype, recording, observed=observed)
+
+    @contextmanager
+    def observe(self, observer: StackObserver):
+        """Within the block, every forward runs the reference loop and reports each step of each
+        layer-direction to ``observer`` (outputs and state as the layer's own forward)."""
+        before, self._observer = self._observer, observer
+        try:
+            yield self
+        finally:
+            self._observer = before
 
     # ----- forward ----------------------------------------------------------------------------
     def forward(self, x, state=None, lengths=None):
         cfg = self.config
+        if self._observer is not None:
+            self._observer.check(x, lengths)
         packed = x if isinstance(x, PackedSequence) else None
         if packed is not None:
             if lengths is not None:
@@ -184,11 +152,11 @@ class Recurrent(nn.Module):
         xt = x.transpose(0, 1) if cfg.batch_first else x  # (B, T, D) -> (T, B, D)
         T, B, _ = xt.shape
         lengths = check_lengths(lengths, B, T, xt.device)
-        shape = (cfg.num_layers * self.num_directions, B, cfg.hidden_size)
-        h0, c0 = initial_state(state, self.cell.has_cell_state, shape, xt)
+        h_shape, c_shape = self._state_shapes(cfg.num_layers * self.num_directions, B)
+        h0, c0 = initial_state(state, self.cell.has_cell_state, h_shape, xt, c_shape=c_shape)
 
-        backend = self.resolved_backend(xt.device)
-        if backend == "native":
+        route = self._route(xt.device, dtype=xt.dtype)
+        if route.backend == "native":
             hx = (h0, c0) if c0 is not None else h0
             out, h_n, c_n = native.native_recurrence(
                 self.cell,
@@ -203,7 +171,7 @@ class Recurrent(nn.Module):
                 lengths,
             )
         else:
-            out, h_n, c_n = self._run_ours(backend, xt, h0, c0, lengths)
+            out, h_n, c_n = self._run_ours(route.backend, route.cell, xt, h0, c0, lengths)
 
         final = (h_n, c_n) if c_n is not None else h_n
         if packed is not None:
@@ -212,9 +180,15 @@ class Recurrent(nn.Module):
             return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), final
         return (out.transpose(0, 1) if cfg.batch_first else out), final
 
-    def _run_ours(self, backend: str, xt: Tensor, h0: Tensor, c0: Tensor | None, lengths: Tensor | None):
-        """The stack loop for the fused and autograd backends. xt is (T, B, D)."""
-        cfg, cell = self.config, self.cell
+    def _state_shapes(self, k: int, B: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """The shapes of h and c for k layer-directions: (k, B, h size), (k, B, c size)."""
+        h_size, c_size = self._state_sizes
+        return (k, B, h_size), (k, B, c_size or h_size)
+
+    def _run_ours(self, backend: str, cell, xt: Tensor, h0: Tensor, c0: Tensor | None, lengths: Tensor | None):
+        """The stack loop for the fused and autograd backends. xt is (T, B, D); ``cell`` the resolved
+        one (the kernel-backed variant, where the fused path runs it)."""
+        cfg, observer = self.config, self._observer
         T, B, _ = xt.shape
         fused = backend == "fused"
         sorted_batch, batch_sizes = None, None
@@ -228,8 +202,12 @@ class Recurrent(nn.Module):
 
         def run_layer(x_in, h0_k, c0_k, weights, layer, direction):
             if fused:
-                return fused_recurrence(cell, x_in, h0_k, c0_k, *weights, batch_sizes)
-            return reference_recurrence(cell, x_in, h0_k, c0_k, *weights, lengths)
+                return fused_recurrence(cell, x_in, h0_k, c0_k, weights, batch_sizes)
+            if observer is None:
+                return reference_recurrence(self.cell, x_in, h0_k, c0_k, weights, lengths)
+            seen = observer.layer(layer, direction, rev if direction else None)
+            step_cell = cell if seen.fused_steps else self.cell
+            return reference_recurrence(step_cell, x_in, h0_k, c0_k, weights, lengths, seen)
 
         inp, hs, cs = self.run_stack(xt, h0, c0, rev, run_layer)
 
@@ -242,7 +220,7 @@ class Recurrent(nn.Module):
         return inp, h_n, c_n
 
     def run_stack(self, xt: Tensor, h0: Tensor, c0: Tensor | None, rev: Tensor | None, run_layer):
-        """The loop over layers and directions, written once (the diagnostics' tracer reuses it).
+        """The loop over layers and directions, written once.
 
         xt (T, B, D) time-major; h0, c0 (L*dirs, B, H); rev the in-length reversal index (or None).
         ``run_layer(x_in, h0_k, c0_k, weights, layer, direction) -> (y (T, B, H), h_n, c_n)`` runs one
@@ -277,42 +255,40 @@ class Recurrent(nn.Module):
             )
         self._check_input(x_t, rank=2)
         B = x_t.shape[0]
-        h0, c0 = initial_state(state, self.cell.has_cell_state, (cfg.num_layers, B, cfg.hidden_size), x_t)
+        h_shape, c_shape = self._state_shapes(cfg.num_layers, B)
+        h0, c0 = initial_state(state, self.cell.has_cell_state, h_shape, x_t, c_shape=c_shape)
         h_layers = h0.unbind(0)  # one call instead of L indexings (this runs once per generated token)
         c_layers = (None,) * cfg.num_layers if c0 is None else c0.unbind(0)
-        # Without autograd (generation), "auto" and "fused" run the cell's compiled kernel where it
-        # has one (one pass over the gates; CPU); else torch's C++ cell kernels whenever torch has
-        # the cell and no backend of ours was asked for; else the reference equations.
-        kernel = self.cell.kernel if cfg.backend in ("auto", "fused") else None
-        if kernel is not None and not torch.is_grad_enabled() and compiled.usable(kernel, x_t):
-            return self._fused_step(x_t, h_layers, c_layers)
-        use_native = cfg.backend in ("auto", "native") and native.supports(self.cell)
+        route = resolve(self.cell, cfg.backend, x_t.device, step=x_t)
+        if route.backend == "fused":
+            return self._fused_step(route.cell, x_t, h_layers, c_layers)
+        use_native, cell = route.backend == "native", self.cell
         inp, hs, cs = x_t, [], []
         for layer in range(cfg.num_layers):
-            w_ih, w_hh, b_ih, b_hh = weights = self.layer_weights(layer)
+            w = self.layer_weights(layer)
             h, c = h_layers[layer], c_layers[layer]
             if use_native:  # torch's C++ cell kernels: same equations, no per-op Python dispatch
-                h, c = native.native_step(self.cell, inp, h, c, *weights)
+                h, c = native.native_step(cell, inp, h, c, w)
             else:
-                x_proj = F.linear(inp, w_ih, self._input_bias(layer, b_ih, b_hh))  # (B, D) -> (B, G*H)
-                h, c = self.cell.reference_step(x_proj, h, c, w_hh, b_hh)
+                x_proj = cell.project(inp, w, self._input_bias(layer, w))  # (B, D) -> (B, G*H)
+                h, c = cell.step(x_proj, h, c, w)
             hs.append(h)
             cs.append(c)
             inp = self._between_layers(h, layer)
         return hs[-1], stack_states(hs, cs)
 
-    def _fused_step(self, x_t: Tensor, h_layers: tuple, c_layers: tuple):
-        """``step`` through the cell's ``inference_step`` (no autograd), each layer writing
-        its new state straight into the stacked state returned (no per-token stacking)."""
-        L, B, H = self.config.num_layers, x_t.shape[0], self.config.hidden_size
-        h_out = x_t.new_empty(L, B, H)
-        c_out = x_t.new_empty(L, B, H) if self.cell.has_cell_state else None
+    def _fused_step(self, cell, x_t: Tensor, h_layers: tuple, c_layers: tuple):
+        """``step`` through the kernel-backed cell's ``inference_step`` (no autograd), each layer
+        writing its new state straight into the stacked state returned (no per-token stacking)."""
+        L, B = self.config.num_layers, x_t.shape[0]
+        h_size, c_size = self._state_sizes
+        h_out = x_t.new_empty(L, B, h_size)
+        c_out = x_t.new_empty(L, B, c_size) if c_size is not None else None
         inp = x_t
         for layer in range(L):
-            w_ih, w_hh, b_ih, b_hh = self.layer_weights(layer)
-            bias = self._input_bias(layer, b_ih, b_hh)
+            w = self.layer_weights(layer)
             c = None if c_out is None else c_out[layer]
-            self.cell.inference_step(inp, h_layers[layer], c_layers[layer], h_out[layer], c, w_ih, w_hh, bias, b_hh)
+            cell.inference_step(inp, h_layers[layer], c_layers[layer], h_out[layer], c, w, self._input_bias(layer, w))
             inp = self._between_layers(h_out[layer], layer)
         state = h_out if c_out is None else (h_out, c_out)
         return h_out[L - 1].clone(), state  # a copy: in-place edits of the output leave the state alone
@@ -324,15 +300,16 @@ class Recurrent(nn.Module):
             return F.dropout(h, cfg.dropout, training=True)
         return h
 
-    def _input_bias(self, layer: int, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
-        """The cell's input bias. Without autograd (generation) the sum b_ih + b_hh is cached
-        until either bias changes (tensor version counters tick on every in-place update)."""
+    def _input_bias(self, layer: int, w: tuple) -> Tensor | None:
+        """The cell's input bias (a function of b_ih and b_hh). Without autograd (generation) it is
+        cached until either bias changes (tensor version counters tick on every in-place update)."""
+        b_ih, b_hh = w[2], w[3]
         if b_ih is None or torch.is_grad_enabled():
-            return self.cell.input_bias(b_ih, b_hh)
+            return self.cell.input_bias(w)
         key = (b_ih._version, b_hh._version, b_ih.data_ptr(), b_hh.data_ptr())
         cached = self._bias_cache.get(layer)
         if cached is None or cached[0] != key:
-            cached = self._bias_cache[layer] = (key, self.cell.input_bias(b_ih, b_hh))
+            cached = self._bias_cache[layer] = (key, self.cell.input_bias(w))
         return cached[1]
 
     # ----- validation -------------------------------------------------------------------------

@@ -26,18 +26,26 @@ def detach_state(state):
 
 
 def initial_state(
-    state, has_cell_state: bool, shape: tuple[int, int, int], like: Tensor, what: str = "state"
+    state,
+    has_cell_state: bool,
+    shape: tuple[int, int, int],
+    like: Tensor,
+    what: str = "state",
+    c_shape: tuple[int, int, int] | None = None,
 ) -> tuple[Tensor, Tensor | None]:
-    """Validate a user-given state (or make the zero state). Returns (h0, c0 or None)."""
+    """Validate a user-given state (or make the zero state). Returns (h0, c0 or None).
+
+    ``shape`` is h's; ``c_shape`` c's where it differs (the projection LSTM: h (.., P), c (.., H))."""
+    c_shape = shape if c_shape is None else c_shape
     if state is None:
         h0 = like.new_zeros(shape)
-        return h0, (like.new_zeros(shape) if has_cell_state else None)
+        return h0, (like.new_zeros(c_shape) if has_cell_state else None)
     if has_cell_state:
         if not (isinstance(state, (tuple, list)) and len(state) == 2):
             raise ValueError(f"{what}: expected a tuple (h, c) for an LSTM, got {_describe(state)}")
         h0, c0 = state
         _check_part(h0, shape, like, f"{what} h")
-        _check_part(c0, shape, like, f"{what} c")
+        _check_part(c0, c_shape, like, f"{what} c")
         return h0, c0
     if not isinstance(state, Tensor):
         raise ValueError(f"{what}: expected a tensor h of shape {shape}, got {_describe(state)}")

@@ -46,10 +46,11 @@ class LanguageModelConfig(ModelSettings):
         check_dropout(self.dropout)
         if self.init_scale < 0:
             raise ValueError(f"model: expected init_scale >= 0, got {self.init_scale!r}")
-        if self.tie_weights and self.embedding_size != self.rnn.hidden_size:
+        if self.tie_weights and self.embedding_size != (self.rnn.proj_size or self.rnn.hidden_size):
+            size = "proj_size" if self.rnn.proj_size else "hidden_size"
             raise ValueError(
-                f"model: tie_weights needs embedding_size == hidden_size, got embedding_size="
-                f"{self.embedding_size} and hidden_size={self.rnn.hidden_size}"
+                f"model: tie_weights needs embedding_size == {size}, got embedding_size="
+                f"{self.embedding_size} and {size}={self.rnn.proj_size or self.rnn.hidden_size}"
             )
         self.rnn = derive(self.rnn, self.embedding_size or self.vocab_size, self.dropout)
         return self
@@ -66,11 +67,11 @@ class LanguageModel(nn.Module):
     def __init__(self, config: LanguageModelConfig):
         super().__init__()
         self.config = config.validate()
-        V, E, H = config.vocab_size, config.embedding_size, config.rnn.hidden_size
+        V, E = config.vocab_size, config.embedding_size
         self.embedding = nn.Embedding(V, E) if E else None
         self.rnn = Recurrent(config.rnn)
         self.drop = nn.Dropout(config.dropout)
-        self.head = nn.Linear(H, V)
+        self.head = nn.Linear(self.rnn.output_size, V)  # H, or P with a projection LSTM
         if config.tie_weights:
             self.head.weight = self.embedding.weight  # one parameter, two uses (Press & Wolf 2017)
         if config.init_scale > 0:

@@ -74,8 +74,11 @@ class SequenceTaggerConfig(ModelSettings):
         return self
 
     def char_rnn(self) -> RecurrentConfig:
-        """The character BiRNN: the word stack's cell and options, one bidirectional layer, no dropout."""
-        one_layer = dataclasses.replace(self.rnn, hidden_size=self.char_hidden_size, num_layers=1, bidirectional=True)
+        """The character BiRNN: the word stack's cell and options, one bidirectional layer, no dropout
+        and no projection (its output size is ``2 * char_hidden_size``)."""
+        one_layer = dataclasses.replace(
+            self.rnn, hidden_size=self.char_hidden_size, num_layers=1, bidirectional=True, proj_size=0
+        )
         return derive(one_layer, self.char_embedding_size, 0.0)
 
 

@@ -1,0 +1,51 @@
+"""RecurrentConfig: everything that defines a recurrent stack, validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnkit.cells import CELL_TYPES, FORGET_BIAS, NONLINEARITIES, cell_for
+from rnnkit.layers.backend import BACKENDS
+
+
+@dataclass
+class RecurrentConfig:
+    """Everything that defines a recurrent stack. Defaults follow torch.nn where it has one.
+
+    The cell options (``nonlinearity``, ``reset_after``, ``forget_bias``, ``proj_size``) are read by
+    the cells that declare them (``Cell.options``); the others ignore them."""
+
+    cell: str = "lstm"
+    input_size: int = 64
+    hidden_size: int = 128
+    num_layers: int = 1
+    bias: bool = True
+    batch_first: bool = False
+    dropout: float = 0.0  # between layers, on each layer's output but the last
+    bidirectional: bool = False
+    backend: str = "auto"
+    nonlinearity: str = "tanh"  # Elman only
+    reset_after: bool = True  # GRU only; True = torch.nn/cuDNN form
+    forget_bias: float = FORGET_BIAS  # LSTM only
+    recurrent_init: str = "orthogonal"
+    proj_size: int = 0  # LSTM only: h_t = W_hr (o_t * tanh(c_t)) of size P; 0 = no projection
+
+    def __post_init__(self):
+        if self.cell not in CELL_TYPES:
+            raise ValueError(f"cell: expected one of {CELL_TYPES}, got {self.cell!r}")
+        for name in ("input_size", "hidden_size", "num_layers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout: expected a probability in [0, 1), got {self.dropout!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend: expected one of {BACKENDS}, got {self.backend!r}")
+        if self.nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {self.nonlinearity!r}")
+        cell = cell_for(self)  # the cell validates the options it reads
+        if self.backend == "native" and cell.native is None:
+            raise ValueError(
+                f"backend: expected 'auto', 'fused' or 'autograd' for {cell.without_native} "
+                f"(torch.nn has no such {cell.torch_module or 'cell'}), got 'native'"
+            )
