@@ -28,7 +28,15 @@ CONFIGS = {  # name: (H, D, B, T, L)
     "c": (1024, 1024, 64, 50, 1),
 }
 GEN = (512, 64, 2)  # (d): H, D, L at batch 1
-GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+GATES = {"lstm": 4, "gru": 3, "rnn": 1, "lstm_proj": 4}
+#: "lstm_proj" is the projection LSTM, torch.nn's LSTM(proj_size=P) with P = H // PROJ_RATIO
+PROJ_RATIO = 4
+
+
+def layer_config(cell: str, D: int, H: int, L: int, **kw) -> RecurrentConfig:
+    if cell == "lstm_proj":
+        return RecurrentConfig("lstm", D, H, num_layers=L, proj_size=H // PROJ_RATIO, **kw)
+    return RecurrentConfig(cell, D, H, num_layers=L, **kw)
 
 
 def gemm_peak(sizes=(1024, 2048, 3072), repeats: int = 10) -> float:
@@ -47,9 +55,11 @@ def gemm_peak(sizes=(1024, 2048, 3072), repeats: int = 10) -> float:
 
 
 def layer_flops(cell: str, H: int, D: int, L: int, tokens: int, train: bool) -> float:
-    """Matmul FLOPs: forward 2*G*H*(D_in + H) per token and layer; training adds dx/dh and dW (x3)."""
-    G = GATES[cell]
-    per_token = sum(2 * G * H * ((D if layer == 0 else H) + H) for layer in range(L))
+    """Matmul FLOPs: forward 2*G*H*(D_in + H) per token and layer (with a projection to P: h has P
+    units, plus 2*P*H for the projection); training adds dx/dh and dW (x3)."""
+    G, P = GATES[cell], (H // PROJ_RATIO if cell == "lstm_proj" else H)
+    extra = 2 * P * H if cell == "lstm_proj" else 0
+    per_token = sum(2 * G * H * ((D if layer == 0 else P) + P) + extra for layer in range(L))
     return per_token * tokens * (3 if train else 1)
 
 
@@ -62,15 +72,12 @@ def timed(fn, iters: int) -> float:
 
 def sequence_contenders(cell: str, H: int, D: int, B: int, T: int, L: int):
     torch.manual_seed(0)
-    ours = {
-        b: Recurrent(RecurrentConfig(cell, D, H, num_layers=L, backend=b))
-        for b in ("fused", "autograd", "native", "auto")
-    }
+    ours = {b: Recurrent(layer_config(cell, D, H, L, backend=b)) for b in ("fused", "autograd", "native", "auto")}
     for layer in ours.values():
         layer.load_state_dict(ours["fused"].state_dict())
     reference = to_torch(ours["fused"])
     x = torch.randn(T, B, D, requires_grad=True)
-    grad = torch.randn(T, B, H)
+    grad = torch.randn(T, B, ours["fused"].output_size)
 
     def train(module):
         def run():
@@ -92,7 +99,7 @@ def sequence_contenders(cell: str, H: int, D: int, B: int, T: int, L: int):
 
 def generation_contenders(cell: str, H: int, D: int, L: int, steps: int):
     torch.manual_seed(0)
-    ours = Recurrent(RecurrentConfig(cell, D, H, num_layers=L))
+    ours = Recurrent(layer_config(cell, D, H, L))
     reference = to_torch(ours)
     xs = torch.randn(steps, 1, D)
 
@@ -148,7 +155,9 @@ def race(contenders: dict, rounds: int, target_s: float) -> dict[str, tuple[floa
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", default="lstm,gru,rnn", help="comma-separated cells")
+    parser.add_argument(
+        "--cells", default="lstm,gru,rnn,lstm_proj", help="comma-separated cells (lstm_proj: LSTM(proj_size=H/4))"
+    )
     parser.add_argument("--configs", default="a,b,c,d", help="comma-separated configurations (a-d)")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per contender (median)")
     parser.add_argument("--target", type=float, default=0.4, help="seconds per contender per round")
@@ -189,9 +198,9 @@ def main(argv=None) -> None:
     peak = max(peak, gemm_peak())  # again at the end: the best of both
     print(f"\nfp32 GEMM peak {peak:.1f} GFLOP/s (best of square 1024-3072 products, before and after)")
     header = ("cell", "cfg", "mode", "contender", "tokens/s", "x torch.nn", "GFLOP/s", "% peak")
-    print("{:5} {:3} {:5} {:26} {:>11} {:>10} {:>8} {:>6}".format(*header))
+    print("{:9} {:3} {:5} {:26} {:>11} {:>10} {:>8} {:>6}".format(*header))
     for cell, cfg, mode, name, tps, ratio, gflops in rows:
-        print(f"{cell:5} {cfg:3} {mode:5} {name:26} {tps:11.0f} {ratio:10.2f} {gflops:8.1f} {100 * gflops / peak:6.1f}")
+        print(f"{cell:9} {cfg:3} {mode:5} {name:26} {tps:11.0f} {ratio:10.2f} {gflops:8.1f} {100 * gflops / peak:6.1f}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolve
     "gru_reset_before": ("fused", "fused"),
     "rnn_tanh": ("fused", "fused"),
     "rnn_relu": ("fused", "fused"),
-    "lstm_proj": ("native", "native"),
+    "lstm_proj": ("fused", "fused"),  # oneDNN has no projection: torch falls back to its slower kernel
 }
 
 

@@ -38,6 +38,9 @@ class ProjLSTMCell(LSTMCell):
     options, torch_options = {**LSTMCell.options, "proj_size": 0}, ("proj_size",)
     native_cell = None  # torch has no projecting one-step kernel: the step API runs ``step``
     h_range = "free"  # h_t = W_hr m_t is not bounded
+    #: oneDNN has no projecting LSTM (torch falls back to its plain kernel on the CPU): our fused
+    #: loop trains 1.15-1.68x and infers 1.06-1.28x torch.nn (benchmarks/RESULTS.md)
+    auto_on_cpu = ("fused", "fused")
 
     def __init__(self, proj_size: int):
         self.proj_size = proj_size  # P
