@@ -11,6 +11,15 @@ A failure before step 3 removes the temp file and leaves the old file untouched.
 step 3 cannot run any cleanup: it leaves a stray ".NAME.<pid>.<random>.tmp" next to the target, which
 no reader ever opens. The next successful save of the same file removes the ".NAME.<pid>.*.tmp" files
 whose process is gone (POSIX; a live process's temp file may be a save in progress and is kept).
+
+Symlinks: every file rnnkit writes goes through here (checkpoints and their sidecars, config.json,
+metrics.jsonl's rewrite, curves.png, visualize.html, gradient_flow.csv/.png, confusion PNGs, the
+memory benchmark's files), so none is ever written THROUGH a symlink: the temp file is created with
+O_CREAT | O_EXCL (which never follows a link, not even a dangling one), and os.replace on a path that
+is a symlink replaces the link itself, never its target. A reader, a second writer or a crash sees
+a whole old file or a whole new one.
+
+Errors carry the target's name (not the temp file's): ``OSError(errno, strerror, path)``.
 """
 
 from __future__ import annotations
@@ -18,31 +27,60 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Create or replace `path` atomically with `data`.
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Create or replace `path` atomically with `data` (str is written as UTF-8).
 
     Raises:
-        OSError: from the file system; the previous `path` is then unchanged.
+        OSError: from the file system, naming `path`; the previous `path` is then unchanged.
+    """
+    with atomic_file(path, text=isinstance(data, str)) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, text: bool = False) -> Iterator[IO]:
+    """A new file object whose content replaces `path` atomically when the block ends without an
+    exception (an exception, KeyboardInterrupt included, removes it and leaves `path` as it was).
+    ``text=True``: a UTF-8 text file with newline="" (for csv). For writers that want a file object,
+    e.g. ``fig.savefig(f, format="png")``.
+
+    Raises:
+        OSError: from the file system, naming `path`.
     """
     path = Path(path)
     # pid + random: two processes saving to the same path never write into each other's temp file.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    f = open(tmp, "xb")  # "x": never another save's file; if this fails there is nothing to clean up
+    try:
+        # "x" (O_EXCL): never another save's file and never through a link; on failure nothing to clean up
+        f = open(tmp, "x", encoding="utf-8", newline="") if text else open(tmp, "xb")
+    except OSError as e:
+        raise _naming(e, path) from None
     try:
         with f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt too: never leave a half-written temp file behind
+    except BaseException as e:  # KeyboardInterrupt too: never leave a half-written temp file behind
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(e, OSError) and e.filename in (None, str(tmp)):
+            raise _naming(e, path) from None
         raise
     fsync_dir(path.parent)
     remove_stale_temps(path)
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same error, about the file the caller asked for rather than its temp file."""
+    if error.errno is None:
+        return error
+    return type(error)(error.errno, error.strerror, str(path))
 
 
 def remove_stale_temps(path: Path) -> list[Path]:
@@ -53,7 +91,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
     removed = []
     for tmp in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
         pid = tmp.name[len(Path(path).name) + 2 :].split(".")[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or process_alive(int(pid)):
             continue
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -61,7 +99,8 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (POSIX)."""
     try:
         os.kill(pid, 0)  # signal 0: only checks that the process exists
     except ProcessLookupError:
@@ -83,3 +122,15 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_figure(fig, path: Path, dpi: int) -> Path:
+    """Save a matplotlib figure as PNG at `path` atomically (never through a symlink) and close it."""
+    try:
+        with atomic_file(path) as f:
+            fig.savefig(f, format="png", dpi=dpi)
+    finally:
+        import matplotlib.pyplot as plt  # only a figure's owner calls this, so matplotlib is loaded
+
+        plt.close(fig)
+    return Path(path)

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.cells import CELL_TYPES
+from rnnkit.checkpoint.atomic import atomic_file, atomic_write
 from rnnkit.diagnostics.memory_bench import BenchConfig, longest_lags, plot_results, results_table, run_benchmark
 from rnnkit.diagnostics.memory_tasks import TASK_NAMES, MemoryTask
 
@@ -117,7 +118,7 @@ def run(args) -> int:
         stops = f"; no better than the baseline from T={min(failed)}" if failed else ""
         print(f"{cell}: longest lag solved {solved}, beat the baseline up to {beats}{stops}")
     png = plot_results(results, out / f"memory_{task.name}.png", title=f"{task.name}: success against lag")
-    with (out / f"memory_{task.name}.csv").open("w", newline="") as f:
+    with atomic_file(out / f"memory_{task.name}.csv", text=True) as f:
         writer = csv.writer(f)
         writer.writerow(["task", "cell", "lag", task.metric, "score", "solved", "beats_baseline", "steps", "seconds"])
         for r in results:
@@ -125,8 +126,9 @@ def run(args) -> int:
             writer.writerow(
                 [r.task, r.cell, r.lag, m[task.metric], m["score"], r.solved, r.beats_baseline, r.steps, r.seconds]
             )
-    (out / "config.json").write_text(
-        json.dumps({"task": asdict(task), "bench": asdict(config), "minutes": args.minutes}, indent=2)
+    atomic_write(
+        out / "config.json",
+        json.dumps({"task": asdict(task), "bench": asdict(config), "minutes": args.minutes}, indent=2),
     )
     print(f"wrote {png}", file=sys.stderr)
     return 0

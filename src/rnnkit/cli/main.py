@@ -10,6 +10,11 @@ from rnnkit import __version__
 COMMANDS = ("train", "sample", "predict", "tag", "eval", "diagnose", "visualize", "bench")
 #: "rnnkit train classify ..." and "rnnkit train tag ..." are the sub-commands "train-classify" / "train-tag"
 TRAIN_TASKS = ("classify", "tag")
+EXIT_STATUS = (
+    "exit status: 0 done; 1 training stopped because it diverged; 2 bad input, a run directory in use by "
+    "another run, or a file that could not be read or written (a full disk, a read-only directory: one line "
+    "says which checkpoint is kept, and every checkpoint already written stays whole); 130 interrupted"
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -28,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnkit.cli import train_classify, train_tag
     from rnnkit.cli import visualize as visualize_cmd
 
-    parser = ArgumentParser(prog="rnnkit", description="Recurrent neural networks from their equations.")
+    parser = ArgumentParser(
+        prog="rnnkit", description="Recurrent neural networks from their equations.", epilog=EXIT_STATUS
+    )
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     modules = (train_cmd, sample_cmd, predict_cmd, tag_cmd, eval_cmd, diagnose_cmd, visualize_cmd, bench_cmd)
@@ -57,12 +64,20 @@ def main(argv=None) -> int:
         print(f"rnnkit: {e}", file=sys.stderr)
         return 1
     except (ValueError, OSError) as e:  # DataError and CheckpointError are ValueErrors
-        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        message = _os_error_text(e) if isinstance(e, OSError) else str(e)
+        message = message.splitlines()[0] if message else type(e).__name__
         print(f"rnnkit: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rnnkit: interrupted", file=sys.stderr)
         return 130
+
+
+def _os_error_text(e: OSError) -> str:
+    """ "PATH: No space left on device" rather than "[Errno 28] No space left on device: 'PATH'"."""
+    if not e.strerror:
+        return str(e)
+    return f"{e.filename}: {e.strerror}" if e.filename else e.strerror
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rnnkit.checkpoint.atomic import atomic_write
 from rnnkit.data import read_text
 from rnnkit.diagnostics.activations import text_activations
 from rnnkit.diagnostics.find_units import PROPERTY_NAMES, rank_units, text_properties
@@ -83,7 +84,7 @@ def run(args) -> int:
     page = render_html(acts, args.signal, args.layer - 1, args.unit, title=title, found=found)
     out = Path(args.out) if args.out else Path(path).parent / "visualize.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    atomic_write(out, page)  # a symlink at --out is replaced, never written through
     print(
         f"wrote {out} ({len(acts.pieces):,} symbols, {acts.num_layers} layers x {acts.hidden_size} units)",
         file=sys.stderr,

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnkit.checkpoint.atomic import atomic_file, write_figure
 from rnnkit.diagnostics.trace import LayerTrace, Tracer, find_stacks
 from rnnkit.models.evaluating import evaluating
 
@@ -267,7 +268,7 @@ def write_csv(curves: list[tuple[str, GradientFlow]], path) -> Path:
     """All curves' rows in one CSV: model, layer, t, distance, grad_h, grad_c, jacobian_h, jacobian_c."""
     path = Path(path)
     rows = [row for label, flow in curves for row in flow.rows(label)]
-    with path.open("w", newline="") as f:
+    with atomic_file(path, text=True) as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -320,9 +321,7 @@ def plot_gradient_flow(
     ax_j.set_xlabel("distance in time from the last step, T - t")
     ax_j.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return write_figure(fig, path, dpi=90)
 
 
 # ----- helpers ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from rnnkit.checkpoint import save_checkpoint
+from rnnkit.checkpoint.atomic import write_figure
 from rnnkit.diagnostics.gradient_flow import CELL_COLOURS
 from rnnkit.diagnostics.memory_tasks import MemoryTask
 from rnnkit.models import SequenceClassifier
@@ -247,6 +248,4 @@ def plot_results(results: list[RunResult], path, title: str = "") -> Path:
     ax.legend(fontsize=8)
     ax.set_title(title or "memory task: success against lag (filled = solved)")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return write_figure(fig, path, dpi=90)

@@ -8,12 +8,12 @@ F1 = 0)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from rnnkit.checkpoint.atomic import write_figure
 
 _MAX_MATRIX = 30  # above this many classes: no confusion matrix in the text, no cell annotations in the plot
 _LABEL_CHARS = 12  # labels are cut to this many characters in the confusion matrix
@@ -197,7 +197,7 @@ def format_report(report: dict, title: str = "") -> str:
 def plot_confusion(confusion, labels: Sequence[str], path, title: str = "", normalize: bool = True) -> Path:
     """A heatmap of a (C, C) confusion matrix (rows true, columns predicted) saved as a PNG; colour is
     the row-normalised rate when ``normalize``, else the count; cells are annotated with their counts
-    when C <= 30. The file is written to a temporary name in its directory and moved into place."""
+    when C <= 30. The file is written atomically (rnnkit.checkpoint.atomic), never through a symlink."""
     labels = _check_labels(labels)
     cm = np.asarray(confusion)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
@@ -240,16 +240,8 @@ def plot_confusion(confusion, labels: Sequence[str], path, title: str = "", norm
                     text = f"{int(count)}" if float(count).is_integer() else f"{count:.3g}"
                     ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=fontsize)
         fig.tight_layout()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format="png", dpi=100)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    finally:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except BaseException:
         plt.close(fig)
-    return path
+        raise
+    return write_figure(fig, path, dpi=100)  # atomic, never through a symlink; closes the figure

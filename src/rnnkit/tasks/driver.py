@@ -20,6 +20,7 @@ from rnnkit.config import override
 from rnnkit.tasks.meta import RunMeta, migrate
 from rnnkit.tasks.spec import Finished, Log, TaskSpec
 from rnnkit.train import Trainer, resolve_device, seed_everything
+from rnnkit.train.lock import RunLock
 
 SECTIONS = ("data", "model", "train")
 
@@ -63,26 +64,50 @@ def resume(spec: TaskSpec, run_dir: Path, train_changes: dict, log: Log, progres
 def _drive(
     spec: TaskSpec, cfg: dict, sources: list[str], run_dir: Path, start: Start, log: Log, progress: bool, options
 ) -> dict:
-    device = resolve_device(cfg["train"].device)
-    seed_everything(cfg["train"].seed)
-    data = spec.prepare(cfg, sources)
-    if start.stored is not None:
-        spec.check_same_data(data, start.stored, sources)
-    built = spec.build(cfg, data, device)
-    meta = spec.meta(cfg, built, data, sources)
-    trainer = Trainer(built.model, built.task, cfg["train"], run_dir, meta.to_dict(), log=log, progress=progress)
-    if start.resume_from is not None:
-        trainer.resume(_migrated(load_checkpoint(start.resume_from, map_location=device)))
-        log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
-    else:
-        log(f"{spec.description(cfg, built, data)} on {device}; run directory {run_dir}")
-    summary = trainer.fit()
-    log(
-        f"stopped: {summary['stopped']} at step {summary['step']}; {spec.best_text(summary['best_score'], cfg, data)}; "
-        f"checkpoints in {run_dir}"
-    )
-    spec.report(Finished(run_dir, cfg, sources, data, device, options), log)
+    """The whole run holds ``run_dir``'s lock (rnnkit.train.lock): a second run is refused in one
+    line, and the lock is released on every exit path. A file that cannot be written (a full disk,
+    a read-only or vanished directory, a quota) stops the run with one line saying what was kept."""
+    with RunLock(run_dir, log):
+        if start.resume_from is None and (run_dir / "latest.safetensors").exists():  # a run that finished meanwhile
+            raise ValueError(
+                f"run directory: {run_dir} already holds a checkpoint; expected a new directory (--run-dir) "
+                f"or --resume {run_dir}"
+            )
+        device = resolve_device(cfg["train"].device)
+        seed_everything(cfg["train"].seed)
+        data = spec.prepare(cfg, sources)
+        if start.stored is not None:
+            spec.check_same_data(data, start.stored, sources)
+        built = spec.build(cfg, data, device)
+        meta = spec.meta(cfg, built, data, sources)
+        trainer = Trainer(built.model, built.task, cfg["train"], run_dir, meta.to_dict(), log=log, progress=progress)
+        if start.resume_from is not None:
+            trainer.resume(_migrated(load_checkpoint(start.resume_from, map_location=device)))
+            log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
+        else:
+            log(f"{spec.description(cfg, built, data)} on {device}; run directory {run_dir}")
+        try:
+            summary = trainer.fit()
+        except OSError as e:
+            raise OSError(e.errno, _write_failed(e, trainer.latest_path)) from None
+        log(
+            f"stopped: {summary['stopped']} at step {summary['step']}; "
+            f"{spec.best_text(summary['best_score'], cfg, data)}; checkpoints in {run_dir}"
+        )
+        spec.report(Finished(run_dir, cfg, sources, data, device, options), log)
     return summary
+
+
+def _write_failed(error: OSError, latest: Path) -> str:
+    """One line for an OSError while a run saves (ENOSPC, EDQUOT, EROFS, EACCES, ...): what failed,
+    and the checkpoint that is kept (every save is atomic, so the last one that completed is whole)."""
+    what = error.strerror or str(error)
+    where = f" {error.filename}" if error.filename else ""
+    try:
+        kept = f"the last good checkpoint is kept at {latest} (step {read_meta(latest)['step']})"
+    except (ValueError, OSError, KeyError):
+        kept = "no checkpoint was written"
+    return f"training stopped: could not write{where} ({what}); {kept}; free space or fix the directory, then --resume"
 
 
 def _migrated(ckpt: Checkpoint) -> Checkpoint:

@@ -1,10 +1,26 @@
-"""The run's metrics: appended to metrics.jsonl as they come, and drawn as a PNG."""
+"""The run's metrics: appended to metrics.jsonl as they come, and drawn as a PNG.
+
+metrics.jsonl is written without ever following a symlink: when the log is opened it is rewritten
+atomically (rnnkit.checkpoint.atomic: a temp file and os.replace, which replaces a link planted at
+that name instead of writing through it), and every record after that is ONE os.write of a whole
+line to a descriptor opened with O_APPEND | O_NOFOLLOW (a link planted meanwhile fails the open:
+ELOOP, never a write to its target). Appends rather than an atomic rewrite per record, because a
+rewrite would cost O(records) per record, O(n^2) over a long run; a run directory's lock
+(rnnkit.train.lock) keeps a second writer out, so lines never interleave, and a line cut by a kill
+is skipped when the log is read back. A symlink found at metrics.jsonl is not read either.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 from pathlib import Path
+
+from rnnkit.checkpoint.atomic import atomic_write, write_figure
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class MetricsLog:
@@ -15,20 +31,39 @@ class MetricsLog:
     def __init__(self, path: Path, resume_step: int | None = None):
         self.path = Path(path)
         self.records: list[dict] = []
-        if self.path.exists():
-            for line in self.path.read_text().splitlines():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a kill
-                if resume_step is None or record.get("step", 0) <= resume_step:
-                    self.records.append(record)
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+        for line in _read_own(self.path).splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a kill
+            if resume_step is None or record.get("step", 0) <= resume_step:
+                self.records.append(record)
+        atomic_write(self.path, "".join(json.dumps(r) + "\n" for r in self.records))
 
     def append(self, record: dict) -> None:
         self.records.append(record)
-        with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        line = (json.dumps(record) + "\n").encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
+        try:
+            written = os.write(fd, line)
+            if written != len(line):  # a full disk can cut a write short without an error
+                raise OSError(errno.ENOSPC, "No space left on device (a short write)", str(self.path))
+        finally:
+            os.close(fd)
+
+
+def _read_own(path: Path) -> str:
+    """The text of `path` if it is a regular file ("" if absent, or a symlink, which is not ours)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except FileNotFoundError:
+        return ""
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # a symlink: never read through it; the rewrite replaces it
+            return ""
+        raise
+    with os.fdopen(fd, "rb") as f:
+        return f.read().decode("utf-8", errors="replace")
 
 
 def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
@@ -68,10 +103,7 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
     ax_norm.set_xlabel("step")
     ax_norm.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    tmp.replace(path)
+    write_figure(fig, path, dpi=90)  # atomic; its old temp name curves.tmp.png was shared by concurrent runs
 
 
 def _step_norms(train: list[dict]) -> list[tuple[int, float, bool]]:

@@ -28,6 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from rnnkit.checkpoint import Checkpoint, load_checkpoint, restore_rng_state, save_checkpoint
+from rnnkit.checkpoint.atomic import atomic_write
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
@@ -167,7 +168,7 @@ class Trainer:
     def fit(self) -> dict:
         """Train until a budget is reached. Returns a summary dict. Raises TrainingStopped on divergence."""
         cfg, model, task = self.cfg, self.model, self.task
-        (self.run_dir / "config.json").write_text(json.dumps(self.meta.get("config", {}), indent=2) + "\n")
+        atomic_write(self.run_dir / "config.json", json.dumps(self.meta.get("config", {}), indent=2) + "\n")
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
         started = time.perf_counter()
         bar = tqdm(
