@@ -75,6 +75,11 @@ class RunLock:
             self._acquire()
         except OSError as e:
             self._remove_dir_if_ours()
+            if e.errno == errno.ELOOP:
+                raise ValueError(
+                    f"run directory: {self.path} is a symbolic link, not rnnkit's lock file; expected no link "
+                    "there (remove it)"
+                ) from None
             raise OSError(
                 e.errno,
                 f"run directory: cannot lock {self.run_dir} ({e.strerror or e}); expected a writable directory",
