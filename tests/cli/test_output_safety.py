@@ -78,19 +78,8 @@ def test_a_new_run_never_writes_through_links_planted_in_its_directory(data_dir,
     run = tmp_path / "new"
     run.mkdir()
     links = [plant(run / name, victim) for name in RUN_OUTPUTS]
-    ok(
-        "train",
-        data_dir / "corpus.txt",
-        "--run-dir",
-        run,
-        "--max-steps",
-        4,
-        "--eval-every",
-        2,
-        "--sample-length",
-        0,
-        *TINY,
-    )
+    budget = ["--max-steps", 4, "--eval-every", 2, "--sample-length", 0]
+    ok("train", data_dir / "corpus.txt", "--run-dir", run, *budget, *TINY)
     assert_untouched(victim, *links[:3], *links[4:])
     assert load_checkpoint(run / "latest.safetensors").meta["step"] == 4
 
@@ -304,3 +293,86 @@ def test_a_read_only_run_directory_is_one_line(run, tmpfs):
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
     assert_error(resume(copy), "run directory: cannot lock", "Read-only file system", "expected a writable directory")
     assert files(copy) == before
+
+
+# ----- more hostile outputs: one line, exit 2, nothing damaged ----------------------------------------
+def _visualize(run, tmp_path, out):
+    text = tmp_path / "text.txt"
+    text.write_text("the cat sat on a mat\n")
+    return ["visualize", run, "--text", text, "--out", out]
+
+
+def _a_directory(tmp_path):
+    (tmp_path / "adir").mkdir()
+    return tmp_path / "adir"
+
+
+def _a_file(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    return tmp_path / "afile"
+
+
+HOSTILE = {
+    "visualize --out an existing directory": (
+        lambda run, tmp: _visualize(run, tmp, _a_directory(tmp)),
+        "Is a directory",
+    ),
+    "visualize --out under a file": (lambda run, tmp: _visualize(run, tmp, _a_file(tmp) / "page.html"), "afile"),
+    "diagnose --out a file": (
+        lambda run, tmp: ["diagnose", run, "--out", _a_file(tmp), "--steps", 5, "--batch-size", 2],
+        "afile",
+    ),
+    "train --run-dir a dangling symlink": (
+        lambda run, tmp: ["train", run / "x.txt", "--run-dir", plant(tmp / "dl", tmp / "gone"), *TINY],
+        "is a symbolic link",
+    ),
+    "train --resume with a FIFO as the lock file": (
+        lambda run, tmp: (os.mkfifo(run / ".rnnkit.lock"), ["train", "--resume", run, "--no-progress"])[1],
+        "is not a regular file; expected rnnkit's lock file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_outputs_are_one_line_and_damage_nothing(copied_run, tmp_path, victim, case):
+    make, fragment = HOSTILE[case]
+    argv = make(copied_run, tmp_path)
+    before = {n: d for n, d in files(copied_run).items()}
+    assert_error(cli(*argv), fragment)
+    assert {n: d for n, d in files(copied_run).items()} == before
+    assert_untouched(victim)
+    assert no_temp_files(tmp_path) == []
+
+
+def test_a_directory_planted_where_config_json_goes_stops_with_what_was_kept(copied_run):
+    (copied_run / "config.json").unlink()
+    (copied_run / "config.json").mkdir()
+    before = files(copied_run)
+    line = assert_stopped(resume(copied_run), "could not write", "config.json", "Is a directory")
+    assert f"the last good checkpoint is kept at {copied_run / 'latest.safetensors'} (step 6)" in line
+    assert files(copied_run) == before and no_temp_files(copied_run) == []
+
+
+def test_hard_links_and_fifos_planted_in_a_run_are_replaced_not_written_or_waited_on(copied_run, victim):
+    for name in ("config.json", "curves.png"):
+        (copied_run / name).unlink()
+        os.link(victim, copied_run / name)
+    (copied_run / "metrics.jsonl").unlink()
+    os.mkfifo(copied_run / "metrics.jsonl")  # reading it would block forever
+    code, _, err = resume(copied_run)
+    assert code == 0, err
+    assert_untouched(victim)
+    assert (copied_run / "metrics.jsonl").is_file() and metrics_kinds(copied_run) == {"train", "eval"}
+
+
+def metrics_kinds(run: Path) -> set:
+    return {json.loads(line)["kind"] for line in (run / "metrics.jsonl").read_text().splitlines()}
+
+
+def test_a_new_run_on_a_read_only_file_system_is_one_line_and_leaves_nothing(data_dir, tmpfs):
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    assert_error(
+        cli("train", data_dir / "corpus.txt", "--run-dir", tmpfs / "new", "--max-steps", 2, *TINY),
+        "Read-only file system",
+    )
+    assert list(tmpfs.iterdir()) == []

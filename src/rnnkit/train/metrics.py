@@ -16,6 +16,7 @@ import errno
 import json
 import math
 import os
+import stat
 from pathlib import Path
 
 from rnnkit.checkpoint.atomic import atomic_write, write_figure
@@ -53,16 +54,19 @@ class MetricsLog:
 
 
 def _read_own(path: Path) -> str:
-    """The text of `path` if it is a regular file ("" if absent, or a symlink, which is not ours)."""
+    """The text of `path` if it is a regular file; "" if absent, or a symlink, a FIFO, a device
+    (not ours: never read through, never waited on; the atomic rewrite replaces it)."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return ""
     except OSError as e:
-        if e.errno == errno.ELOOP:  # a symlink: never read through it; the rewrite replaces it
+        if e.errno == errno.ELOOP:
             return ""
         raise
     with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
         return f.read().decode("utf-8", errors="replace")
 
 
