@@ -376,3 +376,16 @@ def test_a_new_run_on_a_read_only_file_system_is_one_line_and_leaves_nothing(dat
         "Read-only file system",
     )
     assert list(tmpfs.iterdir()) == []
+
+
+@needs_proc
+def test_a_report_that_cannot_be_written_says_the_checkpoints_are_kept(tmp_path, monkeypatch):
+    rows = [("good fine great" if i % 2 else "bad awful poor", "pos" if i % 2 else "neg") for i in range(80)]
+    data = tmp_path / "reviews.tsv"
+    data.write_text("".join(f"{text}\t{label}\n" for text, label in rows))
+    fail_writes(monkeypatch, "confusion_", errno.ENOSPC)
+    run = tmp_path / "clf"
+    argv = ["train", "classify", data, "--hidden-size", 8, "--max-epochs", 1, "--no-progress", "--run-dir", run]
+    line = assert_stopped(cli(*argv), "report: could not write", "confusion_", "No space left on device")
+    assert f"the last good checkpoint is kept at {run / 'latest.safetensors'}" in line
+    assert no_temp_files(run) == [] and not (run / ".rnnkit.lock").exists()

@@ -94,11 +94,14 @@ def _drive(
             f"stopped: {summary['stopped']} at step {summary['step']}; "
             f"{spec.best_text(summary['best_score'], cfg, data)}; checkpoints in {run_dir}"
         )
-        spec.report(Finished(run_dir, cfg, sources, data, device, options), log)
+        try:
+            spec.report(Finished(run_dir, cfg, sources, data, device, options), log)
+        except OSError as e:  # e.g. a confusion PNG on a disk that filled after the last checkpoint
+            raise OSError(e.errno, _write_failed(e, trainer.latest_path, during="report")) from None
     return summary
 
 
-def _write_failed(error: OSError, latest: Path) -> str:
+def _write_failed(error: OSError, latest: Path, during: str = "training stopped") -> str:
     """One line for an OSError while a run saves (ENOSPC, EDQUOT, EROFS, EACCES, ...): what failed,
     and the checkpoint that is kept (every save is atomic, so the last one that completed is whole)."""
     what = error.strerror or str(error)
@@ -107,7 +110,8 @@ def _write_failed(error: OSError, latest: Path) -> str:
         kept = f"the last good checkpoint is kept at {latest} (step {read_meta(latest)['step']})"
     except (ValueError, OSError, KeyError):
         kept = "no checkpoint was written"
-    return f"training stopped: could not write{where} ({what}); {kept}; free space or fix the directory, then --resume"
+    then = ", then --resume" if during == "training stopped" else ""
+    return f"{during}: could not write{where} ({what}); {kept}; free space or fix the directory{then}"
 
 
 def _migrated(ckpt: Checkpoint) -> Checkpoint:
