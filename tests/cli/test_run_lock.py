@@ -4,6 +4,7 @@ released on every exit path (issue 12, item 6)."""
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -35,10 +36,10 @@ def wait_for_lock(run: Path, process: subprocess.Popen) -> int:
         try:
             pid = json.loads((run / LOCK_NAME).read_text())["pid"]
         except (OSError, ValueError, KeyError):
-            time.sleep(0.05)
-            continue
-        assert pid == process.pid
-        return pid
+            pid = None
+        if pid == process.pid:  # (a stale record of a killed run may be there before)
+            return pid
+        time.sleep(0.05)
     raise AssertionError("the first run never took the lock")
 
 
@@ -90,22 +91,30 @@ def test_two_resumes_of_one_run_the_second_is_refused(copied_run):
 
 
 def test_a_resume_takes_over_the_lock_of_a_sigkilled_run(copied_run):
-    first = start("train", "--resume", copied_run, "--max-steps", 10**6, "--eval-every", 5, "--sample-length", 0,
-                  "--no-progress")  # fmt: skip
-    try:
-        pid = wait_for_lock(copied_run, first)
-        time.sleep(1.0)
-    finally:
-        os.kill(first.pid, signal.SIGKILL)
-        first.communicate()
-    assert (copied_run / LOCK_NAME).exists()  # left behind: nothing runs at SIGKILL
+    """Three runs SIGKILLed at random moments (mid-step, mid-save), each resume taking over the lock
+    its predecessor left; then one that finishes. No temp file survives, the lock is gone."""
+    moments, previous = random.Random(12), None
+    for _ in range(3):
+        run = start("train", "--resume", copied_run, "--max-steps", 10**6, "--eval-every", 2, "--sample-length", 0,
+                    "--no-progress")  # fmt: skip
+        try:
+            pid = wait_for_lock(copied_run, run)
+            time.sleep(moments.uniform(0.3, 1.5))
+        finally:
+            os.kill(run.pid, signal.SIGKILL)
+            _, err = run.communicate()
+        if previous is not None:
+            assert f"took over the stale lock of rnnkit process {previous}" in err, err
+        assert (copied_run / LOCK_NAME).exists()  # left behind: nothing runs at SIGKILL
+        previous = pid
     stopped_at = read_meta(copied_run / "latest.safetensors")["step"]
-    code, _, err = cli("train", "--resume", copied_run, "--max-steps", stopped_at + 4, "--sample-length", 0,
-                       "--no-progress")  # fmt: skip
+    code, _, err = cli("train", "--resume", copied_run, "--max-steps", stopped_at + 4, "--eval-every", 2,
+                       "--sample-length", 0, "--no-progress")  # fmt: skip
     assert code == 0, err
-    assert f"took over the stale lock of rnnkit process {pid}" in err
+    assert f"took over the stale lock of rnnkit process {previous}" in err
     assert read_meta(copied_run / "latest.safetensors")["step"] == stopped_at + 4
     assert not (copied_run / LOCK_NAME).exists()
+    assert sorted(p.name for p in copied_run.glob(".*")) == []  # no temp file of a killed save is left
 
 
 @pytest.mark.parametrize("error, code", [(KeyboardInterrupt(), 130), (ValueError("train: expected X, got Y"), 2)])

@@ -46,6 +46,8 @@ def dead_pid() -> int:
 def test_a_stale_lock_of_a_dead_process_is_taken_over_and_said(tmp_path):
     stale = {"pid": dead_pid(), "host": "here", "since": "yesterday", "command": "rnnkit train"}
     (tmp_path / LOCK_NAME).write_text(json.dumps(stale) + "\n")
+    killed_save = tmp_path / f".best.safetensors.{stale['pid']}.0badc0de.tmp"
+    killed_save.write_bytes(b"half a checkpoint")
     said = []
     with RunLock(tmp_path, log=said.append) as lock:
         assert lock.previous == stale
@@ -54,7 +56,7 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over_and_said(tmp_path):
         f"run directory: took over the stale lock of rnnkit process {stale['pid']} (since yesterday), "
         "which is no longer running"
     ]
-    assert not (tmp_path / LOCK_NAME).exists()
+    assert not (tmp_path / LOCK_NAME).exists() and not killed_save.exists()
 
 
 @pytest.mark.parametrize("error", [ValueError("bad"), KeyboardInterrupt(), OSError(28, "full")])

@@ -3,8 +3,9 @@
 The lock is RUN/.rnnkit.lock, opened with O_NOFOLLOW (a symlink planted there is refused, never
 followed) and locked with flock(LOCK_EX | LOCK_NB). The kernel releases a flock when its process
 dies, SIGKILL included, so a lock file left by a dead process is stale by construction: the next
-run takes it over (and says so). While held, the file holds one JSON line, {"pid", "host", "since",
-"command"}, which the refusal of a second run quotes:
+run takes it over (says so, and removes the temp files of the saves the dead run was killed in).
+While held, the file holds one JSON line, {"pid", "host", "since", "command"}, which the refusal of
+a second run quotes:
 
     run directory: RUN is in use by rnnkit process PID on HOST (since ...); expected one run per
     directory: wait for it to finish, or give another --run-dir
@@ -89,6 +90,7 @@ class RunLock:
             self._remove_dir_if_ours()
             raise
         if self.previous is not None:
+            self._remove_temps_of(self.previous.get("pid"))
             self.log(
                 f"run directory: took over the stale lock of rnnkit process {self.previous.get('pid', '?')} "
                 f"(since {self.previous.get('since', '?')}), which is no longer running"
@@ -154,6 +156,15 @@ class RunLock:
             raise RunDirectoryBusy(self._busy(holder)) from None
         self._write_record()
         return True
+
+    def _remove_temps_of(self, pid) -> None:
+        """The ".NAME.<pid>.<hex>.tmp" files (rnnkit.checkpoint.atomic) of the dead holder: saves it
+        was killed in the middle of, whatever file they were for."""
+        if not isinstance(pid, int) or pid == os.getpid() or _alive(pid):
+            return
+        for tmp in self.run_dir.glob(f".*.{pid}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def _busy(self, holder: dict) -> str:
         where = f" on {holder['host']}" if holder.get("host") and holder.get("host") != socket.gethostname() else ""
