@@ -10,8 +10,19 @@ clipped steps in "clipped_steps"; an "eval" record per evaluation), curves.png,
 latest.safetensors (full training state, written at every evaluation) and best.safetensors (the
 best value of ``monitor`` so far), each with its .json sidecar. The trainer's part of the
 checkpoint metadata is ``TRAINER_KEYS`` (step, epoch, index, best_score, ...), written and read
-here only. A checkpoint is only ever written from finite weights after a finite evaluation, so a
-diverging run cannot overwrite a good one.
+here only.
+
+Divergence is caught from the first step: a non-finite training loss or gradient norm, or a loss
+(training or validation) over ``explode_factor`` times the run's reference level (the larger of the
+task's ``loss_floor``, its chance level, and the run's first training loss, taken at the initial
+weights) stops the run, as does a training loss over ``explode_factor`` times its best running
+mean (after 50 steps). A checkpoint is only ever written from finite weights whose loss passed
+these checks: with validation data, its evaluation; without, the training loss of the step after
+it (the checkpoint is written then; the run's final one after its evaluation), so a diverging run
+never overwrites a good checkpoint, never calls a diverged one best, and says which it kept.
+
+Resuming a run that already reached its budget does nothing (no evaluation, no file written), so
+extending it afterwards continues exactly as the uninterrupted run.
 """
 
 from __future__ import annotations
@@ -27,7 +38,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from rnnkit.checkpoint import Checkpoint, load_checkpoint, restore_rng_state, save_checkpoint
+from rnnkit.checkpoint import Checkpoint, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from rnnkit.train.changes import retune
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
@@ -94,7 +106,10 @@ class Trainer:
         # steps). Checkpointed, so a resumed run guards exactly as the uninterrupted one would.
         self.loss_smooth: float | None = None
         self.loss_lowest = math.inf
+        self.loss_start: float | None = None  # the run's first training loss (at the initial weights)
         self.metrics: MetricsLog | None = None
+        self.resumed_eval: dict = {}  # the evaluation stored in the checkpoint resumed from
+        self._pending: dict | None = None  # without validation data: a checkpoint awaiting its next loss
 
     # ----- checkpoints ------------------------------------------------------------------------
     @property
@@ -105,7 +120,9 @@ class Trainer:
     def best_path(self) -> Path:
         return self.run_dir / "best.safetensors"
 
-    def _save(self, path: Path, val: dict) -> None:
+    def _held(self, val: dict) -> dict:
+        """Everything of a checkpoint that the next step changes: its metadata, the RNG state and
+        the carried state (the weights, optimiser and schedule change only at the next update)."""
         meta = {
             **self.meta,
             "step": self.step,
@@ -114,21 +131,36 @@ class Trainer:
             "best_score": self.best_val,  # the best value of cfg.monitor
             "monitor": self.cfg.monitor,
             "best_tiebreak_loss": self.best_loss,
-            "loss_guard": {"smooth": self.loss_smooth, "lowest": self.loss_lowest},
+            "loss_guard": {"smooth": self.loss_smooth, "lowest": self.loss_lowest, "start": self.loss_start},
             "eval": val,
         }
+        extra = {k: t.detach().clone() for k, t in self.task.state_tensors().items()}
+        return {"meta": meta, "rng": capture_rng_state(), "extra": extra}
+
+    def _save(self, path: Path, held: dict) -> None:
         save_checkpoint(
             path,
             self.model.state_dict(),
-            meta,
+            held["meta"],
             optimizer_state=self.optimizer.state_dict(),
             scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
-            extra_tensors=self.task.state_tensors(),
+            rng=held["rng"],
+            extra_tensors=held["extra"],
         )
 
-    def resume(self, checkpoint: Checkpoint | str | Path | None = None) -> None:
+    def _flush(self) -> None:
+        """Write the checkpoint awaiting the check of its weights' training loss (no validation data:
+        best is the latest)."""
+        if self._pending is not None:
+            held, self._pending = self._pending, None
+            self._save(self.best_path, held)
+            self._save(self.latest_path, held)
+
+    def resume(self, checkpoint: Checkpoint | str | Path | None = None, changed=()) -> None:
         """Continue from a checkpoint (default: this run's latest; a loaded ``Checkpoint`` is used
-        as is, e.g. one whose metadata was migrated) with every state restored."""
+        as is, e.g. one whose metadata was migrated) with every state restored. ``changed``: the
+        [train] settings given anew (``rnnkit.train.changes``), applied on top of the restored
+        optimiser and schedule: a new lr replaces the schedule's current value."""
         ckpt = checkpoint
         if not isinstance(ckpt, Checkpoint):
             ckpt = load_checkpoint(ckpt or self.latest_path, map_location=next(self.model.parameters()).device)
@@ -145,6 +177,9 @@ class Trainer:
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
         guard = meta.get("loss_guard", {})  # absent in checkpoints of older versions: start afresh
         self.loss_smooth, self.loss_lowest = guard.get("smooth"), guard.get("lowest", math.inf)
+        self.loss_start = guard.get("start")  # absent before rnnkit 0.3: the first loss after resuming
+        self.resumed_eval = {"step": self.step, **meta.get("eval", {})}
+        retune(self.optimizer, self.scheduler, self.cfg, changed)
 
     # ----- the loop ---------------------------------------------------------------------------
     def _budget_reached(self, started: float) -> str:
@@ -167,6 +202,16 @@ class Trainer:
     def fit(self) -> dict:
         """Train until a budget is reached. Returns a summary dict. Raises TrainingStopped on divergence."""
         cfg, model, task = self.cfg, self.model, self.task
+        if stop_reason := self._budget_reached(time.perf_counter()):  # a resumed run already done
+            self.log(f"nothing to train: the run already {stop_reason}; give a larger budget to continue it")
+            return {
+                "step": self.step,
+                "epoch": self.epoch,
+                "best_score": self.best_val,
+                "stopped": stop_reason,
+                "last_eval": self.resumed_eval,
+                "elapsed_s": 0.0,
+            }
         (self.run_dir / "config.json").write_text(json.dumps(self.meta.get("config", {}), indent=2) + "\n")
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
         started = time.perf_counter()
@@ -181,7 +226,6 @@ class Trainer:
         window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
         window_norms, window_clipped_steps = [], []  # every step's gradient norm, and the clipped steps
         window_start, stop_reason, last_eval = time.perf_counter(), "", {}
-        floor = task.loss_floor
         try:
             while not (stop_reason := self._budget_reached(started)):
                 model.train()
@@ -189,11 +233,13 @@ class Trainer:
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
+                self._guard(value)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 norm, clipped = clip_gradients(model, cfg)
                 if not math.isfinite(norm):
                     raise TrainingStopped(self._diverged(f"gradient norm became {norm} at step {self.step + 1}"))
+                self._flush()  # the weights of a checkpoint awaiting this step's checks passed them
                 self.optimizer.step()
                 self.step += 1
                 self.index += 1
@@ -203,18 +249,6 @@ class Trainer:
                     self.epoch, self.index = self.epoch + 1, 0
                     if self.schedule_on == "epoch":
                         self.scheduler.step()
-
-                smooth = self.loss_smooth
-                self.loss_smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
-                if self.step > 50:
-                    self.loss_lowest = min(self.loss_lowest, self.loss_smooth)
-                if value > cfg.explode_factor * max(self.loss_lowest, floor):
-                    raise TrainingStopped(
-                        self._diverged(
-                            f"loss exploded to {value:.3f} at step {self.step} (over {cfg.explode_factor:g}x its "
-                            f"best running mean {self.loss_lowest:.3f})"
-                        )
-                    )
                 window_loss += value * tokens
                 window_tokens += tokens
                 window_norm = max(window_norm, norm)
@@ -256,6 +290,7 @@ class Trainer:
                     last_eval = self._evaluate(started)
             if not last_eval or last_eval.get("step") != self.step:
                 last_eval = self._evaluate(started, on_schedule=self._eval_due())
+            self._flush()  # the run's final checkpoint: vouched for by its evaluation
         finally:
             bar.close()
         return {
@@ -266,6 +301,40 @@ class Trainer:
             "last_eval": last_eval,
             "elapsed_s": time.perf_counter() - started,
         }
+
+    def _guard(self, value: float) -> None:
+        """The explosion guard on the training loss ``value`` of the coming step (before its update):
+        against the run's reference level from the first step, against the best running mean after 50."""
+        cfg, step = self.cfg, self.step + 1
+        if self.loss_start is None:
+            self.loss_start = value
+        smooth = self.loss_smooth
+        self.loss_smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
+        if step > 50:
+            self.loss_lowest = min(self.loss_lowest, self.loss_smooth)
+        if value > cfg.explode_factor * max(self.loss_lowest, self.task.loss_floor):
+            raise TrainingStopped(
+                self._diverged(
+                    f"loss exploded to {value:.3f} at step {step} (over {cfg.explode_factor:g}x its "
+                    f"best running mean {self.loss_lowest:.3f})"
+                )
+            )
+        self._check_level("loss", value, step)
+
+    def _reference(self) -> float:
+        """The level a loss never exceeds ``explode_factor`` times unless the run diverged: the
+        task's floor (its chance level) or the run's first loss (at the initial weights), the larger."""
+        return max(self.task.loss_floor, self.loss_start if self.loss_start is not None else 0.0)
+
+    def _check_level(self, what: str, value: float, step: int) -> None:
+        reference, factor = self._reference(), self.cfg.explode_factor
+        if value > factor * reference:
+            raise TrainingStopped(
+                self._diverged(
+                    f"{what} exploded to {value:.4g} at step {step} (over {factor:g}x {reference:.3f}, the larger "
+                    "of the chance level and the run's first loss)"
+                )
+            )
 
     def _eval_due(self) -> bool:
         """Evaluation every eval_every steps (0: at the end of every epoch)."""
@@ -288,6 +357,10 @@ class Trainer:
         val_loss = val.get("val_loss")
         if val_loss is not None and not math.isfinite(val_loss):
             raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            raise TrainingStopped(self._diverged(f"the weights became non-finite at step {self.step}"))
+        if val_loss is not None and self.loss_start is not None:
+            self._check_level("validation loss", val_loss, self.step)
         score = val.get(self.cfg.monitor)
         if val and score is None:
             raise ValueError(
@@ -302,10 +375,14 @@ class Trainer:
         )
         if improved:  # e.g. equal accuracy (common on small validation sets): the lower loss wins
             self.best_val, self.best_loss = score, loss
-        if improved or score is None:  # without validation data, "best" is the latest
-            self._save(self.best_path, val)
-        self._save(self.latest_path, val)
-        self.metrics.append(record)
+        self.metrics.append(record)  # before the checkpoint: a resume drops it if the save never happened
+        if score is None:  # without validation data, "best" is the latest, written after the next loss
+            self._pending = self._held(val)
+        else:
+            held = self._held(val)
+            if improved:
+                self._save(self.best_path, held)
+            self._save(self.latest_path, held)
         plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
         if val_loss is not None:
             self.log(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
