@@ -141,3 +141,12 @@ def test_without_validation_the_final_checkpoint_is_written(tmp_path):
     assert trainer.fit()["step"] == 5
     assert read_meta(trainer.latest_path)["step"] == read_meta(trainer.best_path)["step"] == 5
     assert math.isfinite(trainer.loss_start)
+
+
+def test_without_validation_the_final_weights_are_checked_by_one_more_loss(tmp_path):
+    trainer = toy_trainer(tmp_path, ToyTask(val=None), max_steps=4, eval_every=2)
+    trainer.task.override = {5: lambda loss: loss * 0 + 1e3}  # the loss of the final (step 4) weights
+    with pytest.raises(TrainingStopped, match="loss exploded to 1000 at step 5") as info:
+        trainer.fit()
+    assert f"the last good checkpoint is kept at {trainer.latest_path}" in str(info.value)
+    assert read_meta(trainer.latest_path)["step"] == read_meta(trainer.best_path)["step"] == 2

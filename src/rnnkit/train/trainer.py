@@ -18,8 +18,9 @@ task's ``loss_floor``, its chance level, and the run's first training loss, take
 weights) stops the run, as does a training loss over ``explode_factor`` times its best running
 mean (after 50 steps). A checkpoint is only ever written from finite weights whose loss passed
 these checks: with validation data, its evaluation; without, the training loss of the step after
-it (the checkpoint is written then; the run's final one after its evaluation), so a diverging run
-never overwrites a good checkpoint, never calls a diverged one best, and says which it kept.
+it (the checkpoint is written then; the run's final one after one more loss, no step taken), so a
+diverging run never overwrites a good checkpoint, never calls a diverged one best, and says which
+it kept.
 
 Resuming a run that already reached its budget does nothing (no evaluation, no file written), so
 extending it afterwards continues exactly as the uninterrupted run.
@@ -177,7 +178,7 @@ class Trainer:
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
         guard = meta.get("loss_guard", {})  # absent in checkpoints of older versions: start afresh
         self.loss_smooth, self.loss_lowest = guard.get("smooth"), guard.get("lowest", math.inf)
-        self.loss_start = guard.get("start")  # absent before rnnkit 0.3: the first loss after resuming
+        self.loss_start = guard.get("start")  # absent in older checkpoints: the first loss after resuming
         self.resumed_eval = {"step": self.step, **meta.get("eval", {})}
         retune(self.optimizer, self.scheduler, self.cfg, changed)
 
@@ -290,7 +291,9 @@ class Trainer:
                     last_eval = self._evaluate(started)
             if not last_eval or last_eval.get("step") != self.step:
                 last_eval = self._evaluate(started, on_schedule=self._eval_due())
-            self._flush()  # the run's final checkpoint: vouched for by its evaluation
+            if self._pending is not None:  # without validation data, one more loss vouches for the final weights
+                self._probe()
+            self._flush()
         finally:
             bar.close()
         return {
@@ -320,6 +323,15 @@ class Trainer:
                 )
             )
         self._check_level("loss", value, step)
+
+    def _probe(self) -> None:
+        """The training loss of the next batch on the final weights, no step taken (the checkpoint
+        awaiting it already holds the RNG and carried state this changes)."""
+        with torch.no_grad():
+            value = float(self.task.train_loss(self.model, self.index, epoch=self.epoch)[0])
+        if not math.isfinite(value):
+            raise TrainingStopped(self._diverged(f"loss became {value} on the weights of step {self.step}"))
+        self._check_level("loss", value, self.step + 1)
 
     def _reference(self) -> float:
         """The level a loss never exceeds ``explode_factor`` times unless the run diverged: the
