@@ -88,7 +88,7 @@ def test_the_start_level_survives_a_resume(tmp_path):
     trainer.fit()
     resumed = toy_trainer(tmp_path, max_steps=8, eval_every=2)
     resumed.resume()
-    assert resumed.loss_start == trainer.loss_start is not None
+    assert resumed.guard.start == trainer.guard.start is not None
 
 
 def test_a_chance_level_above_the_first_loss_is_the_reference(tmp_path):
@@ -140,7 +140,7 @@ def test_without_validation_the_final_checkpoint_is_written(tmp_path):
     trainer = toy_trainer(tmp_path, ToyTask(val=None), max_steps=5, eval_every=2)
     assert trainer.fit()["step"] == 5
     assert read_meta(trainer.latest_path)["step"] == read_meta(trainer.best_path)["step"] == 5
-    assert math.isfinite(trainer.loss_start)
+    assert math.isfinite(trainer.guard.start)
 
 
 def test_without_validation_the_final_weights_are_checked_by_one_more_loss(tmp_path):

@@ -95,7 +95,7 @@ def run_and_kill(argv: list, run: Path, moment: str, rng: random.Random) -> int 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     if moment == "save":
         env["RNNKIT_TEST_SLOW_SAVE"] = "1"
-    target = rng.randint(2, N - 4)
+    target = rng.randint(2, N - 8)  # a few steps of the run left for the kills after it
     ready = {
         "step": lambda: max(logged_steps(run), default=0) >= target,
         "save": lambda: saving(run) and max(logged_steps(run), default=0) >= target,
@@ -111,7 +111,7 @@ def run_and_kill(argv: list, run: Path, moment: str, rng: random.Random) -> int 
             time.sleep(0.002)
         if proc.poll() is None:
             if moment == "step":
-                time.sleep(rng.uniform(0, 0.02))  # anywhere in the step
+                time.sleep(rng.uniform(0, 0.005))  # anywhere in the step
             os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()

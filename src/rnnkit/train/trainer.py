@@ -12,15 +12,13 @@ best value of ``monitor`` so far), each with its .json sidecar. The trainer's pa
 checkpoint metadata is ``TRAINER_KEYS`` (step, epoch, index, best_score, ...), written and read
 here only.
 
-Divergence is caught from the first step: a non-finite training loss or gradient norm, or a loss
-(training or validation) over ``explode_factor`` times the run's reference level (the larger of the
-task's ``loss_floor``, its chance level, and the run's first training loss, taken at the initial
-weights) stops the run, as does a training loss over ``explode_factor`` times its best running
-mean (after 50 steps). A checkpoint is only ever written from finite weights whose loss passed
-these checks: with validation data, its evaluation; without, the training loss of the step after
-it (the checkpoint is written then; the run's final one after one more loss, no step taken), so a
-diverging run never overwrites a good checkpoint, never calls a diverged one best, and says which
-it kept.
+Divergence is caught from the first step: a non-finite training loss, gradient norm or weights, or
+an exploded loss (``rnnkit.train.guard``: over ``explode_factor`` times the larger of the task's
+chance level and the run's first loss, or its best running mean) stops the run. A checkpoint is
+only ever written from finite weights whose loss passed these checks: with validation data, its
+evaluation; without, the training loss of the step after it (the checkpoint is written then; the
+run's final one after one more loss, no step taken), so a diverging run never overwrites a good
+checkpoint, never calls a diverged one best, and says which it kept.
 
 Resuming a run that already reached its budget does nothing (no evaluation, no file written), so
 extending it afterwards continues exactly as the uninterrupted run.
@@ -42,6 +40,7 @@ from tqdm.auto import tqdm
 from rnnkit.checkpoint import Checkpoint, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from rnnkit.train.changes import retune
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.guard import LossGuard
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
 from rnnkit.train.task import Task
@@ -103,11 +102,7 @@ class Trainer:
         self.step, self.epoch, self.index = 0, 0, 0
         self.best_val = math.inf if self.cfg.monitor_mode == "min" else -math.inf  # of cfg.monitor
         self.best_loss = math.inf  # val_loss at the best checkpoint: breaks ties of another monitor
-        # The explosion guard: a running mean of the training loss and its lowest value (after 50
-        # steps). Checkpointed, so a resumed run guards exactly as the uninterrupted one would.
-        self.loss_smooth: float | None = None
-        self.loss_lowest = math.inf
-        self.loss_start: float | None = None  # the run's first training loss (at the initial weights)
+        self.guard = LossGuard(self.cfg.explode_factor, task.loss_floor)  # checkpointed
         self.metrics: MetricsLog | None = None
         self.resumed_eval: dict = {}  # the evaluation stored in the checkpoint resumed from
         self._pending: dict | None = None  # without validation data: a checkpoint awaiting its next loss
@@ -132,7 +127,7 @@ class Trainer:
             "best_score": self.best_val,  # the best value of cfg.monitor
             "monitor": self.cfg.monitor,
             "best_tiebreak_loss": self.best_loss,
-            "loss_guard": {"smooth": self.loss_smooth, "lowest": self.loss_lowest, "start": self.loss_start},
+            "loss_guard": self.guard.state(),
             "eval": val,
         }
         extra = {k: t.detach().clone() for k, t in self.task.state_tensors().items()}
@@ -176,9 +171,7 @@ class Trainer:
         self.step, self.epoch, self.index = meta["step"], meta["epoch"], meta["index"]
         self.best_val = meta["best_score"]
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
-        guard = meta.get("loss_guard", {})  # absent in checkpoints of older versions: start afresh
-        self.loss_smooth, self.loss_lowest = guard.get("smooth"), guard.get("lowest", math.inf)
-        self.loss_start = guard.get("start")  # absent in older checkpoints: the first loss after resuming
+        self.guard.load(meta.get("loss_guard", {}))  # absent in checkpoints of older versions: start afresh
         self.resumed_eval = {"step": self.step, **meta.get("eval", {})}
         retune(self.optimizer, self.scheduler, self.cfg, changed)
 
@@ -234,7 +227,8 @@ class Trainer:
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
-                self._guard(value)
+                if exploded := self.guard.train_loss(value, self.step + 1):
+                    raise TrainingStopped(self._diverged(exploded))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 norm, clipped = clip_gradients(model, cfg)
@@ -305,25 +299,6 @@ class Trainer:
             "elapsed_s": time.perf_counter() - started,
         }
 
-    def _guard(self, value: float) -> None:
-        """The explosion guard on the training loss ``value`` of the coming step (before its update):
-        against the run's reference level from the first step, against the best running mean after 50."""
-        cfg, step = self.cfg, self.step + 1
-        if self.loss_start is None:
-            self.loss_start = value
-        smooth = self.loss_smooth
-        self.loss_smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
-        if step > 50:
-            self.loss_lowest = min(self.loss_lowest, self.loss_smooth)
-        if value > cfg.explode_factor * max(self.loss_lowest, self.task.loss_floor):
-            raise TrainingStopped(
-                self._diverged(
-                    f"loss exploded to {value:.3f} at step {step} (over {cfg.explode_factor:g}x its "
-                    f"best running mean {self.loss_lowest:.3f})"
-                )
-            )
-        self._check_level("loss", value, step)
-
     def _probe(self) -> None:
         """The training loss of the next batch on the final weights, no step taken (the checkpoint
         awaiting it already holds the RNG and carried state this changes)."""
@@ -331,22 +306,8 @@ class Trainer:
             value = float(self.task.train_loss(self.model, self.index, epoch=self.epoch)[0])
         if not math.isfinite(value):
             raise TrainingStopped(self._diverged(f"loss became {value} on the weights of step {self.step}"))
-        self._check_level("loss", value, self.step + 1)
-
-    def _reference(self) -> float:
-        """The level a loss never exceeds ``explode_factor`` times unless the run diverged: the
-        task's floor (its chance level) or the run's first loss (at the initial weights), the larger."""
-        return max(self.task.loss_floor, self.loss_start if self.loss_start is not None else 0.0)
-
-    def _check_level(self, what: str, value: float, step: int) -> None:
-        reference, factor = self._reference(), self.cfg.explode_factor
-        if value > factor * reference:
-            raise TrainingStopped(
-                self._diverged(
-                    f"{what} exploded to {value:.4g} at step {step} (over {factor:g}x {reference:.3f}, the larger "
-                    "of the chance level and the run's first loss)"
-                )
-            )
+        if exploded := self.guard.level("loss", value, self.step + 1):
+            raise TrainingStopped(self._diverged(exploded))
 
     def _eval_due(self) -> bool:
         """Evaluation every eval_every steps (0: at the end of every epoch)."""
@@ -371,8 +332,8 @@ class Trainer:
             raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
         if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
             raise TrainingStopped(self._diverged(f"the weights became non-finite at step {self.step}"))
-        if val_loss is not None and self.loss_start is not None:
-            self._check_level("validation loss", val_loss, self.step)
+        if val_loss is not None and (exploded := self.guard.level("validation loss", val_loss, self.step)):
+            raise TrainingStopped(self._diverged(exploded))
         score = val.get(self.cfg.monitor)
         if val and score is None:
             raise ValueError(
