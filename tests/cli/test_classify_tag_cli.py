@@ -311,7 +311,9 @@ def test_bad_resume(clf, tagger, lm):
     assert_error(cli(*resume, "--tokens", "char"), "--resume", "got data.tokens")
     assert_error(cli(*resume, "--hidden-size", "16"), "got model.hidden_size")
     assert_error(cli(*resume, data), "expected only training options", "got data")
-    assert_error(cli("train", "tag", "--resume", clf_run, "--no-progress"), "holds a classify run", "expected a tag")
-    assert_error(cli("train", "classify", "--resume", lm[2], "--no-progress"), "expected a classify run")
+    assert_error(
+        cli("train", "tag", "--resume", clf_run, "--no-progress"), "holds a classify run", "`rnnkit train classify"
+    )
+    assert_error(cli("train", "classify", "--resume", lm[2], "--no-progress"), "holds a language-model run; resume it")
     assert_error(cli("train", "classify", data, "--run-dir", clf_run, "--no-progress"), "already holds a checkpoint")
     assert before == digest(clf_run)

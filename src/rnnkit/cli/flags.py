@@ -48,7 +48,7 @@ def add_training_flags(p) -> None:
     """Optimiser, clipping, schedules, budgets, evaluation, seed and device."""
     t = p.add_argument_group("training")
     add(t, "--optimizer", dest="train.optimizer", choices=["adam", "sgd", "rmsprop", "adagrad"], help="default adam")
-    add(t, "--lr", dest="train.lr", type=float, help="learning rate")
+    add(t, "--lr", dest="train.lr", type=float, help="learning rate (on --resume: replaces the current value)")
     add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum")
     add(t, "--weight-decay", dest="train.weight_decay", type=float, help="L2 weight decay")
     add(
@@ -117,6 +117,8 @@ def add_run_flags(p) -> None:
     p.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="continue the run in RUN_DIR from its latest checkpoint; training flags (budgets, lr, ...) may be changed",
+        help="continue the run in RUN_DIR from its latest checkpoint; training flags (budgets, lr, clip, ...) may be "
+        "changed: --lr replaces the schedule's current value and the schedule continues from it; --optimizer, "
+        "--lr-schedule, --monitor and --seed stay the run's own",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -20,6 +20,7 @@ from rnnkit.config import override
 from rnnkit.tasks.meta import RunMeta, migrate
 from rnnkit.tasks.spec import Finished, Log, TaskSpec
 from rnnkit.train import Trainer, resolve_device, seed_everything
+from rnnkit.train.changes import check_changes
 from rnnkit.train.lock import RunLock
 
 SECTIONS = ("data", "model", "train")
@@ -32,6 +33,7 @@ class Start:
 
     resume_from: Path | None = None
     stored: RunMeta | None = None  # the checkpoint's metadata (its data must match)
+    changed: tuple[str, ...] = ()  # the [train] settings given anew on resume (rnnkit.train.changes)
 
 
 def train(
@@ -49,15 +51,17 @@ def stored_run(run_dir: Path) -> RunMeta:
 
 def resume(spec: TaskSpec, run_dir: Path, train_changes: dict, log: Log, progress: bool = True, options=None) -> dict:
     """Continue the run in ``run_dir`` from its latest checkpoint; ``train_changes`` override its
-    [train] settings (budgets, learning rate, ...); data and model are the checkpoint's."""
+    [train] settings (budgets, learning rate, ...: each applied or refused, see
+    ``rnnkit.train.changes``); data and model are the checkpoint's."""
     run_dir = Path(run_dir)
     stored = stored_run(run_dir)
     if stored.task != spec.name:
-        raise ValueError(f"resume: {run_dir} holds a {_title(stored.task)} run; expected a {spec.title} run")
+        raise ValueError(_other_task(stored.task, run_dir))
     defaults = spec.defaults()
     cfg = {s: override(defaults[s], stored.config[s], f"checkpoint [{s}]") for s in SECTIONS}
+    check_changes(cfg["train"], train_changes)
     cfg["train"] = override(cfg["train"], train_changes, "flags").validate()
-    start = Start(resume_from=run_dir / "latest.safetensors", stored=stored)
+    start = Start(resume_from=run_dir / "latest.safetensors", stored=stored, changed=tuple(train_changes))
     return _drive(spec, cfg, stored.sources, run_dir, start, log, progress, options or {})
 
 
@@ -82,7 +86,7 @@ def _drive(
         meta = spec.meta(cfg, built, data, sources)
         trainer = Trainer(built.model, built.task, cfg["train"], run_dir, meta.to_dict(), log=log, progress=progress)
         if start.resume_from is not None:
-            trainer.resume(_migrated(load_checkpoint(start.resume_from, map_location=device)))
+            trainer.resume(_migrated(load_checkpoint(start.resume_from, map_location=device)), start.changed)
             log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
         else:
             log(f"{spec.description(cfg, built, data)} on {device}; run directory {run_dir}")
@@ -119,7 +123,10 @@ def _migrated(ckpt: Checkpoint) -> Checkpoint:
     return ckpt
 
 
-def _title(task: str) -> str:
+def _other_task(task: str, run_dir: Path) -> str:
+    """The refusal of resuming ``run_dir``, a run of ``task``, with another task's verb."""
     from rnnkit.tasks.registry import TASKS
 
-    return TASKS[task].title if task in TASKS else task
+    if task not in TASKS:
+        return f"resume: {run_dir} holds a run of the task {task!r}; expected one of {', '.join(TASKS)}"
+    return f"resume: {run_dir} holds a {TASKS[task].title} run; resume it with `{TASKS[task].verb} --resume {run_dir}`"

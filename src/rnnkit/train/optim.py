@@ -28,9 +28,18 @@ class EpochDecay(torch.optim.lr_scheduler.LRScheduler):
         self.start, self.gamma = start, gamma
         super().__init__(optimizer, last_epoch)
 
+    def factor(self) -> float:
+        return self.gamma ** max(0, self.last_epoch - self.start + 1)
+
     def get_lr(self):
-        factor = self.gamma ** max(0, self.last_epoch - self.start + 1)
+        factor = self.factor()
         return [base * factor for base in self.base_lrs]
+
+    def rebase(self, lrs: list[float]) -> None:
+        """Continue from ``lrs`` (the current learning rates) with the current start and gamma."""
+        factor = self.factor()
+        if factor > 0:
+            self.base_lrs = [lr / factor for lr in lrs]
 
 
 def make_scheduler(optimizer, cfg: TrainConfig):

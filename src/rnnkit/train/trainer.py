@@ -10,8 +10,18 @@ clipped steps in "clipped_steps"; an "eval" record per evaluation), curves.png,
 latest.safetensors (full training state, written at every evaluation) and best.safetensors (the
 best value of ``monitor`` so far), each with its .json sidecar. The trainer's part of the
 checkpoint metadata is ``TRAINER_KEYS`` (step, epoch, index, best_score, ...), written and read
-here only. A checkpoint is only ever written from finite weights after a finite evaluation, so a
-diverging run cannot overwrite a good one.
+here only.
+
+Divergence is caught from the first step: a non-finite training loss, gradient norm or weights, or
+an exploded loss (``rnnkit.train.guard``: over ``explode_factor`` times the larger of the task's
+chance level and the run's first loss, or its best running mean) stops the run. A checkpoint is
+only ever written from finite weights whose loss passed these checks: with validation data, its
+evaluation; without, the training loss of the step after it (the checkpoint is written then; the
+run's final one after one more loss, no step taken), so a diverging run never overwrites a good
+checkpoint, never calls a diverged one best, and says which it kept.
+
+Resuming a run that already reached its budget does nothing (no evaluation, no file written), so
+extending it afterwards continues exactly as the uninterrupted run.
 """
 
 from __future__ import annotations
@@ -27,9 +37,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from rnnkit.checkpoint import Checkpoint, load_checkpoint, restore_rng_state, save_checkpoint
+from rnnkit.checkpoint import Checkpoint, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from rnnkit.checkpoint.atomic import atomic_write
+from rnnkit.train.changes import retune
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.guard import LossGuard
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
 from rnnkit.train.task import Task
@@ -91,11 +103,10 @@ class Trainer:
         self.step, self.epoch, self.index = 0, 0, 0
         self.best_val = math.inf if self.cfg.monitor_mode == "min" else -math.inf  # of cfg.monitor
         self.best_loss = math.inf  # val_loss at the best checkpoint: breaks ties of another monitor
-        # The explosion guard: a running mean of the training loss and its lowest value (after 50
-        # steps). Checkpointed, so a resumed run guards exactly as the uninterrupted one would.
-        self.loss_smooth: float | None = None
-        self.loss_lowest = math.inf
+        self.guard = LossGuard(self.cfg.explode_factor, task.loss_floor)  # checkpointed
         self.metrics: MetricsLog | None = None
+        self.resumed_eval: dict = {}  # the evaluation stored in the checkpoint resumed from
+        self._pending: dict | None = None  # without validation data: a checkpoint awaiting its next loss
 
     # ----- checkpoints ------------------------------------------------------------------------
     @property
@@ -106,7 +117,9 @@ class Trainer:
     def best_path(self) -> Path:
         return self.run_dir / "best.safetensors"
 
-    def _save(self, path: Path, val: dict) -> None:
+    def _held(self, val: dict) -> dict:
+        """Everything of a checkpoint that the next step changes: its metadata, the RNG state and
+        the carried state (the weights, optimiser and schedule change only at the next update)."""
         meta = {
             **self.meta,
             "step": self.step,
@@ -115,21 +128,36 @@ class Trainer:
             "best_score": self.best_val,  # the best value of cfg.monitor
             "monitor": self.cfg.monitor,
             "best_tiebreak_loss": self.best_loss,
-            "loss_guard": {"smooth": self.loss_smooth, "lowest": self.loss_lowest},
+            "loss_guard": self.guard.state(),
             "eval": val,
         }
+        extra = {k: t.detach().clone() for k, t in self.task.state_tensors().items()}
+        return {"meta": meta, "rng": capture_rng_state(), "extra": extra}
+
+    def _save(self, path: Path, held: dict) -> None:
         save_checkpoint(
             path,
             self.model.state_dict(),
-            meta,
+            held["meta"],
             optimizer_state=self.optimizer.state_dict(),
             scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
-            extra_tensors=self.task.state_tensors(),
+            rng=held["rng"],
+            extra_tensors=held["extra"],
         )
 
-    def resume(self, checkpoint: Checkpoint | str | Path | None = None) -> None:
+    def _flush(self) -> None:
+        """Write the checkpoint awaiting the check of its weights' training loss (no validation data:
+        best is the latest)."""
+        if self._pending is not None:
+            held, self._pending = self._pending, None
+            self._save(self.best_path, held)
+            self._save(self.latest_path, held)
+
+    def resume(self, checkpoint: Checkpoint | str | Path | None = None, changed=()) -> None:
         """Continue from a checkpoint (default: this run's latest; a loaded ``Checkpoint`` is used
-        as is, e.g. one whose metadata was migrated) with every state restored."""
+        as is, e.g. one whose metadata was migrated) with every state restored. ``changed``: the
+        [train] settings given anew (``rnnkit.train.changes``), applied on top of the restored
+        optimiser and schedule: a new lr replaces the schedule's current value."""
         ckpt = checkpoint
         if not isinstance(ckpt, Checkpoint):
             ckpt = load_checkpoint(ckpt or self.latest_path, map_location=next(self.model.parameters()).device)
@@ -144,8 +172,9 @@ class Trainer:
         self.step, self.epoch, self.index = meta["step"], meta["epoch"], meta["index"]
         self.best_val = meta["best_score"]
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
-        guard = meta.get("loss_guard", {})  # absent in checkpoints of older versions: start afresh
-        self.loss_smooth, self.loss_lowest = guard.get("smooth"), guard.get("lowest", math.inf)
+        self.guard.load(meta.get("loss_guard", {}))  # absent in checkpoints of older versions: start afresh
+        self.resumed_eval = {"step": self.step, **meta.get("eval", {})}
+        retune(self.optimizer, self.scheduler, self.cfg, changed)
 
     # ----- the loop ---------------------------------------------------------------------------
     def _budget_reached(self, started: float) -> str:
@@ -168,6 +197,16 @@ class Trainer:
     def fit(self) -> dict:
         """Train until a budget is reached. Returns a summary dict. Raises TrainingStopped on divergence."""
         cfg, model, task = self.cfg, self.model, self.task
+        if stop_reason := self._budget_reached(time.perf_counter()):  # a resumed run already done
+            self.log(f"nothing to train: the run already {stop_reason}; give a larger budget to continue it")
+            return {
+                "step": self.step,
+                "epoch": self.epoch,
+                "best_score": self.best_val,
+                "stopped": stop_reason,
+                "last_eval": self.resumed_eval,
+                "elapsed_s": 0.0,
+            }
         atomic_write(self.run_dir / "config.json", json.dumps(self.meta.get("config", {}), indent=2) + "\n")
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
         started = time.perf_counter()
@@ -182,7 +221,6 @@ class Trainer:
         window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
         window_norms, window_clipped_steps = [], []  # every step's gradient norm, and the clipped steps
         window_start, stop_reason, last_eval = time.perf_counter(), "", {}
-        floor = task.loss_floor
         try:
             while not (stop_reason := self._budget_reached(started)):
                 model.train()
@@ -190,11 +228,14 @@ class Trainer:
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
+                if exploded := self.guard.train_loss(value, self.step + 1):
+                    raise TrainingStopped(self._diverged(exploded))
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 norm, clipped = clip_gradients(model, cfg)
                 if not math.isfinite(norm):
                     raise TrainingStopped(self._diverged(f"gradient norm became {norm} at step {self.step + 1}"))
+                self._flush()  # the weights of a checkpoint awaiting this step's checks passed them
                 self.optimizer.step()
                 self.step += 1
                 self.index += 1
@@ -204,18 +245,6 @@ class Trainer:
                     self.epoch, self.index = self.epoch + 1, 0
                     if self.schedule_on == "epoch":
                         self.scheduler.step()
-
-                smooth = self.loss_smooth
-                self.loss_smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
-                if self.step > 50:
-                    self.loss_lowest = min(self.loss_lowest, self.loss_smooth)
-                if value > cfg.explode_factor * max(self.loss_lowest, floor):
-                    raise TrainingStopped(
-                        self._diverged(
-                            f"loss exploded to {value:.3f} at step {self.step} (over {cfg.explode_factor:g}x its "
-                            f"best running mean {self.loss_lowest:.3f})"
-                        )
-                    )
                 window_loss += value * tokens
                 window_tokens += tokens
                 window_norm = max(window_norm, norm)
@@ -257,6 +286,9 @@ class Trainer:
                     last_eval = self._evaluate(started)
             if not last_eval or last_eval.get("step") != self.step:
                 last_eval = self._evaluate(started, on_schedule=self._eval_due())
+            if self._pending is not None:  # without validation data, one more loss vouches for the final weights
+                self._probe()
+            self._flush()
         finally:
             bar.close()
         return {
@@ -267,6 +299,16 @@ class Trainer:
             "last_eval": last_eval,
             "elapsed_s": time.perf_counter() - started,
         }
+
+    def _probe(self) -> None:
+        """The training loss of the next batch on the final weights, no step taken (the checkpoint
+        awaiting it already holds the RNG and carried state this changes)."""
+        with torch.no_grad():
+            value = float(self.task.train_loss(self.model, self.index, epoch=self.epoch)[0])
+        if not math.isfinite(value):
+            raise TrainingStopped(self._diverged(f"loss became {value} on the weights of step {self.step}"))
+        if exploded := self.guard.level("loss", value, self.step + 1):
+            raise TrainingStopped(self._diverged(exploded))
 
     def _eval_due(self) -> bool:
         """Evaluation every eval_every steps (0: at the end of every epoch)."""
@@ -289,6 +331,10 @@ class Trainer:
         val_loss = val.get("val_loss")
         if val_loss is not None and not math.isfinite(val_loss):
             raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            raise TrainingStopped(self._diverged(f"the weights became non-finite at step {self.step}"))
+        if val_loss is not None and (exploded := self.guard.level("validation loss", val_loss, self.step)):
+            raise TrainingStopped(self._diverged(exploded))
         score = val.get(self.cfg.monitor)
         if val and score is None:
             raise ValueError(
@@ -303,10 +349,14 @@ class Trainer:
         )
         if improved:  # e.g. equal accuracy (common on small validation sets): the lower loss wins
             self.best_val, self.best_loss = score, loss
-        if improved or score is None:  # without validation data, "best" is the latest
-            self._save(self.best_path, val)
-        self._save(self.latest_path, val)
-        self.metrics.append(record)
+        self.metrics.append(record)  # before the checkpoint: a resume drops it if the save never happened
+        if score is None:  # without validation data, "best" is the latest, written after the next loss
+            self._pending = self._held(val)
+        else:
+            held = self._held(val)
+            if improved:
+                self._save(self.best_path, held)
+            self._save(self.latest_path, held)
         plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
         if val_loss is not None:
             self.log(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
