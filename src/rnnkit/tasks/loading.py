@@ -51,7 +51,7 @@ def load(path, device: str | torch.device = "cpu", expect: str | None = None):
     run = RunMeta.from_dict(meta, ckpt.path)  # the file as read now: a trainer may have replaced it
     if run.to_dict() != checked.to_dict():
         raise bad(ckpt.path, "it changed while it was read", "a checkpoint that is not being replaced")
-    _check_finite(ckpt.model_state, ckpt.path)
+    check_finite_weights(ckpt.model_state, ckpt.path)
     spec = TASKS[run.task]
     try:  # the tensors read are checked against the model once more, before it is built
         model = build_model(run.model_kind, run.model_config, state=ckpt.model_state).to(device)
@@ -85,14 +85,14 @@ def _checked(header: Header, expect: str | None) -> tuple[RunMeta, Path]:
     if run.task not in TASKS:
         raise CheckpointError(f"checkpoint: {where} holds a {run.task!r} run; expected one of {sorted(TASKS)}")
     spec = TASKS[run.task]
+    if run.model_kind != spec.model_cls.kind:
+        raise bad(where, f"model.kind is {run.model_kind!r} in a {run.task!r} run", repr(spec.model_cls.kind))
     if expect is not None and spec.name != expect:
         wanted = task_named(expect)
         raise CheckpointError(
             f"checkpoint: {where} holds a {spec.model_cls.kind} model (from {spec.verb}); expected a "
             f"{wanted.model_cls.kind} (trained with {wanted.verb})"
         )
-    if run.model_kind != spec.model_cls.kind:
-        raise bad(where, f"model.kind is {run.model_kind!r} in a {run.task!r} run", repr(spec.model_cls.kind))
     _check_bounded(run.model_config, header.model, where)
     try:
         layout = model_layout(run.model_kind, run.model_config)
@@ -157,7 +157,9 @@ def _check_extras(spec, model_config, run: RunMeta, where: Path) -> None:
         check_chars(model_config, _vocab(spec, run.extras["chars"], where), where)
 
 
-def _check_finite(state: dict, where: Path) -> None:
+def check_finite_weights(state: dict, where: Path) -> None:
+    """Raise CheckpointError if a floating tensor of ``state`` holds NaN or inf (a diverged run's
+    weights: sampling from them would fail deep in torch). The resume path can call it too."""
     for key, t in state.items():
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise bad(
