@@ -7,10 +7,10 @@ CheckpointError line: ``checkpoint: FILE: <field> ...; expected ...``.
     task           a str (the registry checks the name)
     model          {"kind": a kind of ``rnnkit.models.MODEL_KINDS``, "config": a dict}
     vocab          a dict (its form is checked by ``vocab_from_dict`` when it is read)
-    config         {"data": dict, "model": dict, "train": dict, "source": [str, ...] (each absent
-                   only where the API saved a run without them), "task": str (absent in
-                   rnnkit 0.1), "source_digests": [{"path": str, "size": int >= 0,
-                   "sha256": 64 hex digits}, ...] (optional)}
+    config         {"data": dict, "model": dict, "train": dict, "source": [str, ...], "task": str
+                   (absent in rnnkit 0.1), "source_digests": [{"path": str, "size": int >= 0,
+                   "sha256": 64 hex digits}, ...] (optional)}; or {} where the API saved a
+                   run without its configuration
     labels, tags   lists of distinct str (classify; tag)
     chars          a dict (tag: the character vocabulary)
     step, epoch, index          ints >= 0              (the trainer's entries, when present)
@@ -62,10 +62,14 @@ def check_meta(meta, where: str | Path) -> None:
 def check_run_config(config, where: str | Path) -> None:
     """The stored run configuration's shape (each section's keys are checked where it is read)."""
     _typed(where, "config", config, dict, "the run configuration as an object")
-    for section in ("data", "model", "train"):  # each absent only in checkpoints the API wrote
-        if section in config:
-            _typed(where, f"config.{section}", config[section], dict, f"the [{section}] table as an object")
-    source = config.get("source", [])
+    if not config:
+        return  # a checkpoint saved through the API without a run configuration
+    missing = [k for k in ("data", "model", "train", "source") if k not in config]
+    if missing:
+        raise bad(where, f"config has no {', '.join(missing)}", "the run configuration rnnkit train stored")
+    for section in ("data", "model", "train"):
+        _typed(where, f"config.{section}", config[section], dict, f"the [{section}] table as an object")
+    source = config["source"]
     if not (isinstance(source, list) and all(isinstance(s, str) for s in source)):
         raise bad(where, f"config.source is {source!r:.80}", "a list of file paths")
     if "task" in config:
