@@ -229,3 +229,16 @@ def test_a_correctly_described_1_tib_tensor_is_refused_before_allocating(copy_of
     assert refused_everywhere("lm", run, tmp_path, "'huge' is not part of the model", skip=("train",))
     with pytest.raises(CheckpointError, match="expected a checkpoint that fits in memory"):
         load_checkpoint(run / "latest.safetensors")
+
+
+def test_a_file_larger_than_the_memory_available_is_refused_before_it_is_read(copy_of, monkeypatch):
+    import rnnkit.checkpoint.container as container
+
+    run = copy_of("lm")
+    path = run / "latest.safetensors"
+    monkeypatch.setattr(container, "available_memory", lambda: path.stat().st_size)  # half of what it needs
+    with pytest.raises(CheckpointError, match=r"needs about .* of memory, .* is available; expected a checkpoint"):
+        load_checkpoint(path)
+    read_meta(path)  # the header alone is still read
+    monkeypatch.setattr(container, "available_memory", lambda: None)  # unknown: no bound
+    assert load_checkpoint(path).meta["step"] == 6

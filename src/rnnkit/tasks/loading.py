@@ -27,7 +27,7 @@ from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.models import MODEL_KINDS, build_model, layout_mismatch, model_layout
 from rnnkit.tasks.meta import RunMeta, migrate
 from rnnkit.tasks.registry import TASKS, task_named
-from rnnkit.tasks.schema import bad, check_chars, check_sizes
+from rnnkit.tasks.schema import bad, check_chars, check_complete, check_sizes
 
 #: Any config size above the file's value count by more than this is refused before building.
 _SIZE_SLACK = 1024
@@ -93,6 +93,7 @@ def _checked(header: Header, expect: str | None) -> tuple[RunMeta, Path]:
             f"checkpoint: {where} holds a {spec.model_cls.kind} model (from {spec.verb}); expected a "
             f"{wanted.model_cls.kind} (trained with {wanted.verb})"
         )
+    check_complete(run.config, where)
     _check_bounded(run.model_config, header.model, where)
     try:
         layout = model_layout(run.model_kind, run.model_config)

@@ -9,8 +9,8 @@ CheckpointError line: ``checkpoint: FILE: <field> ...; expected ...``.
     vocab          a dict (its form is checked by ``vocab_from_dict`` when it is read)
     config         {"data": dict, "model": dict, "train": dict, "source": [str, ...], "task": str
                    (absent in rnnkit 0.1), "source_digests": [{"path": str, "size": int >= 0,
-                   "sha256": 64 hex digits}, ...] (optional)}; or {} where the API saved a
-                   run without its configuration
+                   "sha256": 64 hex digits}, ...] (optional)}: each may be absent in a
+                   RunMeta built through the API; ``check_complete`` requires them (or {})
     labels, tags   lists of distinct str (classify; tag)
     chars          a dict (tag: the character vocabulary)
     step, epoch, index          ints >= 0              (the trainer's entries, when present)
@@ -62,14 +62,10 @@ def check_meta(meta, where: str | Path) -> None:
 def check_run_config(config, where: str | Path) -> None:
     """The stored run configuration's shape (each section's keys are checked where it is read)."""
     _typed(where, "config", config, dict, "the run configuration as an object")
-    if not config:
-        return  # a checkpoint saved through the API without a run configuration
-    missing = [k for k in ("data", "model", "train", "source") if k not in config]
-    if missing:
-        raise bad(where, f"config has no {', '.join(missing)}", "the run configuration rnnkit train stored")
     for section in ("data", "model", "train"):
-        _typed(where, f"config.{section}", config[section], dict, f"the [{section}] table as an object")
-    source = config["source"]
+        if section in config:
+            _typed(where, f"config.{section}", config[section], dict, f"the [{section}] table as an object")
+    source = config.get("source", [])
     if not (isinstance(source, list) and all(isinstance(s, str) for s in source)):
         raise bad(where, f"config.source is {source!r:.80}", "a list of file paths")
     if "task" in config:
@@ -91,6 +87,14 @@ def check_run_config(config, where: str | Path) -> None:
                     f"config.source_digests[{i}] is {d!r:.80}",
                     '{"path": str, "size": int >= 0, "sha256": 64 lowercase hex digits}',
                 )
+
+
+def check_complete(config: dict, where: str | Path) -> None:
+    """A run configuration that can be evaluated and resumed: every section (an empty one is what the
+    API saves without a run configuration; ``check_run_config`` checked the types)."""
+    missing = [k for k in ("data", "model", "train", "source") if k not in config]
+    if config and missing:
+        raise bad(where, f"config has no {', '.join(missing)}", "the run configuration rnnkit train stored")
 
 
 def check_sizes(model_config, vocab, meta: dict, where: str | Path) -> None:
