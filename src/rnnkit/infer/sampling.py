@@ -63,5 +63,6 @@ def _check_finite(values: Tensor) -> None:
     if not bool(torch.isfinite(values).all()):
         raise ValueError(
             "sample: the model's next-token scores are NaN or infinite (its weights overflow, as after a "
-            "diverged run); expected finite scores: sample from an earlier checkpoint"
+            "diverged run, or the temperature is too small); expected finite scores: sample from an earlier "
+            "checkpoint or at a higher temperature"
         )
