@@ -33,6 +33,12 @@ non-capturable 'step' counters on the CPU, where torch wants them).
 
 Errors: a missing, truncated, corrupted, foreign or other-version file raises CheckpointError (a
 ValueError) with one line that names the file.
+
+Untrusted files: the checksums are unkeyed, so they catch damage, not edits. Every size in a file is
+bounded by its real size before anything is allocated (container.py), a file that would not fit in
+memory is refused before it is read, and ``read_header`` gives a file's metadata and its model
+tensors' dtypes and shapes without reading the data, so a loader can check them against the model
+the metadata describes first (``rnnkit.tasks.loading``).
 """
 
 from __future__ import annotations
@@ -50,7 +56,15 @@ from torch import Tensor
 
 from .atomic import atomic_write
 from .codec import decode, encode
-from .container import FORMAT_VERSION, CheckpointError, read_container, read_document, write_container
+from .container import (
+    FORMAT_VERSION,
+    CheckpointError,
+    dtype_name,
+    read_container,
+    read_document,
+    read_layout,
+    write_container,
+)
 from .rng import capture_rng_state, restore_rng_state
 
 __all__ = [
@@ -58,8 +72,11 @@ __all__ = [
     "Checkpoint",
     "CheckpointError",
     "capture_rng_state",
+    "Header",
     "checkpoint_paths",
+    "dtype_name",
     "load_checkpoint",
+    "read_header",
     "read_meta",
     "restore_rng_state",
     "save_checkpoint",
@@ -94,6 +111,16 @@ class Checkpoint:
     path: Path | None = None
     created: str = ""
     rnnkit_version: str = ""
+
+
+@dataclass
+class Header:
+    """What read_header returns: the user meta and, for each model_state key, its tensor's
+    (safetensors dtype name, e.g. "F32", shape), read from the file's header only."""
+
+    meta: dict[str, Any]
+    model: dict[str, tuple[str, tuple[int, ...]]]
+    path: Path
 
 
 def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
@@ -204,10 +231,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         scheduler_state = decode(doc["scheduler"], tensors)
         rng_state = decode(doc["rng"], tensors)
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(
-            f"checkpoint: {weights}: its rnnkit document is malformed ({type(e).__name__}: "
-            f"{' '.join(str(e).split())}); expected a complete rnnkit checkpoint"
-        ) from None
+        raise _malformed(weights, e) from None
     if device.type != "cpu":
         moved: dict[int, Tensor] = {}  # by id, so tied weights stay one tensor on the device
         for part in (model_state, extra_tensors):
@@ -242,9 +266,35 @@ def read_meta(path: str | os.PathLike) -> dict:
     try:
         return decode(doc["meta"], {})
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(
-            f"checkpoint: {weights}: its rnnkit document is malformed ({e}); expected a complete rnnkit checkpoint"
-        ) from None
+        raise _malformed(weights, e) from None
+
+
+def read_header(path: str | os.PathLike) -> Header:
+    """The user meta and the model tensors' dtypes and shapes, from the file's header only (its
+    checksum verified, the tensor data neither read nor verified): what a loader checks before it
+    builds or reads anything big.
+
+    Raises:
+        CheckpointError: as read_meta; a model key without a tensor.
+    """
+    weights = _existing_weights(path)
+    doc, entries = read_layout(weights)
+    try:
+        meta = decode(doc["meta"], {})
+        keys = doc["model"]
+        if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+            raise ValueError(f"expected a list of model keys, got {keys!r:.80}")
+        model = {key: entries[f"model.{key}"] for key in keys}
+    except (KeyError, TypeError, ValueError) as e:
+        raise _malformed(weights, e) from None
+    return Header(meta, model, weights)
+
+
+def _malformed(weights: Path, e: Exception) -> CheckpointError:
+    return CheckpointError(
+        f"checkpoint: {weights}: its rnnkit document is malformed ({type(e).__name__}: "
+        f"{' '.join(str(e).split())[:200]}); expected a complete rnnkit checkpoint"
+    )
 
 
 def _existing_weights(path: str | os.PathLike) -> Path:

@@ -15,8 +15,11 @@ safetensors writes and parses the file (safetensors.torch.save / load). This mod
 and its checksums, tied-weight aliases, atomic replacement (atomic.py) and a short header read of its
 own: read_document must not touch the tensor data, and checking the header against the real file size
 first turns every damaged file into one CheckpointError line, before anything is allocated.
-read_container reads the file with a single read, so a concurrent os.replace by a trainer cannot hand
-it a header from one version and data from the next.
+read_container reads the header, checks it and its tensor entries (dtype, shape, byte span) against
+the real file size and the memory available, and only then reads the rest through the same open file,
+so a concurrent os.replace by a trainer cannot hand it a header from one version and data from the next,
+and a huge or sparse file is refused in one line before anything is allocated. Only regular files are
+opened (a FIFO, a device such as /dev/zero, a directory is refused by name), and JSON nesting is bounded.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
+import stat
 from collections import defaultdict
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +46,24 @@ FORMAT_VERSION = 1
 KIND = "rnnkit-checkpoint"
 METADATA_KEY = "rnnkit"
 _MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
+_MAX_DEPTH = 64  # JSON nesting of a header or document (rnnkit writes < 10): bounds every recursion
+#: safetensors' dtype names -> bytes per element
+DTYPE_BYTES = {
+    "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+    "C64": 8, "U64": 8, "U32": 4, "U16": 2, "F8_E4M3": 1, "F8_E5M2": 1,
+}  # fmt: skip
+
+_TORCH_DTYPE_NAMES = {
+    "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64", "int32": "I32",
+    "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL", "complex64": "C64", "uint64": "U64",
+    "uint32": "U32", "uint16": "U16", "float8_e4m3fn": "F8_E4M3", "float8_e5m2": "F8_E5M2",
+}  # fmt: skip
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """safetensors' name of a torch dtype ("F32" for torch.float32), as read_layout reports it."""
+    return _TORCH_DTYPE_NAMES.get(str(dtype).removeprefix("torch."), str(dtype))
+
 
 # The dtypes safetensors stores; the optional ones exist only in newer torch builds.
 _STORABLE = frozenset(
@@ -87,8 +110,25 @@ def read_document(path: Path) -> dict:
     Raises:
         CheckpointError: missing, truncated, corrupted header, not rnnkit's, other format version.
     """
+    return read_layout(path)[0]
+
+
+def read_layout(path: Path) -> tuple[dict, dict[str, tuple[str, tuple[int, ...]]]]:
+    """The verified document and every tensor's (safetensors dtype, shape), aliases included, from the
+    header only (the tensor data is neither read nor verified).
+
+    Raises:
+        CheckpointError: as read_document.
+    """
     with _open(path) as f:
-        return _document(_header(f, os.fstat(f.fileno()).st_size, path), path)
+        header = _header(f, os.fstat(f.fileno()).st_size, path)
+    doc = _document(header, path)
+    entries = {name: (e["dtype"], tuple(e["shape"])) for name, e in header.items() if name != "__metadata__"}
+    for alias, target in doc["aliases"].items():
+        if target not in entries:
+            raise _corrupted(path, f"alias {alias!r} points at missing tensor {target!r}")
+        entries[alias] = entries[target]
+    return doc, entries
 
 
 def read_container(path: Path) -> tuple[dict, dict[str, Tensor]]:
@@ -100,7 +140,13 @@ def read_container(path: Path) -> tuple[dict, dict[str, Tensor]]:
         CheckpointError: as read_document, and tensor data that does not match its checksum.
     """
     with _open(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        doc = _document(_header(f, size, path), path)
+        _check_memory(path, size)
+        f.seek(0)
         data = f.read()
+    if len(data) != size:  # shrunk while reading: not the file whose header was checked
+        raise _corrupted(path, f"the file changed while it was read ({size} bytes, then {len(data)})")
     doc = _document(_header(io.BytesIO(data), len(data), path), path)
     try:
         tensors = load_safetensors(data)  # each tensor gets its own copy of its bytes
@@ -194,12 +240,79 @@ def _document_digest(doc: dict) -> str:
 
 
 def _open(path: Path):
+    """Open a regular file for reading; anything else (a directory, a FIFO that would block, a device
+    such as /dev/zero behind a symlink) is refused by name before it is opened."""
     try:
-        return open(path, "rb")
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(mode):
+            raise CheckpointError(f"checkpoint: {path} is not a regular file; expected a checkpoint file")
+        f = open(path, "rb")
     except FileNotFoundError:
         raise CheckpointError(f"checkpoint: no such file: {path}") from None
     except IsADirectoryError:
         raise CheckpointError(f"checkpoint: {path} is a directory; expected a checkpoint file") from None
+    except PermissionError:
+        raise CheckpointError(
+            f"checkpoint: {path} cannot be read (permission denied); expected a readable file"
+        ) from None
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced between the stat and the open
+        f.close()
+        raise CheckpointError(f"checkpoint: {path} is not a regular file; expected a checkpoint file")
+    return f
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(path: Path, size: int) -> None:
+    """Reading takes the file's bytes plus one copy of its tensors: refuse what cannot fit."""
+    available = available_memory()
+    if available is not None and 2 * size > available:
+        raise CheckpointError(
+            f"checkpoint: {path}: reading its {_bytes(size)} needs about {_bytes(2 * size)} of memory, "
+            f"{_bytes(available)} is available; expected a checkpoint that fits in memory"
+        )
+
+
+def _bytes(n: int) -> str:
+    for unit, scale in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _loads(text, path: Path, what: str):
+    """json.loads with the nesting bounded (a deep document is refused, never a RecursionError)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _corrupted(path, f"{what} is nested too deeply") from None
+    except (ValueError, TypeError):  # JSONDecodeError and UnicodeDecodeError
+        raise _corrupted(path, f"{what} is not valid JSON") from None
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise _corrupted(path, f"{what} is nested more than {_MAX_DEPTH} levels deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return value
 
 
 def _corrupted(path: Path, detail: object) -> CheckpointError:
@@ -219,10 +332,7 @@ def _header(f: BinaryIO, size: int, path: Path) -> dict:
     n = int.from_bytes(f.read(8), "little")
     if n > size - 8 or n > _MAX_HEADER_BYTES:
         raise _corrupted(path, f"header length {n} exceeds the {size - 8} bytes after it")
-    try:
-        header = json.loads(f.read(n))
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        raise _corrupted(path, "its header is not valid JSON") from None
+    header = _loads(f.read(n), path, "its header")
     if not isinstance(header, dict):
         raise _corrupted(path, f"expected a JSON object as header, got {type(header).__name__}")
     spans = []
@@ -237,6 +347,7 @@ def _header(f: BinaryIO, size: int, path: Path) -> dict:
             and 0 <= offsets[0] <= offsets[1]
         ):
             raise _corrupted(path, f"header entry {name!r} is malformed")
+        _check_entry(path, name, entry)
         spans.append(offsets)
     spans.sort()
     data_bytes = 0
@@ -249,16 +360,27 @@ def _header(f: BinaryIO, size: int, path: Path) -> dict:
     return header
 
 
+def _check_entry(path: Path, name: str, entry: dict) -> None:
+    """A tensor entry's dtype is known and its shape's byte count is exactly its span."""
+    dtype, shape = entry.get("dtype"), entry.get("shape")
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
+        raise _corrupted(path, f"header entry {name!r} has dtype {dtype!r}; expected one of {sorted(DTYPE_BYTES)}")
+    if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)):
+        raise _corrupted(path, f"header entry {name!r} has shape {shape!r:.60}; expected a list of sizes >= 0")
+    begin, end = entry["data_offsets"]
+    if math.prod(shape) * DTYPE_BYTES[dtype] != end - begin:
+        raise _corrupted(
+            path, f"header entry {name!r}: shape {shape} of {dtype} is not its {end - begin} bytes of data"
+        )
+
+
 def _document(header: dict, path: Path) -> dict:
     metadata = header.get("__metadata__")
     if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
         raise CheckpointError(
             f"checkpoint: {path}: not an rnnkit checkpoint (its safetensors header has no {METADATA_KEY!r} metadata)"
         )
-    try:
-        doc = json.loads(metadata[METADATA_KEY])
-    except (ValueError, TypeError):
-        raise _corrupted(path, "its rnnkit document is not valid JSON") from None
+    doc = _loads(metadata[METADATA_KEY], path, "its rnnkit document")
     if not isinstance(doc, dict):
         raise _corrupted(path, f"expected a JSON object as rnnkit document, got {type(doc).__name__}")
     version = doc.get("format_version")
@@ -275,4 +397,6 @@ def _document(header: dict, path: Path) -> dict:
         raise CheckpointError(f"checkpoint: {path}: header does not match its checksum; the file is corrupted")
     if not (isinstance(doc.get("aliases"), dict) and isinstance(doc.get("tensors_sha256"), str)):
         raise _corrupted(path, "its rnnkit document lacks 'aliases' or 'tensors_sha256'")
+    if not all(isinstance(v, str) for v in doc["aliases"].values()):
+        raise _corrupted(path, "its rnnkit document's 'aliases' are not all tensor names")
     return doc

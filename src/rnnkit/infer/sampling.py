@@ -31,6 +31,7 @@ def next_token_probs(logits: Tensor, temperature: float = 1.0, top_k: int = 0, t
         kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]  # (B, 1)
         logits = logits.masked_fill(logits < kth, -math.inf)
     probs = torch.softmax(logits, dim=-1)
+    _check_finite(probs)
     if top_p < 1.0:
         sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
         before = sorted_probs.cumsum(-1) - sorted_probs  # mass strictly above each token
@@ -50,6 +51,18 @@ def sample_next(
 ) -> Tensor:
     """One token per row: logits (B, V) -> ids (B,)."""
     if greedy:
+        _check_finite(logits)
         return logits.argmax(-1)
     probs = next_token_probs(logits, temperature, top_k, top_p)
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (B, 1) -> (B,)
+
+
+def _check_finite(values: Tensor) -> None:
+    """NaN or inf here means the model's outputs overflowed (weights of a diverged run): one line, not
+    torch's "probability tensor contains either inf, nan or element < 0"."""
+    if not bool(torch.isfinite(values).all()):
+        raise ValueError(
+            "sample: the model's next-token scores are NaN or infinite (its weights overflow, as after a "
+            "diverged run, or the temperature is too small); expected finite scores: sample from an earlier "
+            "checkpoint or at a higher temperature"
+        )

@@ -5,7 +5,7 @@ name, the one run driver they all train through, and ``load`` for inference.
     registry.py   TASKS: name -> spec ("lm", "classify", "tag")
     meta.py       RunMeta: the checkpoint metadata of a run, and the migration of older layouts
     driver.py     train / resume: the one run driver
-    loading.py    load(path): a checkpoint to its task's loaded-model class
+    loading.py    load(path): a checkpoint to its task's loaded-model class (check_checkpoint: header checks)
     labelled.py   what classification and tagging share (data settings, splits)
     lm/, classify/, tag/   one package per task: config, prepare, training, loaded, report/evaluate, spec
 """
@@ -17,7 +17,7 @@ from rnnkit.tasks.driver import resume, train
 from rnnkit.tasks.lm.config import DataConfig
 from rnnkit.tasks.lm.loaded import LoadedLanguageModel, loss_report
 from rnnkit.tasks.lm.training import LanguageModelTask, stream_loss
-from rnnkit.tasks.loading import load, task_of
+from rnnkit.tasks.loading import check_checkpoint, check_finite_weights, load, task_of
 from rnnkit.tasks.meta import META_VERSION, RunMeta, migrate
 from rnnkit.tasks.registry import TASKS, task_named
 from rnnkit.tasks.spec import Built, EvalRequest, Finished, TaskSpec
@@ -44,6 +44,8 @@ __all__ = [
     "TaggingTask",
     "TaskSpec",
     "balanced_weights",
+    "check_checkpoint",
+    "check_finite_weights",
     "load",
     "loss_report",
     "migrate",

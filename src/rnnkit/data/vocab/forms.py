@@ -77,4 +77,6 @@ def read_tokens(d: dict, cls):
     if not isinstance(specials, list):
         raise DataError(f"vocab: expected a list under 'specials', got {type(specials).__name__}")
     tokens, lowercase = d.get("tokens", "word"), d.get("lowercase", False)
+    if not isinstance(lowercase, bool):
+        raise DataError(f"vocab: expected true or false under 'lowercase', got {lowercase!r:.60}")
     return cls(d["symbols"], specials, tokens=tokens, stream=False, lowercase=lowercase)
