@@ -68,23 +68,14 @@ TENSOR_CASES = {
     "classifier-shape": ("classify", replace("model.embedding.weight", lambda t: torch.zeros(3, 4)), "has shape"),
     "tagger-missing-reverse": ("tag", lambda d, t: (t.pop("model.rnn.bias_hh_l0_reverse"), None), "is malformed"),
 }
-#: What the run driver's resume does not check yet: it should call rnnkit.tasks.loading.check_checkpoint
-#: (tasks/driver.py, owned by the trainer's maintainer); until then resume fails there with a traceback
-#: or trains on (NaN weights stop training with exit 1).
-RESUME_UNCHECKED_TENSORS = {
-    case for case in TENSOR_CASES if case not in ("key-without-tensor", "tagger-missing-reverse")
-}
-
-
 @pytest.mark.parametrize("case", list(TENSOR_CASES))
 def test_tensors_that_do_not_fit_the_config_are_refused_in_one_line(copy_of, tmp_path, case):
     task, edit, fragment = TENSOR_CASES[case]
     run = copy_of(task)
     both(run, lambda p: resign(p, edit))
-    refused_everywhere(task, run, tmp_path, fragment, skip=("train",) if case in RESUME_UNCHECKED_TENSORS else ())
+    refused_everywhere(task, run, tmp_path, fragment)
 
 
-@pytest.mark.xfail(reason="tasks/driver.py resume does not call rnnkit.tasks.check_checkpoint yet", strict=False)
 @pytest.mark.parametrize("case", ["shape-wrong", "extra-tensor"])
 def test_resume_refuses_tensors_that_do_not_fit(copy_of, tmp_path, case):
     task, edit, fragment = TENSOR_CASES[case]
@@ -93,7 +84,6 @@ def test_resume_refuses_tensors_that_do_not_fit(copy_of, tmp_path, case):
     assert_error(cli("train", "--resume", run, "--max-steps", 9, "--no-progress", "--sample-length", 0), fragment)
 
 
-@pytest.mark.xfail(reason="Trainer.resume does not call rnnkit.tasks.check_finite_weights yet", strict=False)
 def test_resume_refuses_non_finite_weights(copy_of):
     run = copy_of("lm")
     both(run, lambda p: resign(p, TENSOR_CASES["nan-weight"][1]))

@@ -136,36 +136,14 @@ META_CASES = {
 }
 
 
-#: Edits the run driver's resume does not see today: it rebuilds the model from the stored run config
-#: and the re-read data, never from model / labels / tags, and trains on (exit 0), rewriting the
-#: checkpoints consistently. It should call rnnkit.tasks.check_checkpoint first (tasks/driver.py,
-#: the trainer maintainer's file); test_resume_checks_the_whole_checkpoint_first says so.
-RESUME_UNCHECKED = {
-    *(c for c in META_CASES if c.startswith(("hidden-", "layers-", "vocab-size-", "cell-", "classifier-t"))),
-    *(c for c in META_CASES if c.startswith("run-config-") and c.endswith("-missing")),  # KeyError there
-    *("kind-unknown", "kind-of-classifier", "embedding-one-hot", "proj-huge", "dropout-big", "dropout-nan"),
-    *("tie-without-sizes", "rnn-int", "config-unknown-key", "config-tagged-dict", "labels-missing"),
-    *("labels-three", "classes-huge", "classifier-pooling-bad", "tags-missing", "tags-fewer"),
-    *("tagger-char-features", "tagger-char-hidden-huge", "tagger-bidirectional-off", "v0-hidden-huge", "v0-tags-fewer"),
-}
-#: diagnose reads ``meta["model"]["kind"]`` itself before loading (cli/diagnose.py): a list there is an
-#: AttributeError; test_diagnose_checks_the_checkpoint_first says so.
-DIAGNOSE_UNCHECKED = {"model-list"}
-
-
-def skipped(case: str) -> tuple[str, ...]:
-    return (("train",) if case in RESUME_UNCHECKED else ()) + (("diagnose",) if case in DIAGNOSE_UNCHECKED else ())
-
-
 @pytest.mark.parametrize("case", list(META_CASES))
 def test_edited_and_resigned_metadata_is_refused_in_one_line(copy_of, tmp_path, case):
     task, edit, fragment = META_CASES[case]
     run = copy_of(task)
     both(run, lambda p: resign(p, edit_meta(edit)))
-    assert refused_everywhere(task, run, tmp_path, fragment, skip=skipped(case))
+    assert refused_everywhere(task, run, tmp_path, fragment)
 
 
-@pytest.mark.xfail(reason="tasks/driver.py resume does not call rnnkit.tasks.check_checkpoint yet", strict=False)
 @pytest.mark.parametrize("case", ["hidden-wrong", "labels-three", "tags-fewer", "run-config-data-missing"])
 def test_resume_checks_the_whole_checkpoint_first(copy_of, tmp_path, case):
     task, edit, fragment = META_CASES[case]
@@ -177,7 +155,6 @@ def test_resume_checks_the_whole_checkpoint_first(copy_of, tmp_path, case):
     assert snapshot(run) == before
 
 
-@pytest.mark.xfail(reason="cli/diagnose.py reads meta['model'] before rnnkit.tasks.check_checkpoint", strict=False)
 def test_diagnose_checks_the_checkpoint_first(copy_of, tmp_path):
     run = copy_of("lm")
     both(run, lambda p: resign(p, edit_meta(at("model", [1, 2]))))
@@ -187,7 +164,7 @@ def test_diagnose_checks_the_checkpoint_first(copy_of, tmp_path):
 def test_a_meta_that_is_not_an_object_is_refused(copy_of, tmp_path):
     run = copy_of("lm")
     both(run, lambda p: resign(p, lambda doc, tensors: doc.update(meta=[1, 2])))
-    refused_everywhere("lm", run, tmp_path, "its metadata is a list", skip=("diagnose",))
+    refused_everywhere("lm", run, tmp_path, "its metadata is a list")
 
 
 def test_valid_source_digests_are_accepted(copy_of):
@@ -215,7 +192,7 @@ def test_edited_v0_checkpoints_are_refused_in_one_line(tmp_path, case):
     run = Path(shutil.copytree(V0 / ("char_lm" if task == "lm" else task), tmp_path / task))
     (tmp_path / "sentences.txt").write_text("the cat sees a dog\n", encoding="utf-8")
     both(run, lambda p: resign(p, edit_meta(edit)))
-    refused_everywhere(task, run, tmp_path / "out", fragment, skip=skipped(case))
+    refused_everywhere(task, run, tmp_path / "out", fragment)
 
 
 def test_the_unedited_v0_fixtures_still_load():

@@ -100,8 +100,9 @@ def run(args) -> int:
     if not args.checkpoint:
         raise ValueError("diagnose: expected a checkpoint (or --compare CELLS), got neither")
     path = resolve_checkpoint(args.checkpoint)
-    kind = (read_meta(path).get("model") or {}).get("kind")
-    if kind == "language_model":
+    meta = read_meta(path)
+    if not (isinstance(meta, dict) and isinstance(meta.get("memory_task"), dict)):  # not a memory-benchmark model:
+        # a language model, through rnnkit.load's checks of an untrusted checkpoint
         lm = load(path, expect="lm")
         model, batch = lm.model, _text_batch(args, lm)
     else:
@@ -141,16 +142,15 @@ def _memory_model_and_batch(args, path):
     """A SequenceClassifier saved by the memory benchmark, with a fresh batch of its task."""
     ckpt = load_checkpoint(path)
     meta = ckpt.meta
-    model_meta, task_meta = meta.get("model") or {}, meta.get("memory_task")
-    if not task_meta or "kind" not in model_meta:
+    model_meta, task_meta = meta.get("model"), meta.get("memory_task")
+    if not isinstance(model_meta, dict) or not isinstance(model_meta.get("config"), dict) or "kind" not in model_meta:
         raise ValueError(
             f"diagnose: {path} holds no language model and no memory-task model; expected a checkpoint from "
             "`rnnkit train` or `rnnkit bench memory --save`"
         )
     if args.data:
         raise ValueError("diagnose: --data applies to language models; a memory-task model generates its own data")
-    model = build_model(model_meta["kind"], model_meta["config"])
-    model.load_state_dict(ckpt.model_state)
+    model = build_model(model_meta["kind"], model_meta["config"], state=ckpt.model_state)  # shapes checked first
     lag = int(task_meta.pop("lag"))
     task = MemoryTask(**task_meta)
     return model, task.batch(args.batch_size, lag, torch.Generator().manual_seed(args.seed))

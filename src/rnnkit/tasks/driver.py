@@ -45,8 +45,9 @@ def train(
 
 def stored_run(run_dir: Path) -> RunMeta:
     """The metadata of the latest checkpoint in ``run_dir``, migrated."""
-    path = Path(run_dir) / "latest.safetensors"
-    return RunMeta.from_dict(read_meta(path), path)
+    from rnnkit.tasks.loading import check_checkpoint  # loading imports the registry, which imports the specs
+
+    return check_checkpoint(Path(run_dir) / "latest.safetensors")
 
 
 def resume(spec: TaskSpec, run_dir: Path, train_changes: dict, log: Log, progress: bool = True, options=None) -> dict:
@@ -86,7 +87,11 @@ def _drive(
         meta = spec.meta(cfg, built, data, sources)
         trainer = Trainer(built.model, built.task, cfg["train"], run_dir, meta.to_dict(), log=log, progress=progress)
         if start.resume_from is not None:
-            trainer.resume(_migrated(load_checkpoint(start.resume_from, map_location=device)), start.changed)
+            from rnnkit.tasks.loading import check_finite_weights
+
+            ckpt = load_checkpoint(start.resume_from, map_location=device)
+            check_finite_weights(ckpt.model_state, start.resume_from)  # a diverged run's weights: one line
+            trainer.resume(_migrated(ckpt), start.changed)
             log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
         else:
             log(f"{spec.description(cfg, built, data)} on {device}; run directory {run_dir}")
