@@ -14,8 +14,8 @@ from rnnkit.config import override
 from rnnkit.infer.metrics import format_report, plot_confusion
 from rnnkit.tasks.classify.config import ClassifyDataConfig
 from rnnkit.tasks.classify.loaded import LoadedClassifier
-from rnnkit.tasks.digests import check_sources, check_vocab
 from rnnkit.tasks.classify.prepare import prepare_classification, read_examples
+from rnnkit.tasks.digests import check_sources, check_vocab
 from rnnkit.tasks.labelled import beside, one_split
 from rnnkit.tasks.spec import EvalRequest
 

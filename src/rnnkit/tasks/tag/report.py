@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 from rnnkit.config import override
 from rnnkit.infer.metrics import format_report
+from rnnkit.tasks.digests import check_sources, check_vocab
 from rnnkit.tasks.labelled import one_split
 from rnnkit.tasks.spec import EvalRequest
 from rnnkit.tasks.tag.config import TagDataConfig
 from rnnkit.tasks.tag.loaded import LoadedTagger
-from rnnkit.tasks.digests import check_sources, check_vocab
 from rnnkit.tasks.tag.prepare import prepare_tagging, read_sentences
 
 
