@@ -46,7 +46,7 @@ def override(instance, values: dict, where: str, origin: str = ""):
         if declared is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if declared is not None and not isinstance(value, declared):  # a bool integer: the validators say
-            raise ValueError(f"config: {where} key {key!r}{origin}: expected a {declared.__name__}, got {value!r}")
+            raise ValueError(f"config: {where} key {key!r}: expected a {declared.__name__}, got {value!r}{origin}")
         changes[key] = value
     return dataclasses.replace(instance, **changes)
 

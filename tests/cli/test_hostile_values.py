@@ -128,11 +128,11 @@ def test_a_non_finite_regression_target_is_refused(tmp_path, target):
         ("model = 3\n", ["config: [model] in", "run.toml: expected a table, got 3"]),
         ("train = 'x'\n", ["config: [train] in", "expected a table, got 'x'"]),
         ("[model]\nrnn = 3\n", ["config: [model.rnn] in", "expected a table, got 3"]),
-        ("[model]\nrnn = 3\nhidden_size = 8\n", ["config: [model.rnn] in", "expected a table, got 3"]),
+        ("[model]\nrnn = 3\nhidden_size = 8\n", ["config: unknown key(s) ['hidden_size'] in [model] in"]),
         ("[model.rnn]\nforget_bias = inf\n", ["forget_bias: expected a finite number"]),
         ("[model]\ndropout = nan\n", ["expected dropout in [0, 1), got nan"]),
         ("[model.rnn]\nhidden_size = 1000000000000\n", ["expected an estimated size within the"]),
-        ("[train]\ndevice = 3\n", ["config: [train] key 'device' in", "expected a str, got 3"]),
+        ("[train]\ndevice = 3\n", ["config: [train] key 'device': expected a str, got 3 in", "run.toml"]),
     ],
 )
 def test_toml_values_are_refused(data_dir, tmp_path, toml, fragments):
@@ -149,7 +149,7 @@ def test_a_bad_toml_value_is_named_with_its_file_not_blamed_on_a_later_flag(data
     assert "bool" not in line and "got 32" not in line
     (tmp_path / "flat.toml").write_text("[model]\nhidden_size = 'big'\n")
     result = train_lm(data_dir, tmp_path, "--config", tmp_path / "flat.toml", "--hidden-size", 32)
-    assert_refused(result, tmp_path, "config: [model.rnn] key 'hidden_size' in", "flat.toml: expected a int, got 'big'")
+    assert_refused(result, tmp_path, "config: [model.rnn] key 'hidden_size': expected a int, got 'big' in", "flat.toml")
 
 
 # ----- the inference commands ---------------------------------------------------------------------------
@@ -188,3 +188,21 @@ def test_unusable_devices_are_refused(runs, which, device):
 )
 def test_sampling_values_are_refused(runs, flags, fragment):
     assert_error(cli("sample", runs["lm"], "--length", 5, *flags), fragment)
+
+
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        (["--lags", HUGE], "bench: data and activations: expected an estimated size within the"),
+        (["--lags", "100000000", "--batch-size", "100000"], "expected an estimated size within the"),
+        (["--hidden-size", HUGE], "expected an estimated size within the"),
+        (["--lr", "nan"], "bench: expected lr > 0 and finite, got nan"),
+        (["--clip", "inf"], "bench: expected clip > 0 and finite, got inf"),
+        (["--minutes", "nan"], "minutes: expected a budget > 0"),
+        (["--minutes", "inf"], "minutes: expected a budget > 0"),
+    ],
+)
+def test_bench_memory_sizes_are_refused_before_allocating(tmp_path, flags, fragment):
+    result = cli("bench", "memory", "--cells", "lstm", "--minutes", "0.01", "--out", tmp_path / "b", *flags)
+    assert_error(result, fragment)
+    assert not (tmp_path / "b").exists()

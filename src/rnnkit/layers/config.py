@@ -66,12 +66,14 @@ class RecurrentConfig:
     def parameter_count(self) -> int:
         """How many numbers the stack's parameters hold (computed from the shapes; nothing allocated)."""
         cell, dirs = cell_for(self), 2 if self.bidirectional else 1
-        h_size, total = self.proj_size or self.hidden_size, 0
-        for layer in range(self.num_layers):
-            D = self.input_size if layer == 0 else h_size * dirs
+        h_size = self.proj_size or self.hidden_size
+
+        def layer(D: int) -> int:
             params = [p for p in cell.parameters(D, self.hidden_size) if self.bias or not p.bias]
-            total += dirs * sum(math.prod(p.shape) for p in params)
-        return total
+            return dirs * sum(math.prod(p.shape) for p in params)
+
+        # layers 2..L all read the layer below's output: the same count each (no loop over L)
+        return layer(self.input_size) + (self.num_layers - 1) * layer(h_size * dirs)
 
     def activation_count(self, batch: int, steps: int) -> int:
         """An estimate of the numbers one forward + backward pass over a (steps, batch) window keeps:
