@@ -86,7 +86,7 @@ def _override_nested(owner, key: str, default, value: dict, where: str, origin: 
     derived = sorted(set(value) & set(getattr(owner, "DERIVED", {}).get(key, ())))
     if derived:
         raise ValueError(
-            f"config: {inner} key(s) {derived}{origin} are set by the model itself; expected them unset (they follow "
+            f"config: {inner} key(s) {derived} are set by the model itself{origin}; expected them unset (they follow "
             f"from the model's other settings)"
         )
     try:
