@@ -24,6 +24,7 @@ import torch
 
 from rnnkit.cells import CELL_TYPES
 from rnnkit.checkpoint.atomic import atomic_file, atomic_write
+from rnnkit.config import is_real
 from rnnkit.diagnostics.memory_bench import BenchConfig, longest_lags, plot_results, results_table, run_benchmark
 from rnnkit.diagnostics.memory_tasks import TASK_NAMES, MemoryTask
 
@@ -75,7 +76,7 @@ def run(args) -> int:
     lags = _ints(args.lags, "lags")
     if args.task == "adding" and min(lags) < 2:
         raise ValueError(f"lags: expected lags >= 2 for the adding problem, got {args.lags!r}")
-    if not args.minutes > 0:
+    if not is_real(args.minutes) or not args.minutes > 0:
         raise ValueError(f"minutes: expected a budget > 0, got {args.minutes}")
     if args.threads < 0:
         raise ValueError(f"threads: expected an integer >= 0, got {args.threads}")
@@ -87,6 +88,7 @@ def run(args) -> int:
         backend=args.backend,
         seed=args.seed,
     ).validate()
+    config.check_fits(cells, lags)
     if args.threads:
         torch.set_num_threads(args.threads)
     task = MemoryTask(args.task)

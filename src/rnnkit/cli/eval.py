@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 
 from rnnkit.tasks import EvalRequest, load, task_of
+from rnnkit.train.device import check_device
 
 
 def add_parser(sub) -> None:
@@ -77,7 +78,7 @@ def _splits(text: str) -> tuple[str, ...]:
 def run(args) -> int:
     if args.batch_size < 1 or args.seq_len < 1:
         raise ValueError(f"eval: expected --batch-size and --seq-len >= 1, got {args.batch_size} and {args.seq_len}")
-    loaded = load(args.checkpoint, device=args.device)
+    loaded = load(args.checkpoint, device=check_device(args.device, allow_auto=False))
     request = EvalRequest(
         args.checkpoint, args.data, args.split, args.unknown, args.batch_size, args.seq_len, args.json, args.confusion
     )

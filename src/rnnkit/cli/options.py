@@ -44,6 +44,9 @@ def read_toml(path) -> dict:
     unknown = sorted(set(doc) - set(SECTIONS))
     if unknown:
         raise ValueError(f"config: unknown table(s) {unknown} in {p}; expected some of {list(SECTIONS)}")
+    for section, table in doc.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"config: [{section}] in {p}: expected a table, got {table!r}")
     return doc
 
 

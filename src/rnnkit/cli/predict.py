@@ -16,6 +16,7 @@ import sys
 
 from rnnkit.cli.options import intermixed
 from rnnkit.tasks import load
+from rnnkit.train.device import check_device
 
 
 def add_parser(sub) -> None:
@@ -38,7 +39,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if args.top < 1 or args.batch_size < 1:
         raise ValueError(f"predict: expected --top and --batch-size >= 1, got {args.top} and {args.batch_size}")
-    clf = load(args.checkpoint, device=args.device, expect="classify")
+    clf = load(args.checkpoint, device=check_device(args.device, allow_auto=False), expect="classify")
     # stdin: one text per line, blank lines skipped; arguments are taken as given (an empty one is an error)
     texts = args.texts if args.texts else [line.rstrip("\r\n") for line in sys.stdin if line.strip()]
     if not texts:

@@ -61,16 +61,16 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
 def compose(args, base: dict, defaults: dict) -> dict:
     """{section: dataclass} from ``defaults`` <- ``base`` <- --preset <- --config <- flags."""
     configs = dict(defaults)
-    layers = [base]
+    layers = [(base, "")]  # (values, where they came from: named in messages)
     if getattr(args, "preset", None):
-        layers.append(read_preset(args.preset))
+        layers.append((read_preset(args.preset), f" in preset {args.preset}"))
     if args.config:
-        layers.append(read_toml(args.config))
-    layers.append(flag_values(args))
-    for layer in layers:
+        layers.append((read_toml(args.config), f" in {args.config}"))
+    layers.append((flag_values(args), ""))
+    for layer, origin in layers:
         for section in SECTIONS:
             if layer.get(section):
-                configs[section] = override(configs[section], layer[section], f"[{section}]")
+                configs[section] = override(configs[section], layer[section], f"[{section}]", origin)
     return configs
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rnnkit.infer import check_sampling
 from rnnkit.tasks import load
+from rnnkit.train.device import check_device
 
 
 def add_parser(sub) -> None:
@@ -64,7 +65,7 @@ def run(args) -> int:
         if not path.is_file():
             raise ValueError(f"prime-file: no such file: {path}")
         prime = path.read_text(encoding="utf-8")
-    lm = load(args.checkpoint, device=args.device, expect="lm")
+    lm = load(args.checkpoint, device=check_device(args.device, allow_auto=False), expect="lm")
     lm.check_prime(prime, args.unknown)  # fail before printing anything
 
     def emit(text: str) -> None:

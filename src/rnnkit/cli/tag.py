@@ -17,8 +17,17 @@ import argparse
 import sys
 
 from rnnkit.cli.options import intermixed
-from rnnkit.data import TaggedSentences, format_columns, format_conllu, looks_like_conllu, parse_tagged, read_text
+from rnnkit.data import (
+    TaggedSentences,
+    conllu_lines,
+    format_columns,
+    format_conllu,
+    looks_like_conllu,
+    parse_tagged,
+    read_text,
+)
 from rnnkit.tasks import load
+from rnnkit.train.device import check_device
 
 
 def add_parser(sub) -> None:
@@ -54,7 +63,7 @@ def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str, str]:
         return parse_tagged(raw, name, "conllu", with_tags=False), "conllu", raw
     if kind == "columns":
         return parse_tagged(raw, name, "columns", with_tags=False), "columns", raw
-    lines = [line.split() for line in raw.splitlines()]
+    lines = [line.split() for line in conllu_lines(raw)]  # "\n"-separated, as every reader splits
     tokens = [toks for toks in lines if toks]
     origins = [f"{name}:{i + 1}" for i, toks in enumerate(lines) if toks]
     if not tokens:
@@ -65,7 +74,7 @@ def read_input(path: str | None, kind: str) -> tuple[TaggedSentences, str, str]:
 def run(args) -> int:
     if args.batch_size < 1:
         raise ValueError(f"tag: expected --batch-size >= 1, got {args.batch_size}")
-    tagger = load(args.checkpoint, device=args.device, expect="tag")
+    tagger = load(args.checkpoint, device=check_device(args.device, allow_auto=False), expect="tag")
     sentences, kind, raw = read_input(args.file, args.input)
     output = args.output or ("conllu" if kind == "conllu" else "columns")
     tags = tagger.tag(sentences.tokens, args.batch_size)
@@ -82,8 +91,10 @@ def fill_conllu(text: str, tags: list[str], column: str) -> str:
     """``text`` (CoNLL-U) with ``tags`` written, in order, into the tag field of every word line
     (integer ID); comments, blank lines, ranges (1-2) and empty nodes (8.1) pass through unchanged."""
     field = {"upos": 3, "xpos": 4}[column]
-    out, it = [], iter(tags)
-    for line in text.splitlines():
+    out, it, lines = [], iter(tags), conllu_lines(text)
+    if lines[-1] == "":  # the final "\n"
+        lines.pop()
+    for line in lines:
         cells = line.split("\t")
         if not line.startswith("#") and len(cells) == 10 and cells[0].isdigit():
             cells[field] = next(it)

@@ -20,14 +20,19 @@ import torch
 
 from rnnkit.checkpoint import save_checkpoint
 from rnnkit.checkpoint.atomic import write_figure
+from rnnkit.config import check_fits, is_real
 from rnnkit.diagnostics.gradient_flow import CELL_COLOURS
 from rnnkit.diagnostics.memory_tasks import MemoryTask
+from rnnkit.layers import RecurrentConfig
+from rnnkit.layers.config import TRAINING_COPIES
 from rnnkit.models import SequenceClassifier
 from rnnkit.models.evaluating import evaluating
 from rnnkit.train import TrainConfig, clip_gradients, make_optimizer
 
 #: Lowest score drawn: a run far worse than the baseline would otherwise squash every other line.
 _FLOOR = -0.25
+#: An upper bound of the memory tasks' input features per step (the recall task's one-hot symbols).
+_MAX_FEATURES = 16
 
 
 @dataclass
@@ -55,9 +60,20 @@ class BenchConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"bench: expected {name} to be a positive integer, got {value!r}")
         for name in ("lr", "clip", "stop_margin"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"bench: expected {name} > 0, got {getattr(self, name)!r}")
+            if not is_real(getattr(self, name)) or not getattr(self, name) > 0:
+                raise ValueError(f"bench: expected {name} > 0 and finite, got {getattr(self, name)!r}")
         return self
+
+    def check_fits(self, cells: list[str], lags: list[int]) -> None:
+        """Refuse lags or sizes whose data and activations (the largest set evaluated at once, over the
+        longest sequence) cannot fit in memory, before anything is generated or allocated."""
+        T, B = max(lags) + 2, max(self.batch_size, self.val_size, self.test_size)
+        for cell in cells:
+            rnn = RecurrentConfig(cell=cell, input_size=_MAX_FEATURES, hidden_size=self.hidden_size)
+            nbytes = 4 * (rnn.activation_count(B, T) + B * T * _MAX_FEATURES + TRAINING_COPIES * rnn.parameter_count())
+            check_fits(
+                nbytes, "bench: data and activations", f"cell {cell}, lag {max(lags)}, hidden_size {self.hidden_size}"
+            )
 
 
 @dataclass

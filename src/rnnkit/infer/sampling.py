@@ -11,15 +11,25 @@ import math
 import torch
 from torch import Tensor
 
+from rnnkit.config import is_real
+
+#: Below this, logits / temperature overflow float32 (|logit| ~ 1e2 / 1e-30 is still finite).
+MIN_TEMPERATURE = 1e-30
+
 
 def check_sampling(temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> None:
     """Raise ValueError ("expected X, got Y") for settings that cannot define a distribution.
     top_k = 0 means no top-k filter."""
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+    if not (is_real(temperature) and temperature > 0):
         raise ValueError(f"temperature: expected a number > 0 (lower = more conservative), got {temperature!r}")
+    if temperature < MIN_TEMPERATURE:
+        raise ValueError(
+            f"temperature: expected a number >= {MIN_TEMPERATURE:g} (smaller overflows float32; greedy decoding is "
+            f"the limit), got {temperature!r}"
+        )
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
         raise ValueError(f"top-k: expected an integer >= 1 (0: no top-k filter), got {top_k!r}")
-    if isinstance(top_p, bool) or not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
+    if not (is_real(top_p) and 0 < top_p <= 1):
         raise ValueError(f"top-p: expected a number in (0, 1], got {top_p!r}")
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rnnkit.cells import CELL_TYPES, FORGET_BIAS, NONLINEARITIES, cell_for
+from rnnkit.config import check_fits, is_real
 from rnnkit.layers.backend import BACKENDS
+
+#: float32 copies of every parameter while training: the weights, their gradients, Adam's two moments.
+TRAINING_COPIES = 4
 
 
 @dataclass
@@ -37,15 +42,41 @@ class RecurrentConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
+        if not is_real(self.dropout) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout: expected a probability in [0, 1), got {self.dropout!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {self.backend!r}")
         if self.nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES}, got {self.nonlinearity!r}")
+        if not is_real(self.forget_bias):
+            raise ValueError(f"forget_bias: expected a finite number (float32), got {self.forget_bias!r}")
         cell = cell_for(self)  # the cell validates the options it reads
         if self.backend == "native" and cell.native is None:
             raise ValueError(
                 f"backend: expected 'auto', 'fused' or 'autograd' for {cell.without_native} "
                 f"(torch.nn has no such {cell.torch_module or 'cell'}), got 'native'"
             )
+        check_fits(
+            4 * TRAINING_COPIES * self.parameter_count(),
+            "rnn: parameters, gradients and optimiser state",
+            f"input_size={self.input_size}, hidden_size={self.hidden_size}, num_layers={self.num_layers}"
+            + (f", proj_size={self.proj_size}" if self.proj_size else ""),
+        )
+
+    def parameter_count(self) -> int:
+        """How many numbers the stack's parameters hold (computed from the shapes; nothing allocated)."""
+        cell, dirs = cell_for(self), 2 if self.bidirectional else 1
+        h_size = self.proj_size or self.hidden_size
+
+        def layer(D: int) -> int:
+            params = [p for p in cell.parameters(D, self.hidden_size) if self.bias or not p.bias]
+            return dirs * sum(math.prod(p.shape) for p in params)
+
+        # layers 2..L all read the layer below's output: the same count each (no loop over L)
+        return layer(self.input_size) + (self.num_layers - 1) * layer(h_size * dirs)
+
+    def activation_count(self, batch: int, steps: int) -> int:
+        """An estimate of the numbers one forward + backward pass over a (steps, batch) window keeps:
+        the gates, h and c of every step of every layer-direction."""
+        dirs = 2 if self.bidirectional else 1
+        return batch * steps * self.num_layers * dirs * (cell_for(self).num_gates + 2) * self.hidden_size

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
 from rnnkit.models.batch import ModelOutput, SequenceBatch
-from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, check_model_fits, derive
 
 TASKS = ("classify", "regress")
 POOLINGS = ("last", "mean", "max")
@@ -76,6 +76,9 @@ class SequenceClassifierConfig(ModelSettings):
             raise ValueError(f"model: expected num_classes >= 2 for classification, got {self.num_classes!r}")
         check_dropout(self.dropout)
         self.rnn = derive(self.rnn, self.embedding_size if self.vocab_size else self.input_size, self.dropout)
+        V, E, H = self.vocab_size, self.embedding_size, self.rnn.hidden_size
+        head = 2 * (self.rnn.proj_size or H) * (self.num_outputs + 1)  # an upper bound of the head
+        check_model_fits(self.rnn, V * E + head, f"vocab_size={V}, embedding_size={E}, hidden_size={H}")
         return self
 
     @property

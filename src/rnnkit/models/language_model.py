@@ -17,9 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.config import is_real
 from rnnkit.layers import Recurrent, RecurrentConfig
 from rnnkit.models.batch import ModelOutput, TokenBatch
-from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, check_model_fits, derive
 
 
 @dataclass
@@ -44,7 +45,7 @@ class LanguageModelConfig(ModelSettings):
         if isinstance(self.embedding_size, bool) or not isinstance(self.embedding_size, int) or self.embedding_size < 0:
             raise ValueError(f"model: expected embedding_size >= 0 (0 = one-hot), got {self.embedding_size!r}")
         check_dropout(self.dropout)
-        if self.init_scale < 0:
+        if not is_real(self.init_scale) or self.init_scale < 0:
             raise ValueError(f"model: expected init_scale >= 0, got {self.init_scale!r}")
         if self.tie_weights and self.embedding_size != (self.rnn.proj_size or self.rnn.hidden_size):
             size = "proj_size" if self.rnn.proj_size else "hidden_size"
@@ -53,6 +54,9 @@ class LanguageModelConfig(ModelSettings):
                 f"{self.embedding_size} and {size}={self.rnn.proj_size or self.rnn.hidden_size}"
             )
         self.rnn = derive(self.rnn, self.embedding_size or self.vocab_size, self.dropout)
+        E, h_size = self.embedding_size, self.rnn.proj_size or self.rnn.hidden_size
+        got = f"vocab_size={V}, embedding_size={E}, hidden_size={h_size}"
+        check_model_fits(self.rnn, V * E + (h_size + 1) * V, got)
         return self
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from rnnkit.config import override, to_dict
+from rnnkit.config import check_fits, is_real, override, to_dict
 from rnnkit.layers import RecurrentConfig
+from rnnkit.layers.config import TRAINING_COPIES
 
 #: Fields of the nested RecurrentConfig that the model sets: refused in [model.rnn], not stored.
 RNN_DERIVED = ("input_size", "dropout", "batch_first")
@@ -24,8 +25,15 @@ def derive(rnn: RecurrentConfig, input_size: int, dropout: float) -> RecurrentCo
 
 
 def check_dropout(dropout: float) -> None:
-    if not 0.0 <= float(dropout) < 1.0:
+    if not is_real(dropout) or not 0.0 <= dropout < 1.0:
         raise ValueError(f"model: expected dropout in [0, 1), got {dropout!r}")
+
+
+def check_model_fits(rnn: RecurrentConfig, other_parameters: int, got: str) -> None:
+    """Refuse a model whose parameters (the stack's and ``other_parameters``: embeddings, head), with
+    their gradients and optimiser state, cannot fit in memory, before anything is allocated."""
+    total = rnn.parameter_count() + other_parameters
+    check_fits(4 * TRAINING_COPIES * total, "model: parameters, gradients and optimiser state", got)
 
 
 class ModelSettings:

@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from rnnkit.layers import Recurrent, RecurrentConfig
 from rnnkit.models.batch import ModelOutput, TaggedBatch
-from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, derive
+from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, check_model_fits, derive
 
 IGNORE = -100  # the target of a padding position
 
@@ -71,6 +71,11 @@ class SequenceTaggerConfig(ModelSettings):
             raise ValueError(f"model: expected char_vocab_size >= 2 with char_features, got {self.char_vocab_size!r}")
         features = self.embedding_size + (2 * self.char_hidden_size if self.char_features else 0)
         self.rnn = derive(self.rnn, features, self.dropout)
+        V, E, C = self.vocab_size, self.embedding_size, self.char_vocab_size
+        chars = C * self.char_embedding_size + self.char_rnn().parameter_count() if self.char_features else 0
+        head = 2 * (self.rnn.proj_size or self.rnn.hidden_size) * (self.num_tags + 1)  # an upper bound
+        got = f"vocab_size={V}, embedding_size={E}, num_tags={self.num_tags}"
+        check_model_fits(self.rnn, V * E + chars + head, got)
         return self
 
     def char_rnn(self) -> RecurrentConfig:

@@ -23,6 +23,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from rnnkit.tasks.digests import KEY, source_digests
 from rnnkit.tasks.meta import RunMeta
 from rnnkit.train import Task, TrainConfig
 
@@ -128,6 +129,7 @@ class TaskSpec:
             "source": list(sources),
             "task": self.name,
         }
+        config[KEY] = source_digests(config)  # what eval of a stored split checks the files against
         vocab = data.vocab.to_dict()
         return RunMeta(self.name, self.model_cls.kind, model_config, vocab, config, self.extras(data))
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rnnkit.config import is_real
+from rnnkit.train.device import check_device
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
 CLIP_MODES = ("norm", "value", "none")
 SCHEDULES = ("none", "step", "epoch", "plateau")
+_FINITE = " and finite (a float32: at most 3.4e38)"
 
 
 @dataclass
@@ -61,17 +65,22 @@ class TrainConfig:
         if self.lr_schedule not in SCHEDULES:
             raise ValueError(f"train: expected lr_schedule in {SCHEDULES}, got {self.lr_schedule!r}")
         for name in ("lr", "clip", "explode_factor"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"train: expected {name} > 0, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if not is_real(value) or not value > 0:
+                raise ValueError(f"train: expected {name} > 0{'' if is_real(value) else _FINITE}, got {value!r}")
         if not isinstance(self.monitor, str) or not self.monitor.startswith("val_"):
             raise ValueError(
                 f"train: expected monitor to name a validation metric such as 'val_loss', got {self.monitor!r}"
             )
-        if not 0 < self.lr_decay <= 1:
+        if not is_real(self.lr_decay) or not 0 < self.lr_decay <= 1:
             raise ValueError(f"train: expected lr_decay in (0, 1], got {self.lr_decay!r}")
         for name in ("momentum", "weight_decay", "max_epochs", "max_minutes"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"train: expected {name} >= 0, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if not is_real(value) or value < 0:
+                raise ValueError(f"train: expected {name} >= 0{'' if is_real(value) else _FINITE}, got {value!r}")
+        check_device(self.device)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ValueError(f"train: expected seed to be an integer in [0, 2**32), got {self.seed!r}")
         for name in ("max_steps", "lr_decay_start", "eval_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

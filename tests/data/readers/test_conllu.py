@@ -13,6 +13,7 @@ from rnnkit.data.readers.conllu import (
     TAG_COLUMNS,
     format_columns,
     format_conllu,
+    parse_tagged,
     read_columns,
     read_conllu,
     read_tagged,
@@ -198,3 +199,19 @@ def test_ud_english_ewt_counts(name, sentences, tokens):
     s = read_tagged(EWT / name)
     assert len(s) == sentences and sum(map(len, s.tokens)) == tokens
     assert [len(t) for t in s.tokens] == [len(t) for t in s.tags]
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"])
+def test_forms_holding_splitlines_separators_round_trip(separator):
+    """Lines are "\\n"-separated (the CoNLL-U spec): U+2028 and the other str.splitlines breaks stay in a FORM,
+    for the reader, the writer and ``rnnkit tag``'s filling of the input (issue 12, item 10)."""
+    from rnnkit.cli.tag import fill_conllu
+
+    form = f"a{separator}b"
+    text = "# text = x\n" + "\t".join(["1", form, form, "NOUN", "_", "_", "_", "_", "_", "_"]) + "\n"
+    text += "\t".join(["2", "c", "c", "VERB", "_", "_", "_", "_", "_", "_"]) + "\n\n"
+    parsed = parse_tagged(text, "x.conllu", "conllu")
+    assert parsed.tokens == [[form, "c"]] and parsed.tags == [["NOUN", "VERB"]]
+    assert fill_conllu(text, ["X", "Y"], "upos") == text.replace("NOUN", "X").replace("VERB", "Y")
+    again = parse_tagged(format_conllu(parsed.tokens[0], parsed.tags[0]), "y.conllu", "conllu")
+    assert again.tokens == parsed.tokens and again.tags == parsed.tags

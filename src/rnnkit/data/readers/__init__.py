@@ -18,6 +18,7 @@ from __future__ import annotations
 from .conllu import (
     TAG_COLUMNS,
     TaggedSentences,
+    conllu_lines,
     format_columns,
     format_conllu,
     looks_like_conllu,
@@ -35,6 +36,7 @@ __all__ = [
     "TaggedSentences",
     "check_codec",
     "format_columns",
+    "conllu_lines",
     "format_conllu",
     "looks_like_conllu",
     "parse_tagged",

@@ -137,8 +137,10 @@ def _read(path: Path, encoding: str, errors: str) -> str:
     return read_text(path, encoding, errors)
 
 
-def _lines(text: str) -> list[str]:
-    """The lines of ``text`` without their ``"\\n"`` or ``"\\r\\n"``."""
+def conllu_lines(text: str) -> list[str]:
+    """The lines of ``text`` without their ``"\\n"`` or ``"\\r\\n"``: CoNLL-U lines end in "\\n" only, so
+    U+2028, U+2029, \\x0b, \\x0c, \\x1c-\\x1e and \\x85 (which ``str.splitlines`` also breaks at) stay inside
+    a line, e.g. in a FORM. Every reader and writer of these formats splits with this."""
     return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
@@ -148,7 +150,7 @@ def looks_like_conllu(path: PathLike, text: str) -> bool:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     if name.lower().endswith(".conllu"):
         return True
-    for line in _lines(text):
+    for line in conllu_lines(text):
         if line.strip() and not line.startswith("#"):
             return len(line.split("\t")) == _CONLLU_FIELDS
     return False
@@ -189,7 +191,7 @@ class _Sentences:
 def _parse_conllu(text: str, path: Path, column: str, with_tags: bool) -> TaggedSentences:
     field = _TAG_FIELD[column]
     out = _Sentences(with_tags)
-    for number, line in enumerate(_lines(text), 1):
+    for number, line in enumerate(conllu_lines(text), 1):
         if not line.strip():
             out.close()
             continue
@@ -217,7 +219,7 @@ def _parse_conllu(text: str, path: Path, column: str, with_tags: bool) -> Tagged
 
 def _parse_columns(text: str, path: Path, with_tags: bool) -> TaggedSentences:
     out = _Sentences(with_tags)
-    for number, line in enumerate(_lines(text), 1):
+    for number, line in enumerate(conllu_lines(text), 1):
         if not line.strip():
             out.close()
             continue

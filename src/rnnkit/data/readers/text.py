@@ -86,10 +86,14 @@ def read_text(source: PathLike | Sequence[PathLike], encoding: str = "utf-8", er
 def check_codec(encoding: str, errors: str) -> str:
     """Validate the codec and the error handler up front; returns the codec's canonical name."""
     try:
-        name = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
+        if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib ...: what bytes.decode refuses
+            raise LookupError(encoding)
+        name = info.name
     except (LookupError, TypeError):
         raise DataError(
-            f"data: unknown encoding {encoding!r}; expected a Python codec name such as 'utf-8' or 'latin-1'"
+            f"data: unknown encoding {encoding!r}; expected a Python codec name such as 'utf-8' or 'latin-1' "
+            "(a text encoding)"
         ) from None
     try:
         codecs.lookup_error(errors)

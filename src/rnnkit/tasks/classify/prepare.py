@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnkit.config import is_real
 from rnnkit.data import DataError, LabelledExamples, TokenVocab, check_classes, read_labelled, split_tokens
 from rnnkit.tasks.classify.config import ClassifyDataConfig
 from rnnkit.tasks.labelled import SPLITS, listed, split_parts
@@ -81,11 +82,14 @@ def encode_labels(raw: Sequence[str], origins: Sequence[str], labels: list[str],
         out = np.empty(len(raw), dtype=np.float32)
         for i, (label, origin) in enumerate(zip(raw, origins, strict=True)):
             try:
-                out[i] = float(label)
+                value = float(label)
             except ValueError:
                 raise DataError(
                     f"data: {origin}: label {label!r} is not a number; expected numeric targets for regression"
                 ) from None
+            if not is_real(value):
+                raise DataError(f"data: {origin}: expected a finite regression target (a float32), got {label!r}")
+            out[i] = value
         return out
     index = {label: i for i, label in enumerate(labels)}
     unknown = sorted(set(raw) - set(index))

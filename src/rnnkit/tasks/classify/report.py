@@ -15,6 +15,7 @@ from rnnkit.infer.metrics import format_report, plot_confusion
 from rnnkit.tasks.classify.config import ClassifyDataConfig
 from rnnkit.tasks.classify.loaded import LoadedClassifier
 from rnnkit.tasks.classify.prepare import prepare_classification, read_examples
+from rnnkit.tasks.digests import check_sources, check_vocab
 from rnnkit.tasks.labelled import beside, one_split
 from rnnkit.tasks.spec import EvalRequest
 
@@ -53,11 +54,10 @@ def evaluate_classifier(loaded: LoadedClassifier, request: EvalRequest, out: Cal
     if request.data:
         examples, where = read_examples(data_cfg, request.data), ", ".join(request.data)
     else:
-        regress = loaded.regress
-        examples, where = (
-            prepare_classification(data_cfg, stored["source"], regress).examples[split],
-            f"the {split} split",
-        )
+        check_sources(stored)
+        prepared = prepare_classification(data_cfg, stored["source"], loaded.regress)
+        check_vocab(prepared.vocab.to_dict(), loaded.meta["vocab"], stored["source"])
+        examples, where = prepared.examples[split], f"the {split} split"
         if not len(examples):
             raise ValueError(f"eval: the stored {split} split is empty; expected a split with examples, or --data FILE")
     name = Path(request.data[0]).name.split(".")[0] if request.data else split

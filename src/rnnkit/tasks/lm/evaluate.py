@@ -7,6 +7,7 @@ import json
 
 from rnnkit.config import override
 from rnnkit.data import read_text
+from rnnkit.tasks.digests import check_sources, check_vocab
 from rnnkit.tasks.lm.config import DataConfig
 from rnnkit.tasks.lm.loaded import LoadedLanguageModel, loss_report
 from rnnkit.tasks.lm.prepare import prepare_corpus
@@ -23,7 +24,9 @@ def evaluate_lm(lm: LoadedLanguageModel, request: EvalRequest, out: Log) -> None
     else:
         stored = lm.meta["config"]
         data_cfg = override(DataConfig(), stored["data"], "checkpoint [data]")
+        check_sources(stored)
         corpus = prepare_corpus(data_cfg, stored["source"])
+        check_vocab(corpus.vocab.to_dict(), lm.meta["vocab"], stored["source"])
         for split in request.splits:
             if len(corpus.splits[split]) < 2:
                 raise ValueError(f"eval: the stored {split} split is empty; expected a split with text, or --data FILE")

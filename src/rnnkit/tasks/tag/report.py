@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from rnnkit.config import override
 from rnnkit.infer.metrics import format_report
+from rnnkit.tasks.digests import check_sources, check_vocab
 from rnnkit.tasks.labelled import one_split
 from rnnkit.tasks.spec import EvalRequest
 from rnnkit.tasks.tag.config import TagDataConfig
@@ -34,7 +35,10 @@ def evaluate_tagger(loaded: LoadedTagger, request: EvalRequest, out: Callable[[s
         sentences, where = read_sentences(data_cfg, request.data), ", ".join(request.data)
     else:
         split = one_split(request)
-        sentences, where = prepare_tagging(data_cfg, stored["source"]).sentences[split], f"the {split} split"
+        check_sources(stored)
+        prepared = prepare_tagging(data_cfg, stored["source"])
+        check_vocab(prepared.vocab.to_dict(), loaded.meta["vocab"], stored["source"])
+        sentences, where = prepared.sentences[split], f"the {split} split"
         if not len(sentences):
             raise ValueError(
                 f"eval: the stored {split} split is empty; expected a split with sentences, or --data FILE"
