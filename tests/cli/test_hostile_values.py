@@ -164,10 +164,11 @@ def command(runs, which: str) -> list:
         "eval-classify": ["eval", runs["classify"]],
         "eval-tag": ["eval", runs["tag"]],
         "tag": ["tag", runs["tag"], runs["tagged"]],
+        "visualize": ["visualize", runs["lm"], "--text", "Alice", "--out", Path(runs["lm"]).parent / "never.html"],
     }[which]
 
 
-@pytest.mark.parametrize("which", ["sample", "predict", "eval-lm", "eval-classify", "eval-tag", "tag"])
+@pytest.mark.parametrize("which", ["sample", "predict", "eval-lm", "eval-classify", "eval-tag", "tag", "visualize"])
 @pytest.mark.parametrize("device", DEVICES)
 def test_unusable_devices_are_refused(runs, which, device):
     assert_error(cli(*command(runs, which), "--device", device), "device: expected", repr(device))

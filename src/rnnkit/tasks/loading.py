@@ -28,6 +28,7 @@ from rnnkit.models import MODEL_KINDS, build_model, layout_mismatch, model_layou
 from rnnkit.tasks.meta import RunMeta, migrate
 from rnnkit.tasks.registry import TASKS, task_named
 from rnnkit.tasks.schema import bad, check_chars, check_complete, check_sizes
+from rnnkit.train.device import check_device
 
 #: Any config size above the file's value count by more than this is refused before building.
 _SIZE_SLACK = 1024
@@ -43,7 +44,7 @@ def load(path, device: str | torch.device = "cpu", expect: str | None = None):
         CheckpointError: the file is missing, damaged, or its metadata and tensors do not describe a
             model of a known task (see ``check_checkpoint``), or it holds non-finite weights.
     """
-    device = torch.device(device)
+    device = torch.device(check_device(device, allow_auto=False) if isinstance(device, str) else device)
     path = resolve_checkpoint(path)
     checked, where = _checked(read_header(path), expect)
     ckpt = load_checkpoint(where, map_location=device)

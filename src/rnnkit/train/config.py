@@ -25,7 +25,8 @@ class TrainConfig:
             lr_decay_start epochs, then x lr_decay each epoch: Zaremba et al.); plateau (x lr_decay
             when the validation loss has not improved for ``patience`` evaluations).
         eval_every: steps between evaluations (+ checkpoints); 0 = at the end of every epoch.
-        explode_factor: stop when the training loss exceeds this multiple of its best running mean.
+        explode_factor: stop (diverged) when a training or validation loss exceeds this multiple of the
+            run's start level (chance or the first loss) or of its best running mean (rnnkit.train.guard).
         monitor: the validation metric that picks the best checkpoint and drives the plateau
             schedule: "val_loss" (lower is better) or a metric the task reports, e.g. "val_acc"
             (names ending in acc / accuracy / f1 are higher-is-better).

@@ -85,7 +85,8 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
     if evals:
         ax_loss.plot([r["step"] for r in evals], [r["val_loss"] for r in evals], "o-", label="validation", lw=1.5)
     ax_loss.set_ylabel("loss (nats / token)")
-    ax_loss.legend()
+    if train or evals:  # a run stopped before its first record has nothing to label
+        ax_loss.legend()
     ax_loss.grid(alpha=0.3)
     ax_loss.set_title(title or "training curves")
     norms, what = _step_norms(train), "gradient norm per step"
