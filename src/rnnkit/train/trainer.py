@@ -41,6 +41,7 @@ from rnnkit.checkpoint import Checkpoint, capture_rng_state, load_checkpoint, re
 from rnnkit.checkpoint.atomic import atomic_write
 from rnnkit.train.changes import retune
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.device import check_device
 from rnnkit.train.guard import LossGuard
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
@@ -55,15 +56,10 @@ class TrainingStopped(RuntimeError):
 
 
 def resolve_device(name: str) -> torch.device:
-    if name == "auto":
+    """The device ``name`` names ("auto": CUDA where available, else the CPU), checked by ``check_device``."""
+    if check_device(name) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as e:
-        raise ValueError(f"device: expected 'auto', 'cpu' or 'cuda[:N]', got {name!r}") from e
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: expected an available device, got {name!r} but CUDA is not available")
-    return device
+    return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:
