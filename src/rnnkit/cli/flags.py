@@ -90,6 +90,15 @@ def add_training_flags(p) -> None:
     )
     add(t, "--seed", dest="train.seed", type=int, help="random seed")
     add(t, "--device", dest="train.device", help="auto (default), cpu, cuda, cuda:1, ...")
+    add(
+        t,
+        "--tensorboard",
+        dest="train.tensorboard",
+        action="store_const",
+        const=True,
+        help="also log loss, validation metrics, lr and gradient norm to RUN/tensorboard/ "
+        "(needs the tensorboard extra)",
+    )
 
 
 def add_labelled_data_flags(d, unit: str) -> None:

@@ -68,8 +68,8 @@ def main(argv=None) -> int:
         message = message.splitlines()[0] if message else type(e).__name__
         print(f"rnnkit: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("rnnkit: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:  # TrainingInterrupted: a checkpoint was saved; its message says how to go on
+        print(f"rnnkit: {e}" if str(e) else "rnnkit: interrupted", file=sys.stderr)
         return 130
 
 

@@ -48,6 +48,15 @@ def add_parser(sub) -> None:
         metavar="N",
         help="tokens (characters or words) to sample from the best model at the end (0: none; default 300)",
     )
+    add(
+        p,
+        "--sample-every",
+        dest="train.sample_every",
+        type=int,
+        metavar="N",
+        help="every N steps, a 200-character (50-word) sample at temperature 0.8 from the current weights, "
+        "above the progress bar (0: none; default 0)",
+    )
 
     d = p.add_argument_group("data")
     add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")

@@ -12,6 +12,7 @@ checkpoint will be a third kind of start, and nothing else here needs to change 
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from rnnkit.checkpoint import Checkpoint, load_checkpoint, read_meta
 from rnnkit.config import override
 from rnnkit.tasks.meta import RunMeta, migrate
 from rnnkit.tasks.spec import Finished, Log, TaskSpec
-from rnnkit.train import Trainer, resolve_device, seed_everything
+from rnnkit.train import Trainer, TrainingInterrupted, resolve_device, seed_everything
 from rnnkit.train.changes import check_changes
 from rnnkit.train.lock import RunLock
 
@@ -99,6 +100,8 @@ def _drive(
             summary = trainer.fit()
         except OSError as e:
             raise OSError(e.errno, _write_failed(e, trainer.latest_path)) from None
+        except TrainingInterrupted as e:  # Ctrl-C: the message names this task's command
+            raise e.continue_with(f"{spec.verb} --resume {shlex.quote(str(run_dir))}") from None
         log(
             f"stopped: {summary['stopped']} at step {summary['step']}; "
             f"{spec.best_text(summary['best_score'], cfg, data)}; checkpoints in {run_dir}"

@@ -1,6 +1,7 @@
 """The task-agnostic trainer, its configuration and the Task protocol it trains through."""
 
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.interrupt import TrainingInterrupted
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import EpochDecay, clip_gradients, make_optimizer, make_scheduler
 from rnnkit.train.task import Task
@@ -13,6 +14,7 @@ __all__ = [
     "MetricsLog",
     "TrainConfig",
     "Trainer",
+    "TrainingInterrupted",
     "TrainingStopped",
     "clip_gradients",
     "make_optimizer",

@@ -9,7 +9,7 @@ either applied on top of the restored state or refused:
               lr_decay, lr_decay_every, lr_decay_start, patience: the schedule continues with them
               from the current value;
               everything read at every step: the budgets, clip_mode, clip, eval_every,
-              log_every, explode_factor, device.
+              log_every, explode_factor, device, sample_every, tensorboard.
     refused   optimizer: its state (Adam's moments, SGD's momentum buffers) is part of the run;
               another optimiser would start from nothing, which is a new run, not a resume;
               lr_schedule: one schedule's state means nothing to another;

@@ -30,6 +30,10 @@ class TrainConfig:
         monitor: the validation metric that picks the best checkpoint and drives the plateau
             schedule: "val_loss" (lower is better) or a metric the task reports, e.g. "val_acc"
             (names ending in acc / accuracy / f1 are higher-is-better).
+        sample_every: language models: every this many steps, a short sample from the current
+            weights is written above the progress bar (0: never). It draws from its own generator
+            and restores every global RNG, so the run computes exactly what it would without it.
+        tensorboard: also log the scalars to RUN/tensorboard/ (rnnkit.train.tensorboard).
     """
 
     optimizer: str = "adam"
@@ -52,6 +56,8 @@ class TrainConfig:
     device: str = "auto"
     explode_factor: float = 4.0
     monitor: str = "val_loss"
+    sample_every: int = 0
+    tensorboard: bool = False
 
     @property
     def monitor_mode(self) -> str:
@@ -82,7 +88,9 @@ class TrainConfig:
         check_device(self.device)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise ValueError(f"train: expected seed to be an integer in [0, 2**32), got {self.seed!r}")
-        for name in ("max_steps", "lr_decay_start", "eval_every"):
+        if not isinstance(self.tensorboard, bool):
+            raise ValueError(f"train: expected tensorboard to be true or false, got {self.tensorboard!r}")
+        for name in ("max_steps", "lr_decay_start", "eval_every", "sample_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"train: expected {name} to be an integer >= 0, got {value!r}")

@@ -1,4 +1,5 @@
-"""The run's metrics: appended to metrics.jsonl as they come, and drawn as a PNG.
+"""The run's metrics: appended to metrics.jsonl as they come, and drawn as a PNG (curves.png: loss,
+validation accuracy for tasks that report one, the gradient norm).
 
 metrics.jsonl is written without ever following a symlink: when the log is opened it is rewritten
 atomically (rnnkit.checkpoint.atomic: a temp file and os.replace, which replaces a link planted at
@@ -70,8 +71,22 @@ def _read_own(path: Path) -> str:
         return f.read().decode("utf-8", errors="replace")
 
 
-def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
-    """Loss (train and validation) against step, and the gradient norm with clipped steps marked."""
+#: Up to this many steps, the gradient-norm panel draws every step; above it, per window of steps
+#: (about NORM_WINDOWS of them) the median, the 10th-90th percentile band and the min-max band.
+NORM_POINTS = 400
+NORM_WINDOWS = 200
+
+
+def accuracy_metrics(evals: list[dict]) -> list[str]:
+    """The accuracy-like validation metrics in evaluation records (val_acc, val_f1, ...), in order."""
+    names = dict.fromkeys(k for r in evals for k in r if k.startswith("val_") and k.endswith(("acc", "accuracy", "f1")))
+    return list(names)
+
+
+def plot_curves(records: list[dict], path: Path, title: str = ""):
+    """Loss (train and validation) against step; validation accuracy when the task reports one
+    (classifiers, taggers); the gradient norm with clipped steps marked. Returns the (closed)
+    matplotlib Figure: its axes hold what was drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,7 +94,12 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
 
     train = [r for r in records if r.get("kind") == "train"]
     evals = [r for r in records if r.get("kind") == "eval" and "val_loss" in r]
-    fig, (ax_loss, ax_norm) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    accuracies = accuracy_metrics(evals)
+    ratios = [2, 1, 1] if accuracies else [2, 1]
+    fig, axes = plt.subplots(
+        len(ratios), 1, figsize=(8, 2.2 * sum(ratios)), sharex=True, gridspec_kw={"height_ratios": ratios}
+    )
+    ax_loss, ax_norm = axes[0], axes[-1]
     if train:
         ax_loss.plot([r["step"] for r in train], [r["train_loss"] for r in train], label="train", lw=1)
     if evals:
@@ -89,6 +109,26 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
         ax_loss.legend()
     ax_loss.grid(alpha=0.3)
     ax_loss.set_title(title or "training curves")
+    if accuracies:
+        ax_acc = axes[1]
+        for name in accuracies:
+            points = [(r["step"], 100 * r[name]) for r in evals if name in r]
+            ax_acc.plot(*zip(*points), "o-", lw=1.5, label=name.replace("val_", "validation "))
+        ax_acc.set_ylabel("accuracy (%)")
+        ax_acc.legend(fontsize=8)
+        ax_acc.grid(alpha=0.3)
+    _plot_norms(ax_norm, train)
+    ax_norm.set_xlabel("step")
+    ax_norm.grid(alpha=0.3)
+    fig.tight_layout()
+    write_figure(fig, path, dpi=90)  # atomic; its old temp name curves.tmp.png was shared by concurrent runs
+    return fig
+
+
+def _plot_norms(ax, train: list[dict]) -> None:
+    """Every step's gradient norm (a running median and its spread over long runs), clipped steps in red."""
+    import numpy as np
+
     norms, what = _step_norms(train), "gradient norm per step"
     if not norms:  # records from before per-step norms were logged: one value per log interval
         norms = [
@@ -97,18 +137,28 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> None:
             if math.isfinite(r.get("grad_norm", math.nan))
         ]
         what = "gradient norm (max over log interval)"
-    if norms:
-        steps, values, clipped = zip(*norms)
-        ax_norm.plot(steps, values, lw=1, label=what)
+    if not norms:
+        return
+    if len(norms) <= NORM_POINTS:
+        steps, values, _ = zip(*norms)
+        ax.plot(steps, values, lw=1, label=what)
         marked = [(s, v) for s, v, c in norms if c]
-        if marked:
-            ax_norm.scatter(*zip(*marked), s=8, c="tab:red", label="clipped", zorder=3)
-        ax_norm.set_yscale("log")
-        ax_norm.legend(fontsize=8)
-    ax_norm.set_xlabel("step")
-    ax_norm.grid(alpha=0.3)
-    fig.tight_layout()
-    write_figure(fig, path, dpi=90)  # atomic; its old temp name curves.tmp.png was shared by concurrent runs
+        marked_label = "clipped"
+    else:  # thousands of points would be a solid band: summarise windows of steps
+        size = math.ceil(len(norms) / NORM_WINDOWS)
+        windows = [norms[i : i + size] for i in range(0, len(norms), size)]
+        centre = [np.mean([s for s, _, _ in w]) for w in windows]
+        values = [np.array([v for _, v, _ in w]) for w in windows]
+        low, p10, median, p90, high = ([np.percentile(v, q) for v in values] for q in (0, 10, 50, 90, 100))
+        ax.fill_between(centre, low, high, alpha=0.12, color="tab:blue", lw=0, label="min-max")
+        ax.fill_between(centre, p10, p90, alpha=0.3, color="tab:blue", lw=0, label="10th-90th percentile")
+        ax.plot(centre, median, lw=1, color="tab:blue", label=f"{what}: median of {size} steps")
+        marked = [(c, h) for c, h, w in zip(centre, high, windows) if any(clip for _, _, clip in w)]
+        marked_label = "windows with clipped steps"
+    if marked:
+        ax.scatter(*zip(*marked), s=8, c="tab:red", label=marked_label, zorder=3)
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
 
 
 def _step_norms(train: list[dict]) -> list[tuple[int, float, bool]]:

@@ -22,6 +22,11 @@ class Task(Protocol):
     evaluate(model)          -> {"val_loss": ..., ...} (empty without validation data)
     describe(val)            -> the log line of an evaluation ("val loss 1.23 nats (...)")
     state_tensors() / load_state_tensors(tensors)  carried state saved in checkpoints (a TBPTT hidden state)
+
+    Optional (read with getattr):
+    unit                     what train_loss's units count, for the throughput ("char", "word", "ex"; default "tok")
+    sample(model, seed)      -> a short text from the current weights (TrainConfig.sample_every), drawn
+                             from a generator of its own seeded with ``seed``
     """
 
     loss_floor: float

@@ -21,7 +21,10 @@ run's final one after one more loss, no step taken), so a diverging run never ov
 checkpoint, never calls a diverged one best, and says which it kept.
 
 Resuming a run that already reached its budget does nothing (no evaluation, no file written), so
-extending it afterwards continues exactly as the uninterrupted run.
+extending it afterwards continues exactly as the uninterrupted run. A first Ctrl-C finishes the step,
+writes latest.safetensors (after the checks of a final checkpoint) and raises TrainingInterrupted;
+a second one stops at once (rnnkit.train.interrupt). What the run shows meanwhile (a bar, or plain
+lines when stderr is no terminal): rnnkit.train.progress; samples: TrainConfig.sample_every.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ import random
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from rnnkit.checkpoint import Checkpoint, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from rnnkit.checkpoint.atomic import atomic_write
@@ -43,12 +46,16 @@ from rnnkit.train.changes import retune
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.device import check_device
 from rnnkit.train.guard import LossGuard
+from rnnkit.train.interrupt import CtrlC, TrainingInterrupted
 from rnnkit.train.metrics import MetricsLog, plot_curves
 from rnnkit.train.optim import clip_gradients, make_optimizer, make_scheduler
+from rnnkit.train.progress import Progress
 from rnnkit.train.task import Task
+from rnnkit.train.tensorboard import TensorBoardLog
+from rnnkit.train.window import Window
 
 #: The trainer's keys in every checkpoint's metadata (the rest is the task's).
-TRAINER_KEYS = ("step", "epoch", "index", "best_score", "monitor", "best_tiebreak_loss", "loss_guard", "eval")
+TRAINER_KEYS = ("step", "epoch", "index", "best_score", "monitor", "best_tiebreak_loss", "loss_guard", "eval", "window")
 
 
 class TrainingStopped(RuntimeError):
@@ -76,8 +83,9 @@ class Trainer:
     run_dir: where checkpoints, metrics and plots go.
     meta: JSON-able description stored in every checkpoint (model kind and config, vocabulary,
         data settings...), so sampling and evaluation need only the checkpoint.
-    log: called with one-line human messages (the CLI prints them); the library never prints.
-    progress: show a tqdm progress bar (loss, tokens/s, ETA).
+    log: called with one-line human messages (the CLI prints them); the library never prints
+        but the progress bar (rnnkit.train.progress: during ``fit`` every message goes above it).
+    progress: a progress bar on a terminal, plain progress lines through ``log`` elsewhere.
     """
 
     def __init__(
@@ -103,6 +111,16 @@ class Trainer:
         self.metrics: MetricsLog | None = None
         self.resumed_eval: dict = {}  # the evaluation stored in the checkpoint resumed from
         self._pending: dict | None = None  # without validation data: a checkpoint awaiting its next loss
+        self._latest_step = -1  # the step of latest.safetensors, once this trainer wrote or resumed it
+        self.window = Window()  # the current log interval's sums (checkpointed when not empty)
+        self.unit = getattr(task, "unit", "tok")  # what the task's batch sizes count, for the throughput
+        self.board: TensorBoardLog | None = None
+        self._say = log  # lasting lines: during fit, above the progress bar
+        if self.cfg.sample_every and not callable(getattr(task, "sample", None)):
+            raise ValueError(
+                f"train: expected sample_every 0 for a task that cannot sample (language models can), "
+                f"got {self.cfg.sample_every}"
+            )
 
     # ----- checkpoints ------------------------------------------------------------------------
     @property
@@ -113,9 +131,10 @@ class Trainer:
     def best_path(self) -> Path:
         return self.run_dir / "best.safetensors"
 
-    def _held(self, val: dict) -> dict:
+    def _held(self, val: dict | None) -> dict:
         """Everything of a checkpoint that the next step changes: its metadata, the RNG state and
-        the carried state (the weights, optimiser and schedule change only at the next update)."""
+        the carried state (the weights, optimiser and schedule change only at the next update).
+        ``val``: the evaluation at this step (None: not evaluated, a Ctrl-C's checkpoint)."""
         meta = {
             **self.meta,
             "step": self.step,
@@ -125,8 +144,11 @@ class Trainer:
             "monitor": self.cfg.monitor,
             "best_tiebreak_loss": self.best_loss,
             "loss_guard": self.guard.state(),
-            "eval": val,
         }
+        if val is not None:
+            meta["eval"] = val
+        if self.window.steps:  # mid log interval: the resumed run's next record needs its sums
+            meta["window"] = self.window.state()
         extra = {k: t.detach().clone() for k, t in self.task.state_tensors().items()}
         return {"meta": meta, "rng": capture_rng_state(), "extra": extra}
 
@@ -140,6 +162,8 @@ class Trainer:
             rng=held["rng"],
             extra_tensors=held["extra"],
         )
+        if path == self.latest_path:
+            self._latest_step = held["meta"]["step"]
 
     def _flush(self) -> None:
         """Write the checkpoint awaiting the check of its weights' training loss (no validation data:
@@ -170,6 +194,8 @@ class Trainer:
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
         self.guard.load(meta.get("loss_guard", {}))  # absent in checkpoints of older versions: start afresh
         self.resumed_eval = {"step": self.step, **meta.get("eval", {})}
+        self.window = Window.from_state(meta.get("window"), ckpt.path)
+        self._latest_step = self.step
         retune(self.optimizer, self.scheduler, self.cfg, changed)
 
     # ----- the loop ---------------------------------------------------------------------------
@@ -191,8 +217,9 @@ class Trainer:
         return min(totals) if totals else None
 
     def fit(self) -> dict:
-        """Train until a budget is reached. Returns a summary dict. Raises TrainingStopped on divergence."""
-        cfg, model, task = self.cfg, self.model, self.task
+        """Train until a budget is reached. Returns a summary dict. Raises TrainingStopped on
+        divergence, TrainingInterrupted after a Ctrl-C (rnnkit.train.interrupt) and its checkpoint."""
+        cfg = self.cfg
         if stop_reason := self._budget_reached(time.perf_counter()):  # a resumed run already done
             self.log(f"nothing to train: the run already {stop_reason}; give a larger budget to continue it")
             return {
@@ -203,90 +230,37 @@ class Trainer:
                 "last_eval": self.resumed_eval,
                 "elapsed_s": 0.0,
             }
+        self.board = TensorBoardLog(self.run_dir, self.step, self.unit) if cfg.tensorboard else None
         atomic_write(self.run_dir / "config.json", json.dumps(self.meta.get("config", {}), indent=2) + "\n")
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
         started = time.perf_counter()
-        bar = tqdm(
-            total=self._total_steps(),
-            initial=self.step,
-            disable=not self.progress,
-            unit="step",
-            dynamic_ncols=True,
-            leave=True,
-        )
-        window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
-        window_norms, window_clipped_steps = [], []  # every step's gradient norm, and the clipped steps
-        window_start, stop_reason, last_eval = time.perf_counter(), "", {}
+        self.window.restart_clock()
+        progress = Progress(self.log, self.progress, self._total_steps(), self.step, self.unit, 60 * cfg.max_minutes)
+        self._say, last_eval = progress.write, {}  # lasting lines go above the bar
         try:
-            while not (stop_reason := self._budget_reached(started)):
-                model.train()
-                loss, tokens = task.train_loss(model, self.index, epoch=self.epoch)
-                value = float(loss.detach())
-                if not math.isfinite(value):
-                    raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
-                if exploded := self.guard.train_loss(value, self.step + 1):
-                    raise TrainingStopped(self._diverged(exploded))
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norm, clipped = clip_gradients(model, cfg)
-                if not math.isfinite(norm):
-                    raise TrainingStopped(self._diverged(f"gradient norm became {norm} at step {self.step + 1}"))
-                self._flush()  # the weights of a checkpoint awaiting this step's checks passed them
-                self.optimizer.step()
-                self.step += 1
-                self.index += 1
-                if self.schedule_on == "step":
-                    self.scheduler.step()
-                if self.index >= task.batches_per_epoch:
-                    self.epoch, self.index = self.epoch + 1, 0
-                    if self.schedule_on == "epoch":
-                        self.scheduler.step()
-                window_loss += value * tokens
-                window_tokens += tokens
-                window_norm = max(window_norm, norm)
-                window_clipped += int(clipped)
-                window_steps += 1
-                window_norms.append(float(f"{norm:.6g}"))
-                if clipped:
-                    window_clipped_steps.append(self.step)
-                if self.step % cfg.log_every == 0:
-                    elapsed = time.perf_counter() - window_start
-                    record = {
-                        "kind": "train",
-                        "step": self.step,
-                        "epoch": self.epoch + self.index / task.batches_per_epoch,
-                        "train_loss": window_loss / window_tokens,
-                        "grad_norm": window_norm,
-                        "clipped": window_clipped,
-                        "grad_norms": window_norms,
-                        "clipped_steps": window_clipped_steps,
-                        "lr": self.optimizer.param_groups[0]["lr"],
-                        "tokens_per_s": window_tokens / max(elapsed, 1e-9),
-                        "elapsed_s": time.perf_counter() - started,
-                    }
-                    self.metrics.append(record)
-                    postfix = {
-                        "loss": f"{record['train_loss']:.3f}",
-                        "tok/s": f"{record['tokens_per_s']:.0f}",
-                        "epoch": f"{record['epoch']:.2f}",
-                    }
-                    if cfg.max_minutes:  # the time budget's ETA (tqdm's own ETA needs a step total)
-                        left = max(0.0, 60 * cfg.max_minutes - record["elapsed_s"])
-                        postfix["time left"] = f"{int(left // 60)}:{int(left % 60):02d}"
-                    bar.set_postfix(postfix, refresh=False)
-                    window_loss, window_tokens, window_norm, window_clipped, window_steps = 0.0, 0, 0.0, 0, 0
-                    window_norms, window_clipped_steps = [], []
-                    window_start = time.perf_counter()
-                bar.update(1)
-                if self._eval_due():
-                    last_eval = self._evaluate(started)
-            if not last_eval or last_eval.get("step") != self.step:
-                last_eval = self._evaluate(started, on_schedule=self._eval_due())
-            if self._pending is not None:  # without validation data, one more loss vouches for the final weights
-                self._probe()
-            self._flush()
+            with CtrlC() as ctrl_c:
+                while not (stop_reason := self._budget_reached(started)):
+                    self._train_step(progress, started)
+                    if self._eval_due():
+                        progress.before_eval()
+                        last_eval = self._evaluate(started)
+                    if cfg.sample_every and self.step % cfg.sample_every == 0:
+                        self._sample()
+                    if ctrl_c.requested:
+                        self._interrupted()
+                if not last_eval or last_eval.get("step") != self.step:
+                    progress.before_eval()
+                    last_eval = self._evaluate(started, on_schedule=self._eval_due())
+                if self._pending is not None:  # without validation data, one more loss vouches for the final weights
+                    self._probe()
+                self._flush()
+                if ctrl_c.requested:  # during the final evaluation: everything is saved
+                    raise TrainingInterrupted(self.step, self.latest_path)
         finally:
-            bar.close()
+            progress.close()
+            self._say = self.log
+            if self.board is not None:
+                self.board.close()
         return {
             "step": self.step,
             "epoch": self.epoch,
@@ -295,6 +269,68 @@ class Trainer:
             "last_eval": last_eval,
             "elapsed_s": time.perf_counter() - started,
         }
+
+    def _train_step(self, progress: Progress, started: float) -> None:
+        """One optimiser step, its checks, and the log interval's record when one ends."""
+        cfg, model, task = self.cfg, self.model, self.task
+        model.train()
+        loss, units = task.train_loss(model, self.index, epoch=self.epoch)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise TrainingStopped(self._diverged(f"loss became {value} at step {self.step + 1}"))
+        if exploded := self.guard.train_loss(value, self.step + 1):
+            raise TrainingStopped(self._diverged(exploded))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm, clipped = clip_gradients(model, cfg)
+        if not math.isfinite(norm):
+            raise TrainingStopped(self._diverged(f"gradient norm became {norm} at step {self.step + 1}"))
+        self._flush()  # the weights of a checkpoint awaiting this step's checks passed them
+        self.optimizer.step()
+        self.step += 1
+        self.index += 1
+        if self.schedule_on == "step":
+            self.scheduler.step()
+        if self.index >= task.batches_per_epoch:
+            self.epoch, self.index = self.epoch + 1, 0
+            if self.schedule_on == "epoch":
+                self.scheduler.step()
+        self.window.add(self.step, value, units, norm, clipped)
+        if self.step % cfg.log_every == 0:
+            epoch = self.epoch + self.index / task.batches_per_epoch
+            lr = self.optimizer.param_groups[0]["lr"]
+            record = self.window.record(self.step, epoch, lr, time.perf_counter() - started)
+            self.metrics.append(record)
+            progress.record(record)
+            if self.board is not None:
+                self.board.train(record)
+            self.window = Window()
+        progress.advance(self.step)
+
+    def _sample(self) -> None:
+        """A short sample from the current weights, above the bar (TrainConfig.sample_every). The
+        task draws from its own generator; every global RNG is restored after it anyway, so the
+        run computes exactly what it would without samples."""
+        rng = capture_rng_state()
+        try:
+            text = self.task.sample(self.model, self.cfg.seed + self.step)
+        finally:
+            restore_rng_state(rng)
+        self._say(f"--- sample at step {self.step} ---\n{text.replace(chr(13), '')}")
+
+    def _interrupted(self) -> NoReturn:
+        """After a Ctrl-C, the step done: make latest.safetensors this step's (resumable, exactly
+        as an evaluation's checkpoint; best is not touched, the weights were not evaluated) and
+        raise TrainingInterrupted. The weights pass the checks of a final checkpoint first."""
+        if self._pending is not None:  # no validation data: this step's evaluation awaits its next loss
+            self._probe()
+            self._flush()
+        elif self._latest_step != self.step:
+            held = self._held(None)  # before the probe, which draws dropout and moves the carried state
+            self._check_weights()
+            self._probe()
+            self._save(self.latest_path, held)
+        raise TrainingInterrupted(self.step, self.latest_path)
 
     def _probe(self) -> None:
         """The training loss of the next batch on the final weights, no step taken (the checkpoint
@@ -327,8 +363,7 @@ class Trainer:
         val_loss = val.get("val_loss")
         if val_loss is not None and not math.isfinite(val_loss):
             raise TrainingStopped(self._diverged(f"validation loss became {val_loss} at step {self.step}"))
-        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
-            raise TrainingStopped(self._diverged(f"the weights became non-finite at step {self.step}"))
+        self._check_weights()
         if val_loss is not None and (exploded := self.guard.level("validation loss", val_loss, self.step)):
             raise TrainingStopped(self._diverged(exploded))
         score = val.get(self.cfg.monitor)
@@ -346,6 +381,8 @@ class Trainer:
         if improved:  # e.g. equal accuracy (common on small validation sets): the lower loss wins
             self.best_val, self.best_loss = score, loss
         self.metrics.append(record)  # before the checkpoint: a resume drops it if the save never happened
+        if self.board is not None:
+            self.board.eval(record)
         if score is None:  # without validation data, "best" is the latest, written after the next loss
             self._pending = self._held(val)
         else:
@@ -355,8 +392,12 @@ class Trainer:
             self._save(self.latest_path, held)
         plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
         if val_loss is not None:
-            self.log(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
+            self._say(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
         return record
+
+    def _check_weights(self) -> None:
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            raise TrainingStopped(self._diverged(f"the weights became non-finite at step {self.step}"))
 
     def _diverged(self, what: str) -> str:
         kept = (

@@ -28,6 +28,8 @@ class ClassificationTask:
     regress: targets are numbers (mean squared error) instead of class ids.
     """
 
+    unit = "ex"  # a batch's size counts examples (the trainer's throughput: examples per second)
+
     def __init__(
         self,
         train: tuple[Sequence[Sequence[int]], Sequence],

@@ -62,7 +62,9 @@ class LanguageModelSpec(TaskSpec):
         model_cfg = dataclasses.replace(cfg["model"], vocab_size=len(data.vocab)).validate()
         model = LanguageModel(model_cfg).to(device)
         val = data.splits["val"] if len(data.splits["val"]) >= 2 else None
-        task = LanguageModelTask(data.splits["train"], val, data_cfg.batch_size, data_cfg.seq_len, device)
+        task = LanguageModelTask(
+            data.splits["train"], val, data_cfg.batch_size, data_cfg.seq_len, device, vocab=data.vocab
+        )  # the vocabulary: the throughput's unit and --sample-every's samples
         return Built(model, task, model_cfg)
 
     def description(self, cfg: dict, built: Built, data: PreparedCorpus) -> str:

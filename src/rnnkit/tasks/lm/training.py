@@ -3,6 +3,9 @@
 The training text is cut into B parallel streams (``rnnkit.data.StreamBatcher``) consumed in
 windows of T tokens. The hidden state is carried from window to window, detached (so gradients
 stop at the window boundary), and reset to zero at the start of every epoch.
+
+With the vocabulary (``vocab``), the task names its unit ("char" or "word": the throughput's) and
+can ``sample``: what ``--sample-every`` shows mid-run.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from rnnkit.data import DataError
 from rnnkit.layers import detach_state
 from rnnkit.models import TokenBatch, evaluating
 
+#: --sample-every's samples: symbols by vocabulary kind, and the temperature
+SAMPLE_LENGTH = {"char": 200, "word": 50}
+SAMPLE_TEMPERATURE = 0.8
+
 
 class LanguageModelTask:
     """The trainer's ``Task`` for a language model: numbered windows, a loss, an evaluation (nats
@@ -26,7 +33,13 @@ class LanguageModelTask:
     loss_floor = 0.0  # no chance level worth guarding: the running mean alone decides
 
     def __init__(
-        self, train_ids: np.ndarray, val_ids: np.ndarray | None, batch_size: int, seq_len: int, device: torch.device
+        self,
+        train_ids: np.ndarray,
+        val_ids: np.ndarray | None,
+        batch_size: int,
+        seq_len: int,
+        device: torch.device,
+        vocab=None,
     ):
         from rnnkit.data import StreamBatcher
 
@@ -34,6 +47,8 @@ class LanguageModelTask:
         self.val_ids = val_ids
         self.batch_size, self.seq_len, self.device = batch_size, seq_len, device
         self.state = None
+        self.vocab = vocab
+        self.unit = "tok" if vocab is None else ("word" if vocab.kind == "word" else "char")
 
     @property
     def batches_per_epoch(self) -> int:
@@ -60,6 +75,19 @@ class LanguageModelTask:
         return (
             f"val loss {loss:.4f} nats ({val.get('val_bpc', 0):.3f} bits, perplexity {math.exp(min(loss, 700.0)):.2f})"
         )
+
+    def sample(self, model, seed: int) -> str:
+        """SAMPLE_LENGTH symbols at SAMPLE_TEMPERATURE from the current weights (no prime), drawn
+        from a generator of its own seeded with ``seed``; the carried state and the model's mode
+        are left as they were."""
+        if self.vocab is None:
+            raise ValueError("sample: expected the task to hold its vocabulary (LanguageModelTask(vocab=...))")
+        from rnnkit.tasks.lm.loaded import LoadedLanguageModel  # loaded.py imports this module
+
+        with evaluating(model):
+            lm = LoadedLanguageModel(model, self.vocab, {}, self.device)
+            length = SAMPLE_LENGTH["word" if lm.word_level else "char"]
+            return lm.generate("", length=length, temperature=SAMPLE_TEMPERATURE, seed=seed)
 
     def state_tensors(self) -> dict[str, Tensor]:
         if self.state is None:

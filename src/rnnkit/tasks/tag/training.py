@@ -54,6 +54,8 @@ class TaggingTask:
         see ``word_dropout_probs``), or None for no word dropout.
     """
 
+    unit = "word"  # a batch's size counts its words (the trainer's throughput: words per second)
+
     def __init__(
         self,
         train: EncodedSentences,
