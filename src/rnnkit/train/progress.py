@@ -57,10 +57,14 @@ def is_terminal(stream) -> bool:
 
 
 def terminal_width(stream) -> int:
+    """The stream's terminal columns (else $COLUMNS, else 80), at most WIDTH (80)."""
     try:
-        return max(20, min(WIDTH, os.get_terminal_size(stream.fileno()).columns))
+        columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):
-        return WIDTH
+        columns = 0
+    if not columns:  # not a terminal we can ask, or one that reports no size (a fresh pty)
+        columns = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else WIDTH
+    return max(20, min(WIDTH, columns))
 
 
 class Progress:
@@ -89,7 +93,7 @@ class Progress:
         self.mode = "off" if not enabled else ("bar" if is_terminal(self.stream) else "lines")
         self._log, self.total, self.initial, self.unit, self.budget_s = log, total, initial, unit, budget_s
         self._now, self.started = now, now()
-        self.step, self.figures, self._last_line = initial, "", -math.inf
+        self.step, self.figures, self._last_line, self._line_step = initial, "", -math.inf, None
         self.bar = None
         if self.mode == "bar":
             self.bar = tqdm(
@@ -130,11 +134,11 @@ class Progress:
 
     def before_eval(self) -> None:
         """An evaluation's line follows: in plain mode, a progress line first."""
-        if self.mode == "lines" and self.figures:
+        if self.mode == "lines" and self.figures and self._line_step != self.step:
             self.line()
 
     def line(self) -> None:
-        self._last_line = self._now()
+        self._last_line, self._line_step = self._now(), self.step
         where = f"step {self.step}"
         if self.total:
             where += f"/{self.total} ({100 * self.step / self.total:.0f}%)"

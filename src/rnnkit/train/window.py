@@ -5,8 +5,9 @@ clipping and whether it was clipped; every ``log_every`` steps the trainer turns
 record and starts a new interval. A checkpoint taken in the middle of an interval (a Ctrl-C, an
 evaluation at a step that is no multiple of ``log_every``) stores the sums (``state()``, the
 checkpoint's "window"), so the resumed run's next record is the uninterrupted run's, number for
-number. Only the wall clock (``tokens_per_s``) differs: the seconds before the checkpoint are kept,
-the pause between the processes is not counted.
+number. Only the wall clock (``tokens_per_s``) differs: it counts the units since the clock last
+started (the interval's start, or the resume), so the state holds no wall time and two equal runs
+write equal checkpoints.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ class Window:
     steps: int = 0
     norms: list[float] = field(default_factory=list)  # every step's gradient norm (6 significant digits)
     clipped_steps: list[int] = field(default_factory=list)
-    seconds: float = 0.0  # wall time of the interval before the current clock started
+    timed: int = 0  # the units since the clock started
     started: float = field(default_factory=time.perf_counter)
 
     def add(self, step: int, loss: float, units: int, norm: float, clipped: bool) -> None:
         self.loss += loss * units
         self.units += units
+        self.timed += units
         self.norm = max(self.norm, norm)
         self.clipped += int(clipped)
         self.steps += 1
@@ -41,8 +43,8 @@ class Window:
             self.clipped_steps.append(step)
 
     def restart_clock(self) -> None:
-        """At the start of a fit: time from now on (plus the seconds a checkpoint carried)."""
-        self.started = time.perf_counter()
+        """At the start of a fit: time from now on."""
+        self.started, self.timed = time.perf_counter(), 0
 
     def record(self, step: int, epoch: float, lr: float, elapsed_s: float) -> dict:
         """The "train" record of the interval ending at ``step``."""
@@ -56,7 +58,7 @@ class Window:
             "grad_norms": self.norms,
             "clipped_steps": self.clipped_steps,
             "lr": lr,
-            "tokens_per_s": self.units / max(self.seconds + time.perf_counter() - self.started, 1e-9),
+            "tokens_per_s": self.timed / max(time.perf_counter() - self.started, 1e-9),
             "elapsed_s": elapsed_s,
         }
 
@@ -70,7 +72,6 @@ class Window:
             "steps": self.steps,
             "norms": list(self.norms),
             "clipped_steps": list(self.clipped_steps),
-            "seconds": self.seconds + time.perf_counter() - self.started,
         }
 
     @classmethod
@@ -79,7 +80,7 @@ class Window:
         if state is None:
             return cls()
         counts = ("units", "clipped", "steps")
-        numbers = ("loss", "norm", "seconds")
+        numbers = ("loss", "norm")
         ok = (
             isinstance(state, dict)
             and set(state) == {*counts, *numbers, "norms", "clipped_steps"}
@@ -94,9 +95,9 @@ class Window:
         if not ok:
             raise CheckpointError(
                 f"checkpoint: {where}: window is {state!r:.80}; expected the sums of a log interval "
-                "(loss, units, norm, clipped, steps, norms, clipped_steps, seconds)"
+                "(loss, units, norm, clipped, steps, norms, clipped_steps)"
             )
-        return cls(**{k: v for k, v in state.items() if k != "seconds"}, seconds=float(state["seconds"]))
+        return cls(**state)
 
 
 def _count(v) -> bool:
