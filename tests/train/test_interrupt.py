@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.checkpoint import load_checkpoint, read_meta
+from rnnkit.checkpoint import CheckpointError, load_checkpoint, read_meta
 from rnnkit.train import TrainingInterrupted
+from rnnkit.train.window import Window
 from tests.cli._harness import cli, ok
 from tests.cli._runs import one_thread
 from tests.train._compare import assert_same_checkpoint
@@ -194,3 +195,19 @@ def test_ctrl_c_to_a_real_training_process_then_resume(tmp_path):
     for name in ("latest.safetensors", "best.safetensors"):
         assert_same_checkpoint(full / name, run / name)
     assert history(run) == history(full)
+
+
+def test_the_message_and_the_checkpointed_log_interval():
+    e = TrainingInterrupted(5, Path("runs/x/latest.safetensors"))
+    assert isinstance(e, KeyboardInterrupt)
+    assert str(e) == "interrupted at step 5; saved runs/x/latest.safetensors; continue with Trainer.resume() and fit()"
+    assert str(e.continue_with("rnnkit train --resume runs/x")).endswith(
+        "; continue with: rnnkit train --resume runs/x"
+    )
+    window = Window()
+    window.add(7, 2.5, 16, 3.25, True)
+    assert Window.from_state(window.state(), "x").state() == window.state()
+    assert Window.from_state(None, "x").steps == 0
+    for bad in ({**window.state(), "norms": []}, {**window.state(), "units": -1}, [1, 2]):
+        with pytest.raises(CheckpointError, match=r"checkpoint: x: window is .*; expected the sums of a log interval"):
+            Window.from_state(bad, "x")

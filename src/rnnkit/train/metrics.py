@@ -113,7 +113,10 @@ def plot_curves(records: list[dict], path: Path, title: str = ""):
         ax_acc = axes[1]
         for name in accuracies:
             points = [(r["step"], 100 * r[name]) for r in evals if name in r]
-            ax_acc.plot(*zip(*points), "o-", lw=1.5, label=name.replace("val_", "validation "))
+            label = "validation accuracy" if name == "val_acc" else name.replace("val_", "validation ")
+            ax_acc.plot(*zip(*points), "o-", lw=1.5, label=label)
+        low, high = ax_acc.get_ylim()
+        ax_acc.set_ylim(max(low, 0.0), min(high, 100.5))  # a percentage: no axis past 100
         ax_acc.set_ylabel("accuracy (%)")
         ax_acc.legend(fontsize=8)
         ax_acc.grid(alpha=0.3)

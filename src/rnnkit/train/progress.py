@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: this module picks bar or plain lines itself
 
 PLAIN_EVERY_S = 30.0
 WIDTH = 80
