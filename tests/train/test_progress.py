@@ -99,8 +99,9 @@ def test_narrower_terminals_get_a_narrower_bar(monkeypatch):
         p.record(record(step, rate=2.5e6))
     p.bar.refresh()
     p.close()
-    frames = [f for line in stream.getvalue().split("\n") for f in line.split("\r") if f]
+    frames = [f for line in stream.getvalue().split("\n") for f in line.split("\r") if f.strip()]
     assert frames and max(len(f) for f in frames) <= 50  # trimmed, never wrapped
+    assert frames[-1].startswith("  3% 29/1000, loss 2.500, 2.50M char/s")  # the numbers, not one cell of bar
 
 
 def test_the_time_left_is_the_budget_or_the_pace_whichever_is_sooner():

@@ -4,7 +4,9 @@
                                         when narrower), redrawn in place; every lasting line (an
                                         evaluation, "(best)", a sample) is written ABOVE it: the log
                                         callable runs inside tqdm's ``external_write_mode``, which
-                                        clears the bar first and redraws it after
+                                        clears the bar first and redraws it after; on a terminal
+                                        too narrow for the numbers and 10 cells of bar, the numbers
+                                        alone (tqdm trims what still does not fit: never a wrap)
     anything else (a file, a pipe, CI,  no carriage return at all: a plain progress line through the
     nohup, tee)                         log callable at the run's first metrics record, then at the
                                         first record after every ``PLAIN_EVERY_S`` (30) seconds of
@@ -33,7 +35,9 @@ from tqdm import tqdm  # the text bar: this module picks bar or plain lines itse
 
 PLAIN_EVERY_S = 30.0
 WIDTH = 80
+MIN_BAR = 10  # narrower than this, the bar's cells give way to the numbers
 _BAR = "{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}"
+_NO_BAR = "{percentage:3.0f}% {n_fmt}/{total_fmt}{postfix}"
 _NO_TOTAL = "step {n_fmt}{postfix}"
 
 
@@ -128,6 +132,7 @@ class Progress:
             parts.append(f"{clock(left)} left")
         self.figures = ", ".join(parts)
         if self.bar is not None:
+            self.bar.bar_format = self._format()
             self.bar.set_postfix_str(self.figures, refresh=False)
         elif self.mode == "lines" and self._now() - self._last_line >= PLAIN_EVERY_S:
             self.line()
@@ -136,6 +141,12 @@ class Progress:
         """An evaluation's line follows: in plain mode, a progress line first."""
         if self.mode == "lines" and self.figures and self._line_step != self.step:
             self.line()
+
+    def _format(self) -> str:
+        if not self.total:
+            return _NO_TOTAL
+        numbers = len(f"100%|| {self.total}/{self.total}, {self.figures}")
+        return _BAR if numbers + MIN_BAR <= self.bar.ncols else _NO_BAR
 
     def line(self) -> None:
         self._last_line, self._line_step = self._now(), self.step
