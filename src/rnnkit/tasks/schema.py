@@ -9,8 +9,10 @@ CheckpointError line: ``checkpoint: FILE: <field> ...; expected ...``.
     vocab          a dict (its form is checked by ``vocab_from_dict`` when it is read)
     config         {"data": dict, "model": dict, "train": dict, "source": [str, ...], "task": str
                    (absent in rnnkit 0.1), "source_digests": [{"path": str, "size": int >= 0,
-                   "sha256": 64 hex digits}, ...] (optional)}: each may be absent in a
-                   RunMeta built through the API; ``check_complete`` requires them (or {})
+                   "sha256": 64 hex digits}, ...] (optional), "init_from": {"path": str, "step":
+                   int >= 0 or None, "weights_sha256": 64 hex digits} (a fine-tuned run; optional)}:
+                   each may be absent in a RunMeta built through the API; ``check_complete``
+                   requires them (or {})
     labels, tags   lists of distinct str (classify; tag)
     chars          a dict (tag: the character vocabulary)
     step, epoch, index          ints >= 0              (the trainer's entries, when present)
@@ -87,6 +89,20 @@ def check_run_config(config, where: str | Path) -> None:
                     f"config.source_digests[{i}] is {d!r:.80}",
                     '{"path": str, "size": int >= 0, "sha256": 64 lowercase hex digits}',
                 )
+    init = config.get("init_from", {})
+    if "init_from" in config and not (
+        isinstance(init, dict)
+        and set(init) == {"path", "step", "weights_sha256"}
+        and isinstance(init["path"], str)
+        and (init["step"] is None or _count(init["step"]))
+        and isinstance(init["weights_sha256"], str)
+        and _SHA256.fullmatch(init["weights_sha256"])
+    ):
+        raise bad(
+            where,
+            f"config.init_from is {init!r:.80}",
+            '{"path": str, "step": int >= 0 or null, "weights_sha256": 64 lowercase hex digits}',
+        )
 
 
 def check_complete(config: dict, where: str | Path) -> None:
