@@ -182,6 +182,7 @@ def test_word_level_fine_tuning_reads_unseen_words_as_unk_and_says_how_many(tmp_
     assert code == 0, err
     total = len(tokenize(text.read_text(), final_eos=True))
     assert f"init-from: 3 of the {total:,} training tokens ({3 / total:.1%}) are not in the checkpoint's " in err
-    assert read_meta(tmp_path / "t" / "best.safetensors")["vocab"] == read_meta(V0 / "word_lm" / "best.safetensors")[
-        "vocab"
-    ]
+    assert (
+        read_meta(tmp_path / "t" / "best.safetensors")["vocab"]
+        == read_meta(V0 / "word_lm" / "best.safetensors")["vocab"]
+    )

@@ -102,7 +102,7 @@ def test_a_classifier_refuses_architecture_and_vocabulary_changes(classifier, tm
         "that define it (--tokens, --lowercase, --min-freq, --max-vocab) to change, got --tokens char (it has word)"
     )
     line = assert_error(cli("train", "tag", new, "--init-from", classifier))
-    assert line.endswith(f"holds a classify run; fine-tune it with `rnnkit train classify DATA --init-from {classifier}`")
+    assert line.endswith(f"a classify run; fine-tune it with `rnnkit train classify DATA --init-from {classifier}`")
 
 
 def test_a_tagger_fine_tunes_and_its_resume_needs_run_no_more(tagger, tmp_path):

@@ -63,7 +63,7 @@ def test_a_classifier_whose_validation_words_were_seen_does_not_warn(tmp_path):
 def tagged(path: Path, unseen_every: int) -> Path:
     """token<TAB>tag sentences of 4 words; every ``unseen_every``-th word is new (a NOUN)."""
     rng, blocks, n = random.Random(5), [], 0
-    for s in range(100):
+    for _ in range(100):
         words = []
         for w in range(4):
             n += 1
@@ -94,7 +94,8 @@ def test_a_word_language_model_warns_with_its_vocabulary_options(tmp_path):
     held = "\n".join(" ".join(f"w{rng.randint(0, 999)}" for _ in range(8)) for _ in range(6))
     (tmp_path / "train.txt").write_text(train + "\n")
     (tmp_path / "valid.txt").write_text(held + "\n")
-    lm = ("--tokens", "word", "--valid", tmp_path / "valid.txt", "--num-layers", 1, "--seq-len", 8, "--sample-length", 0)
+    lm = ("--tokens", "word", "--valid", tmp_path / "valid.txt", "--num-layers", 1, "--seq-len", 8)
+    lm += ("--sample-length", 0)
     got = warnings(tmp_path / "train.txt", *lm, "--run-dir", tmp_path / "a")
     share = f"{48 / 54:.0%}"  # 48 words, all unseen, and 6 <eos>
     assert got == [

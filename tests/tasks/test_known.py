@@ -26,7 +26,8 @@ def test_refuse_others_lists_the_others_most_frequent_first():
         refuse_others(["a", "b"], "labels", ["c", "a", "d", "d", "c", "d"], ["x.tsv", "y.tsv"])
     assert str(info.value) == (
         "init-from: expected only the checkpoint's 2 labels ['a', 'b'], got 2 others in x.tsv, y.tsv: 'd' (3x), "
-        "'c' (2x); fine-tune on data with the checkpoint's labels only, or train a new model on it (without --init-from)"
+        "'c' (2x); fine-tune on data with the checkpoint's labels only, or train a new model on it (without "
+        "--init-from)"
     )
     many = Counter({chr(0x400 + i): i + 1 for i in range(12)})
     with pytest.raises(DataError, match=r"got 12 others in t\.txt: 'Ћ' \(12x\), .*'Ђ' \(3x\), \.\.\.; replace"):
