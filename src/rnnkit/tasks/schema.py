@@ -76,31 +76,16 @@ def check_run_config(config, where: str | Path) -> None:
         digests = config["source_digests"]
         _typed(where, "config.source_digests", digests, list, 'a list of {"path", "size", "sha256"} objects')
         for i, d in enumerate(digests):
-            if not (
-                isinstance(d, dict)
-                and set(d) == {"path", "size", "sha256"}
-                and isinstance(d["path"], str)
-                and _count(d["size"])
-                and isinstance(d["sha256"], str)
-                and _SHA256.fullmatch(d["sha256"])
-            ):
+            if not _shaped(d, _DIGEST):
                 raise bad(
                     where,
                     f"config.source_digests[{i}] is {d!r:.80}",
                     '{"path": str, "size": int >= 0, "sha256": 64 lowercase hex digits}',
                 )
-    init = config.get("init_from", {})
-    if "init_from" in config and not (
-        isinstance(init, dict)
-        and set(init) == {"path", "step", "weights_sha256"}
-        and isinstance(init["path"], str)
-        and (init["step"] is None or _count(init["step"]))
-        and isinstance(init["weights_sha256"], str)
-        and _SHA256.fullmatch(init["weights_sha256"])
-    ):
+    if "init_from" in config and not _shaped(config["init_from"], _INIT_FROM):
         raise bad(
             where,
-            f"config.init_from is {init!r:.80}",
+            f"config.init_from is {config['init_from']!r:.80}",
             '{"path": str, "step": int >= 0 or null, "weights_sha256": 64 lowercase hex digits}',
         )
 
@@ -166,6 +151,20 @@ def _typed(where, name: str, value, kind: type, expected: str) -> None:
 
 def _count(value) -> bool:
     return type(value) is int and value >= 0
+
+
+def _sha256(value) -> bool:
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
+def _shaped(value, fields: dict) -> bool:
+    """``value`` is an object with exactly the keys of ``fields``, each value passing its check."""
+    return isinstance(value, dict) and set(value) == set(fields) and all(ok(value[k]) for k, ok in fields.items())
+
+
+#: The records of a run's config: a source file's digest, and where a fine-tuned run started.
+_DIGEST = {"path": lambda v: isinstance(v, str), "size": _count, "sha256": _sha256}
+_INIT_FROM = {"path": lambda v: isinstance(v, str), "step": lambda v: v is None or _count(v), "weights_sha256": _sha256}
 
 
 def _number(value) -> bool:
