@@ -30,6 +30,7 @@ from rnnkit.diagnostics.memory_tasks import MemoryTask
 from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.models import LanguageModelConfig, build_model
 from rnnkit.tasks import DataConfig, load
+from rnnkit.tasks.known import inherited
 from rnnkit.tasks.lm.prepare import prepare_corpus
 from rnnkit.tasks.lm.spec import BUNDLED
 from rnnkit.train import TrainConfig
@@ -127,7 +128,7 @@ def _text_batch(args, lm):
     else:
         stored = lm.meta["config"]
         data_cfg = override(DataConfig(), stored["data"], "checkpoint [data]")
-        splits = prepare_corpus(data_cfg, stored["source"]).splits
+        splits = prepare_corpus(data_cfg, stored["source"], inherited(lm.meta)).splits
         name = "val" if len(splits["val"]) > args.steps else "train"
         ids, where = splits[name], f"the stored {name} split"
     if len(ids) <= args.steps:

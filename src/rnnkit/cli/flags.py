@@ -118,7 +118,7 @@ def add_labelled_data_flags(d, unit: str) -> None:
 
 
 def add_run_flags(p) -> None:
-    """--config, --run-dir, --resume, --no-progress: the run plumbing every `rnnkit train` form has."""
+    """--config, --run-dir, --resume, --init-from, --no-progress: the run plumbing every `rnnkit train` form has."""
     p.add_argument("--config", metavar="TOML", help="config file with [data], [model], [train] tables; flags override")
     p.add_argument(
         "--run-dir", metavar="DIR", help="where checkpoints, metrics and plots go (default: runs/<name>-<time>)"
@@ -129,5 +129,14 @@ def add_run_flags(p) -> None:
         help="continue the run in RUN_DIR from its latest checkpoint; training flags (budgets, lr, clip, ...) may be "
         "changed: --lr replaces the schedule's current value and the schedule continues from it; --optimizer, "
         "--lr-schedule, --monitor and --seed stay the run's own",
+    )
+    p.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="fine-tune: a new run (its own --run-dir) starting from the weights of RUN (a run directory: its "
+        "best.safetensors; or a .safetensors file), of the same task, with a fresh optimiser, schedule, step count and "
+        "budgets; the model and vocabulary are RUN's (of the model flags only --dropout and --backend may be given; "
+        "flags that define the vocabulary are refused), other data flags default to RUN's; training text with "
+        "characters RUN lacks is refused, words it lacks read as <unk>, labels or tags it lacks are refused",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -2,7 +2,8 @@
 them, and hand the run to the one run driver (``rnnkit.tasks.driver``) with the verb's task spec.
 
 Configuration layers, each overriding the one before: the task's defaults <- its demo (no data)
-or its [train] defaults <- --preset <- --config <- flags.
+or its [train] defaults <- --preset <- --config <- flags. Fine-tuning (``--init-from RUN``) puts
+RUN's [data] and [model] under them in place of the task's defaults (``rnnkit.tasks.init_from``).
 """
 
 from __future__ import annotations
@@ -25,15 +26,26 @@ def log(message: str) -> None:
 
 
 def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
-    """``rnnkit train [TASK] ...``: a new run, or ``--resume RUN_DIR``."""
+    """``rnnkit train [TASK] ...``: a new run, ``--init-from RUN`` (fine-tuning), or ``--resume RUN_DIR``."""
     progress = not args.no_progress
+    init_from = getattr(args, "init_from", None)
     if args.resume:
+        if init_from:
+            raise ValueError(
+                "init-from: expected --init-from RUN (a new run from RUN's weights) or --resume RUN_DIR (continue "
+                "that run), got both"
+            )
         _only_training_options(args)
         driver.resume(spec, Path(args.resume), flag_values(args)["train"], log, progress, options)
         return 0
     demo = spec.demo()
+    if init_from and not args.data:
+        raise ValueError(
+            f"init-from: expected the data to fine-tune on, e.g. `{spec.verb} DATA --init-from {init_from}`"
+        )
     if not args.data and demo is None:
         raise ValueError(f"data: expected at least one data file or directory for '{spec.verb}'")
+    init = driver.read_init(spec, init_from) if init_from else None
     preset = getattr(args, "preset", None)
     given = {
         **(read_preset(preset).get("train", {}) if preset else {}),
@@ -43,7 +55,7 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
     base = demo if not args.data else {"train": dict(spec.base_train)}
     if args.data and not any(given.get(k) for k in BUDGETS):
         base["train"]["max_epochs"] = spec.default_epochs
-    cfg = compose(args, base, spec.defaults())
+    cfg = compose(args, base, spec.defaults() if init is None else init.defaults(spec))
     monitor = spec.default_monitor(cfg)
     if monitor is not None and "monitor" not in given:
         cfg["train"] = dataclasses.replace(cfg["train"], monitor=monitor)
@@ -53,8 +65,12 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
     held_out = {k: str(Path(v).resolve()) for k in ("valid", "test") if (v := getattr(cfg["data"], k))}
     cfg["data"] = dataclasses.replace(cfg["data"], **held_out)
     sources = [str(Path(s).resolve()) for s in args.data] or spec.default_sources()
+    if init is not None:  # what cannot be given, and RUN's own directory, before "already holds a checkpoint"
+        init.check_kept(spec, cfg)
+        if args.run_dir:
+            init.check_run_dir(args.run_dir)
     run_dir = new_run_dir(args.run_dir, spec.run_name(args.data))
-    driver.train(spec, cfg, sources, run_dir, log, progress, options)
+    driver.train(spec, cfg, sources, run_dir, log, progress, options, init)
     return 0
 
 

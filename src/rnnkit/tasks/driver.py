@@ -1,13 +1,17 @@
 """The one run driver: train a new run or resume one, the same way for every task.
 
     train(spec, cfg, sources, run_dir, log)        a new run from resolved configs
+    train(..., init=read_init(spec, RUN))          a new run fine-tuned from RUN's weights
     resume(spec, run_dir, train_changes, log)      continue a run from its latest checkpoint
 
-Both come down to ``_drive``: device and seed, the task's data, vocabulary check (resume), model
+All come down to ``_drive``: device and seed, the task's data, vocabulary check (resume), model
 and trainer Task, the Trainer (checkpoints, metrics, curves, exact resume), the start or resume
-line, ``fit``, the summary line and the task's report. ``_drive`` takes where the weights start
-from (``Start``): fresh, or the run's own latest checkpoint; fine-tuning from another run's
-checkpoint will be a third kind of start, and nothing else here needs to change for it.
+line (and the warning when many validation tokens are <unk>), ``fit``, the summary line and the
+task's report. ``_drive`` takes where the weights start from (``Start``): fresh, the run's own
+latest checkpoint, or another run's checkpoint (fine-tuning, ``rnnkit.tasks.init_from``: RUN's
+weights and vocabulary, the new run's own optimiser, schedule, step counter and directory). A
+fine-tuned run stores its vocabulary and where it started (``init_from`` in its config), so its
+resume reads its data with that vocabulary and needs nothing of RUN.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ from pathlib import Path
 
 from rnnkit.checkpoint import Checkpoint, load_checkpoint, read_meta
 from rnnkit.config import override
+from rnnkit.infer.loading import resolve_checkpoint
+from rnnkit.tasks.init_from import Init
+from rnnkit.tasks.known import KEY as INIT_KEY
+from rnnkit.tasks.known import inherited, unknown_note
 from rnnkit.tasks.meta import RunMeta, migrate
 from rnnkit.tasks.spec import Finished, Log, TaskSpec
 from rnnkit.train import Trainer, TrainingInterrupted, resolve_device, seed_everything
@@ -30,18 +38,51 @@ SECTIONS = ("data", "model", "train")
 @dataclass
 class Start:
     """Where a run's weights and training state come from: ``resume_from`` (a run's own
-    checkpoint, every state restored) or nothing (fresh weights)."""
+    checkpoint, every state restored), ``init`` (another run's weights only: fine-tuning) or
+    nothing (fresh weights)."""
 
     resume_from: Path | None = None
     stored: RunMeta | None = None  # the checkpoint's metadata (its data must match)
     changed: tuple[str, ...] = ()  # the [train] settings given anew on resume (rnnkit.train.changes)
+    init: Init | None = None
+
+    @property
+    def known(self) -> dict | None:
+        """The metadata whose vocabulary the data is read with (None: built from the data)."""
+        if self.init is not None:
+            return self.init.known
+        return inherited(self.stored.to_dict()) if self.stored is not None else None
 
 
 def train(
-    spec: TaskSpec, cfg: dict, sources: list[str], run_dir: Path, log: Log, progress: bool = True, options=None
+    spec: TaskSpec,
+    cfg: dict,
+    sources: list[str],
+    run_dir: Path,
+    log: Log,
+    progress: bool = True,
+    options=None,
+    init: Init | None = None,
 ) -> dict:
-    """A new run of ``spec`` with the resolved configs ``cfg`` ({section: dataclass}, validated)."""
-    return _drive(spec, cfg, list(sources), Path(run_dir), Start(), log, progress, options or {})
+    """A new run of ``spec`` with the resolved configs ``cfg`` ({section: dataclass}, validated);
+    with ``init`` (``read_init``), fine-tuned from that checkpoint's weights (``cfg`` composed over
+    ``init.defaults``, checked by ``init.check_kept``)."""
+    if init is not None:
+        init.check_kept(spec, cfg)
+        init.check_run_dir(run_dir)
+    return _drive(spec, cfg, list(sources), Path(run_dir), Start(init=init), log, progress, options or {})
+
+
+def read_init(spec: TaskSpec, path) -> Init:
+    """The checkpoint ``path`` names (a run directory: its best, else its latest), checked from its
+    header, as the start of a fine-tuning run of ``spec``: a run of another task is refused."""
+    from rnnkit.tasks.loading import check_checkpoint  # loading imports the registry, which imports the specs
+
+    where = resolve_checkpoint(path)
+    meta = check_checkpoint(where)
+    if meta.task != spec.name:
+        raise ValueError(_other_task(meta.task, Path(path), "init-from"))
+    return Init(where, meta)
 
 
 def stored_run(run_dir: Path) -> RunMeta:
@@ -81,11 +122,14 @@ def _drive(
             )
         device = resolve_device(cfg["train"].device)
         seed_everything(cfg["train"].seed)
-        data = spec.prepare(cfg, sources)
+        data = spec.prepare(cfg, sources, start.known)
         if start.stored is not None:
             spec.check_same_data(data, start.stored, sources)
         built = spec.build(cfg, data, device)
+        record = start.init.load_into(built.model) if start.init is not None else None
         meta = spec.meta(cfg, built, data, sources)
+        if record is not None or (start.stored is not None and INIT_KEY in start.stored.config):
+            meta.config[INIT_KEY] = record or start.stored.config[INIT_KEY]
         trainer = Trainer(built.model, built.task, cfg["train"], run_dir, meta.to_dict(), log=log, progress=progress)
         if start.resume_from is not None:
             from rnnkit.tasks.loading import check_finite_weights
@@ -95,7 +139,13 @@ def _drive(
             trainer.resume(_migrated(ckpt), start.changed)
             log(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch})")
         else:
+            if record is not None:
+                log(_fine_tuning(start.init.path, record))
             log(f"{spec.description(cfg, built, data)} on {device}; run directory {run_dir}")
+            notes = [unknown_note(*spec.unknown_tokens(data, "train"), "tokens")] if record is not None else []
+            for line in [*notes, spec.unknown_warning(cfg, data, fine_tuning=record is not None)]:
+                if line:
+                    log(line)
         try:
             summary = trainer.fit()
         except OSError as e:
@@ -126,15 +176,27 @@ def _write_failed(error: OSError, latest: Path, during: str = "training stopped"
     return f"{during}: could not write{where} ({what}); {kept}; free space or fix the directory{then}"
 
 
+def _fine_tuning(path: Path, record: dict) -> str:
+    step = "" if record["step"] is None else f"step {record['step']}, "
+    return (
+        f"init-from: the weights of {path} ({step}sha256 {record['weights_sha256'][:12]}); a fresh optimiser, "
+        "schedule and step count"
+    )
+
+
 def _migrated(ckpt: Checkpoint) -> Checkpoint:
     ckpt.meta = migrate(ckpt.meta, ckpt.path)
     return ckpt
 
 
-def _other_task(task: str, run_dir: Path) -> str:
-    """The refusal of resuming ``run_dir``, a run of ``task``, with another task's verb."""
+def _other_task(task: str, run_dir: Path, action: str = "resume") -> str:
+    """The refusal of resuming (or fine-tuning from, ``action`` "init-from") ``run_dir``, a run of
+    ``task``, with another task's verb."""
     from rnnkit.tasks.registry import TASKS
 
     if task not in TASKS:
-        return f"resume: {run_dir} holds a run of the task {task!r}; expected one of {', '.join(TASKS)}"
-    return f"resume: {run_dir} holds a {TASKS[task].title} run; resume it with `{TASKS[task].verb} --resume {run_dir}`"
+        return f"{action}: {run_dir} holds a run of the task {task!r}; expected one of {', '.join(TASKS)}"
+    spec = TASKS[task]
+    if action == "resume":
+        return f"resume: {run_dir} holds a {spec.title} run; resume it with `{spec.verb} --resume {run_dir}`"
+    return f"{action}: {run_dir} holds a {spec.title} run; fine-tune it with `{spec.verb} DATA --init-from {run_dir}`"

@@ -9,8 +9,10 @@ CheckpointError line: ``checkpoint: FILE: <field> ...; expected ...``.
     vocab          a dict (its form is checked by ``vocab_from_dict`` when it is read)
     config         {"data": dict, "model": dict, "train": dict, "source": [str, ...], "task": str
                    (absent in rnnkit 0.1), "source_digests": [{"path": str, "size": int >= 0,
-                   "sha256": 64 hex digits}, ...] (optional)}: each may be absent in a
-                   RunMeta built through the API; ``check_complete`` requires them (or {})
+                   "sha256": 64 hex digits}, ...] (optional), "init_from": {"path": str, "step":
+                   int >= 0 or None, "weights_sha256": 64 hex digits} (a fine-tuned run; optional)}:
+                   each may be absent in a RunMeta built through the API; ``check_complete``
+                   requires them (or {})
     labels, tags   lists of distinct str (classify; tag)
     chars          a dict (tag: the character vocabulary)
     step, epoch, index          ints >= 0              (the trainer's entries, when present)
@@ -74,19 +76,18 @@ def check_run_config(config, where: str | Path) -> None:
         digests = config["source_digests"]
         _typed(where, "config.source_digests", digests, list, 'a list of {"path", "size", "sha256"} objects')
         for i, d in enumerate(digests):
-            if not (
-                isinstance(d, dict)
-                and set(d) == {"path", "size", "sha256"}
-                and isinstance(d["path"], str)
-                and _count(d["size"])
-                and isinstance(d["sha256"], str)
-                and _SHA256.fullmatch(d["sha256"])
-            ):
+            if not _shaped(d, _DIGEST):
                 raise bad(
                     where,
                     f"config.source_digests[{i}] is {d!r:.80}",
                     '{"path": str, "size": int >= 0, "sha256": 64 lowercase hex digits}',
                 )
+    if "init_from" in config and not _shaped(config["init_from"], _INIT_FROM):
+        raise bad(
+            where,
+            f"config.init_from is {config['init_from']!r:.80}",
+            '{"path": str, "step": int >= 0 or null, "weights_sha256": 64 lowercase hex digits}',
+        )
 
 
 def check_complete(config: dict, where: str | Path) -> None:
@@ -150,6 +151,20 @@ def _typed(where, name: str, value, kind: type, expected: str) -> None:
 
 def _count(value) -> bool:
     return type(value) is int and value >= 0
+
+
+def _sha256(value) -> bool:
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
+def _shaped(value, fields: dict) -> bool:
+    """``value`` is an object with exactly the keys of ``fields``, each value passing its check."""
+    return isinstance(value, dict) and set(value) == set(fields) and all(ok(value[k]) for k, ok in fields.items())
+
+
+#: The records of a run's config: a source file's digest, and where a fine-tuned run started.
+_DIGEST = {"path": lambda v: isinstance(v, str), "size": _count, "sha256": _sha256}
+_INIT_FROM = {"path": lambda v: isinstance(v, str), "step": lambda v: v is None or _count(v), "weights_sha256": _sha256}
 
 
 def _number(value) -> bool:

@@ -1,7 +1,9 @@
 """A task spec: everything one task (language modelling, classification, tagging) adds to rnnkit.
 
     configs     defaults()                    {"data", "model", "train"} dataclasses
-    data        prepare(cfg, sources)         the prepared data (vocabulary, splits)
+    data        prepare(cfg, sources, known)  the prepared data (vocabulary, splits; ``known``: a
+                                              checkpoint's metadata whose vocabulary to keep, fine-tuning)
+                unknown_warning(cfg, data)    the one-line warning when many validation tokens are <unk>
     model       build(cfg, data, device)      -> Built: the model, its trainer Task, its resolved config
     metadata    meta(cfg, built, data, sources) -> RunMeta, and loaded(meta, model, device)
     inference   loaded_cls                    what ``rnnkit.load`` returns for its checkpoints
@@ -28,6 +30,12 @@ from rnnkit.tasks.meta import RunMeta
 from rnnkit.train import Task, TrainConfig
 
 Log = Callable[[str], None]
+
+#: ``unknown_warning``'s reason and fix when the vocabulary is a checkpoint's (``--init-from``).
+FINE_TUNING_ADVICE = (
+    "not in the checkpoint's vocabulary",
+    "fine-tuning keeps that vocabulary; to learn these words train a new model (without --init-from)",
+)
 
 
 @dataclass
@@ -75,6 +83,12 @@ class TaskSpec:
     data_config_cls / model_config_cls   its [data] and [model] dataclasses
     default_epochs  the budget when none is given
     base_train      [train] defaults of this task over TrainConfig's (e.g. evaluate every epoch)
+    vocab_settings  the [data] settings that define the vocabulary (and labels, tags): a
+                    fine-tuning run (``--init-from``) keeps the checkpoint's; its other [data]
+                    settings default to the checkpoint's and may be given
+    tunable_model   the [model] settings a fine-tuning run may change ("rnn.backend": nested);
+                    every other one shapes or initialises the weights it starts from
+    unknown_threshold  ``unknown_warning`` warns above this share of <unk> validation tokens
     """
 
     name: str = ""
@@ -85,6 +99,9 @@ class TaskSpec:
     model_config_cls: type = object
     default_epochs: float = 10.0
     base_train: ClassVar[dict] = {}
+    vocab_settings: ClassVar[tuple[str, ...]] = ()
+    tunable_model: ClassVar[tuple[str, ...]] = ("dropout", "rnn.backend")
+    unknown_threshold: float = 0.10
 
     # ----- configs ------------------------------------------------------------------------------
     def defaults(self) -> dict:
@@ -110,7 +127,9 @@ class TaskSpec:
         return []
 
     # ----- data, model, metadata ---------------------------------------------------------------
-    def prepare(self, cfg: dict, sources: list[str]):
+    def prepare(self, cfg: dict, sources: list[str], known: dict | None = None):
+        """The data: its vocabulary built from the training split, or ``known``'s (a checkpoint's
+        metadata: fine-tuning, see ``rnnkit.tasks.known``)."""
         raise NotImplementedError
 
     def build(self, cfg: dict, data, device: torch.device) -> Built:
@@ -140,6 +159,27 @@ class TaskSpec:
                 f"resume: the vocabulary built from {', '.join(sources)} differs from the checkpoint's; expected the "
                 "same training data"
             )
+
+    # ----- unknown tokens -----------------------------------------------------------------------
+    def unknown_tokens(self, data, split: str) -> tuple[int, int]:
+        """(tokens of ``split`` read as <unk>, all its tokens); (0, 0): nothing counted."""
+        return 0, 0
+
+    def unknown_advice(self, cfg: dict, data) -> tuple[str, str]:
+        """(what the <unk> tokens are, what to do about many of them), for ``unknown_warning``."""
+        return "unseen in training", "check that the held-out data is like the training data"
+
+    def unknown_warning(self, cfg: dict, data, fine_tuning: bool = False) -> str | None:
+        """One line when more than ``unknown_threshold`` of the validation split's tokens (the
+        test split's when there is no validation split) are <unk>, saying why and what to do
+        (``fine_tuning``: the vocabulary is a checkpoint's, none of its settings can change)."""
+        splits = (("val", "validation"), ("test", "test"))
+        counted = ((name, *self.unknown_tokens(data, split)) for split, name in splits)
+        name, unknown, total = next((c for c in counted if c[2]), ("", 0, 0))
+        if unknown <= self.unknown_threshold * total:
+            return None
+        what, fix = FINE_TUNING_ADVICE if fine_tuning else self.unknown_advice(cfg, data)
+        return f"warning: {unknown / total:.0%} of the {name} tokens are <unk> ({what}); {fix}"
 
     # ----- messages and reports ----------------------------------------------------------------
     def description(self, cfg: dict, built: Built, data) -> str:

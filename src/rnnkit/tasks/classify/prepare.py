@@ -4,7 +4,9 @@
 
 The vocabulary and the label set come from the training split only; held-out examples with a label
 training never saw are an error, since no model output could ever match them. The split is
-stratified by label (``stratify``) unless regressing.
+stratified by label (``stratify``) unless regressing. Fine-tuning (``known``: the checkpoint's
+metadata, see :mod:`rnnkit.tasks.known`) keeps the checkpoint's vocabulary (unseen words read as
+``<unk>``) and labels (a training label it lacks is refused, listed).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 from rnnkit.config import is_real
 from rnnkit.data import DataError, LabelledExamples, TokenVocab, check_classes, read_labelled, split_tokens
 from rnnkit.tasks.classify.config import ClassifyDataConfig
+from rnnkit.tasks.known import refuse_others
 from rnnkit.tasks.labelled import SPLITS, listed, split_parts
 
 
@@ -41,7 +44,7 @@ def read_examples(cfg: ClassifyDataConfig, sources: Sequence[str]) -> LabelledEx
 
 
 def prepare_classification(
-    cfg: ClassifyDataConfig, sources: Sequence[str], regress: bool = False
+    cfg: ClassifyDataConfig, sources: Sequence[str], regress: bool = False, known: dict | None = None
 ) -> PreparedClassification:
     cfg.validate()
     data = read_examples(cfg, sources)
@@ -51,11 +54,15 @@ def prepare_classification(
     train = examples["train"]
     if len(train) == 0:
         raise DataError(f"data: the training split of {', '.join(sources)} is empty; expected training examples")
-    token_lists = [split_tokens(t, cfg.tokens) for t in train.texts]
-    vocab = TokenVocab.from_token_lists(
-        token_lists, cfg.tokens, lowercase=cfg.lowercase, min_freq=cfg.min_freq, max_size=cfg.max_vocab
-    )
-    labels = [] if regress else check_classes(train.labels, f"the training data ({', '.join(sources)})")
+    if known is not None:
+        vocab, labels = TokenVocab.from_dict(known["vocab"]), [] if regress else list(known["labels"])
+        refuse_others(labels, "labels", [] if regress else train.labels, sources)
+    else:
+        token_lists = [split_tokens(t, cfg.tokens) for t in train.texts]
+        vocab = TokenVocab.from_token_lists(
+            token_lists, cfg.tokens, lowercase=cfg.lowercase, min_freq=cfg.min_freq, max_size=cfg.max_vocab
+        )
+        labels = [] if regress else check_classes(train.labels, f"the training data ({', '.join(sources)})")
     prepared = PreparedClassification(vocab, labels, examples)
     for name in SPLITS:
         prepared.splits[name] = encode_examples(examples[name], vocab, labels, cfg.max_length, regress)

@@ -16,6 +16,7 @@ from rnnkit.tasks.classify.config import ClassifyDataConfig
 from rnnkit.tasks.classify.loaded import LoadedClassifier
 from rnnkit.tasks.classify.prepare import prepare_classification, read_examples
 from rnnkit.tasks.digests import check_sources, check_vocab
+from rnnkit.tasks.known import inherited
 from rnnkit.tasks.labelled import beside, one_split
 from rnnkit.tasks.spec import EvalRequest
 
@@ -55,7 +56,7 @@ def evaluate_classifier(loaded: LoadedClassifier, request: EvalRequest, out: Cal
         examples, where = read_examples(data_cfg, request.data), ", ".join(request.data)
     else:
         check_sources(stored)
-        prepared = prepare_classification(data_cfg, stored["source"], loaded.regress)
+        prepared = prepare_classification(data_cfg, stored["source"], loaded.regress, inherited(loaded.meta))
         check_vocab(prepared.vocab.to_dict(), loaded.meta["vocab"], stored["source"])
         examples, where = prepared.examples[split], f"the {split} split"
         if not len(examples):

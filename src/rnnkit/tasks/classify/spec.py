@@ -18,13 +18,31 @@ class ClassificationSpec(TaskSpec):
     name, title, verb = "classify", "classify", "rnnkit train classify"
     model_cls, data_config_cls, model_config_cls = SequenceClassifier, ClassifyDataConfig, SequenceClassifierConfig
     base_train = {"eval_every": 0}  # evaluate (and checkpoint) after every epoch
+    vocab_settings = ("tokens", "lowercase", "min_freq", "max_vocab")
 
     def default_monitor(self, cfg: dict) -> str:
         """The best checkpoint: the most accurate, or the lowest error for regression."""
         return "val_loss" if cfg["model"].task == "regress" else "val_acc"
 
-    def prepare(self, cfg: dict, sources: list[str]) -> PreparedClassification:
-        return prepare_classification(cfg["data"], sources, regress=cfg["model"].task == "regress")
+    def prepare(self, cfg: dict, sources: list[str], known: dict | None = None) -> PreparedClassification:
+        return prepare_classification(cfg["data"], sources, regress=cfg["model"].task == "regress", known=known)
+
+    def unknown_tokens(self, data: PreparedClassification, split: str) -> tuple[int, int]:
+        seqs, unk = data.splits[split][0], data.vocab.unk_id
+        return sum(ids.count(unk) for ids in seqs), sum(len(ids) for ids in seqs)
+
+    def unknown_advice(self, cfg: dict, data: PreparedClassification) -> tuple[str, str]:
+        """Many unseen words: usually short strings (names) read as words, one token each."""
+        data_cfg = cfg["data"]
+        if data_cfg.tokens == "char":
+            return "characters unseen in training", "check that the held-out data has the training data's script"
+        if data_cfg.min_freq > 1 or data_cfg.max_vocab:
+            return (
+                "words unseen in training or cut by --min-freq/--max-vocab",
+                "a lower --min-freq or a larger --max-vocab keeps more words; for names or short strings use "
+                "--tokens char",
+            )
+        return "words unseen in training", "for names or short strings use --tokens char"
 
     def build(self, cfg: dict, data: PreparedClassification, device) -> Built:
         data_cfg, regress = cfg["data"], cfg["model"].task == "regress"

@@ -8,6 +8,7 @@ import json
 from rnnkit.config import override
 from rnnkit.data import read_text
 from rnnkit.tasks.digests import check_sources, check_vocab
+from rnnkit.tasks.known import inherited
 from rnnkit.tasks.lm.config import DataConfig
 from rnnkit.tasks.lm.loaded import LoadedLanguageModel, loss_report
 from rnnkit.tasks.lm.prepare import prepare_corpus
@@ -25,7 +26,7 @@ def evaluate_lm(lm: LoadedLanguageModel, request: EvalRequest, out: Log) -> None
         stored = lm.meta["config"]
         data_cfg = override(DataConfig(), stored["data"], "checkpoint [data]")
         check_sources(stored)
-        corpus = prepare_corpus(data_cfg, stored["source"])
+        corpus = prepare_corpus(data_cfg, stored["source"], inherited(lm.meta))
         check_vocab(corpus.vocab.to_dict(), lm.meta["vocab"], stored["source"])
         for split in request.splits:
             if len(corpus.splits[split]) < 2:

@@ -8,6 +8,10 @@ word-level convention that keeps held-out token counts comparable across papers.
 The splits are either contiguous fractions of one text, or explicit held-out files (PTB's
 ``ptb.valid.txt`` / ``ptb.test.txt``), in which case the main text is all training text.
 :func:`prepare_corpus` reads the files a :class:`DataConfig` names and does either.
+
+Fine-tuning (``known``: the checkpoint's metadata, see :mod:`rnnkit.tasks.known`) keeps the
+checkpoint's vocabulary instead: a training character outside it is refused, listed; a word
+outside it reads as ``<unk>`` (counted in ``unknown["train"]``).
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from rnnkit.data import (
     split_ids,
     split_lines,
     tokenize,
+    vocab_from_dict,
 )
+from rnnkit.tasks.known import char_counts, refuse_others
 from rnnkit.tasks.lm.config import DataConfig
 
 
@@ -46,9 +52,10 @@ class PreparedCorpus:
         return "words" if self.vocab.kind == "word" else "characters"
 
 
-def prepare_corpus(cfg: DataConfig, sources: str | Sequence[str]) -> PreparedCorpus:
+def prepare_corpus(cfg: DataConfig, sources: str | Sequence[str], known: dict | None = None) -> PreparedCorpus:
     """Read the corpus ``sources`` (and ``cfg.valid`` / ``cfg.test`` when set) and prepare it
-    as ``cfg`` says: char or word tokens, contiguous split or explicit held-out files.
+    as ``cfg`` says: char or word tokens, contiguous split or explicit held-out files; with the
+    vocabulary of ``known`` (a checkpoint's metadata) when given.
 
     Raises:
         DataError: anything :func:`read_text`, the vocabularies or the split reject.
@@ -60,9 +67,14 @@ def prepare_corpus(cfg: DataConfig, sources: str | Sequence[str]) -> PreparedCor
             name: read_text(path, cfg.encoding, cfg.errors) if path else ""
             for name, path in (("val", cfg.valid), ("test", cfg.test))
         }
+    vocab = None if known is None else vocab_from_dict(known["vocab"])
     if cfg.tokens == "word":
-        return prepare_words(text, cfg.split, cfg.vocab_size, cfg.min_freq, held_out)
-    return prepare_chars(text, cfg.split, cfg.mode, held_out)
+        return prepare_words(text, cfg.split, cfg.vocab_size, cfg.min_freq, held_out, vocab)
+    if vocab is not None:
+        chars = "".join(split_lines(text)) if cfg.mode == "lines" else text
+        names = [sources] if isinstance(sources, str) else list(sources)
+        refuse_others(vocab.ordinary, "characters", char_counts(chars, vocab.unknown_symbols(chars)), names)
+    return prepare_chars(text, cfg.split, cfg.mode, held_out, vocab)
 
 
 def prepare_words(
@@ -71,6 +83,7 @@ def prepare_words(
     vocab_size: int = 0,
     min_freq: int = 1,
     held_out: dict[str, str] | None = None,
+    vocab: WordVocab | None = None,
 ) -> PreparedCorpus:
     """Word tokens (``<eos>`` ending every line, the last included; see :mod:`rnnkit.data.vocab.tokenize`).
 
@@ -81,6 +94,7 @@ def prepare_words(
         vocab_size: the largest vocabulary, specials included (0: no limit).
         min_freq: rarer training words become ``<unk>``.
         held_out: ``{"val": text, "test": text}`` (either may be missing or "": an empty split).
+        vocab: the vocabulary to encode with (fine-tuning); None: built from the training words.
     """
     if held_out is None:
         tokens = tokenize(text, final_eos=True)
@@ -91,26 +105,32 @@ def prepare_words(
     else:
         parts = {"train": tokenize(text, final_eos=True)}
         parts.update({name: tokenize(held_out.get(name) or "", final_eos=True) for name in SPLIT_NAMES[1:]})
-    vocab = WordVocab.from_tokens(parts["train"], vocab_size, min_freq)
+    if vocab is None:
+        vocab = WordVocab.from_tokens(parts["train"], vocab_size, min_freq)
     splits = {name: vocab.encode_tokens(part) for name, part in parts.items()}
     unknown = {name: vocab.count_unknown(part) for name, part in parts.items()}
     return PreparedCorpus(vocab, splits, dict.fromkeys(parts, 0), unknown)
 
 
 def prepare_chars(
-    text: str, fractions=(0.9, 0.05, 0.05), mode: str = "chars", held_out: dict[str, str] | None = None
+    text: str,
+    fractions=(0.9, 0.05, 0.05),
+    mode: str = "chars",
+    held_out: dict[str, str] | None = None,
+    vocab: CharVocab | None = None,
 ) -> PreparedCorpus:
     """``mode="chars"``: the text is one stream of characters, cut contiguously by ``fractions``.
     ``mode="lines"``: one item per line; whole lines go to each split, each framed by <bos>/<eos>.
     ``held_out`` (``{"val": text, "test": text}``): the text is all training text, and the
-    held-out texts are encoded with its vocabulary, unknown characters dropped."""
+    held-out texts are encoded with its vocabulary, unknown characters dropped. ``vocab``: the
+    vocabulary to encode with (fine-tuning: the text holds none of the characters it lacks)."""
     if held_out is not None:
-        return _prepare_char_files(text, held_out, mode)
+        return _prepare_char_files(text, held_out, mode, vocab)
     if mode == "lines":
         lines = split_lines(text)
         index = split_ids(np.arange(len(lines), dtype=np.int64), fractions)  # split whole lines
         parts = {name: "\n".join(lines[i] for i in idx) for name, idx in index.items()}
-        vocab = line_vocab(parts["train"])
+        vocab = line_vocab(parts["train"]) if vocab is None else vocab
         splits, dropped = {}, {}
         for name, part in parts.items():
             full = lines_to_ids(part, vocab, unknown="skip") if part else np.zeros(0, vocab.dtype)
@@ -118,6 +138,9 @@ def prepare_chars(
             dropped[name] = len(vocab.unknown_symbols(part)) if part else 0
         return PreparedCorpus(vocab, splits, dropped)
 
+    if vocab is not None:
+        parts = split_ids(vocab.encode(text), fractions)  # (N,) compact dtype, cut
+        return PreparedCorpus(vocab, parts, dict.fromkeys(parts, 0))
     everything = CharVocab.from_text(text)
     all_ids = everything.encode(text)  # (N,) compact dtype
     parts = split_ids(all_ids, fractions)
@@ -138,9 +161,10 @@ def prepare_chars(
     return PreparedCorpus(vocab, splits, dropped)
 
 
-def _prepare_char_files(text: str, held_out: dict[str, str], mode: str) -> PreparedCorpus:
+def _prepare_char_files(text: str, held_out: dict[str, str], mode: str, vocab: CharVocab | None) -> PreparedCorpus:
     parts = {"train": text, **{name: held_out.get(name) or "" for name in SPLIT_NAMES[1:]}}
-    vocab = line_vocab(text) if mode == "lines" else CharVocab.from_text(text)
+    if vocab is None:
+        vocab = line_vocab(text) if mode == "lines" else CharVocab.from_text(text)
     splits, dropped = {}, {}
     for name, part in parts.items():
         if mode == "lines":

@@ -31,6 +31,7 @@ class LanguageModelSpec(TaskSpec):
     name, title, verb = "lm", "language-model", "rnnkit train"
     model_cls, data_config_cls, model_config_cls = LanguageModel, DataConfig, LanguageModelConfig
     default_epochs = 20.0  # char-rnn's habit of a fixed number of epochs
+    vocab_settings = ("tokens", "mode", "vocab_size", "min_freq")
 
     def demo(self) -> dict:
         return DEMO
@@ -44,8 +45,28 @@ class LanguageModelSpec(TaskSpec):
     def default_sources(self) -> list[str]:
         return [str(BUNDLED)]
 
-    def prepare(self, cfg: dict, sources: list[str]) -> PreparedCorpus:
-        return prepare_corpus(cfg["data"], sources)
+    def prepare(self, cfg: dict, sources: list[str], known: dict | None = None) -> PreparedCorpus:
+        return prepare_corpus(cfg["data"], sources, known)
+
+    def unknown_tokens(self, data: PreparedCorpus, split: str) -> tuple[int, int]:
+        """Words read as <unk>; characters: none (a held-out character outside the vocabulary is
+        dropped, and a text's characters rarely are: no warning)."""
+        if data.vocab.kind != "word":
+            return 0, 0
+        return data.unknown.get(split, 0), len(data.splits[split])
+
+    def unknown_advice(self, cfg: dict, data: PreparedCorpus) -> tuple[str, str]:
+        data_cfg = cfg["data"]
+        if data_cfg.vocab_size or data_cfg.min_freq > 1:
+            return (
+                "words unseen in training or cut by --vocab-size/--min-freq",
+                "a larger --vocab-size (0: every word) or a lower --min-freq keeps more of them; --tokens char "
+                "reads any text",
+            )
+        return (
+            "words unseen in training",
+            "the held-out text shares few words with the training text; give more training text, or use --tokens char",
+        )
 
     def check_same_data(self, data: PreparedCorpus, stored: RunMeta, sources: list[str]) -> None:
         vocab = data.vocab

@@ -3,7 +3,10 @@
     prepare_tagging(TagDataConfig, sources) -> PreparedTagging
 
 The word and character vocabularies and the tag set come from the training split only; a held-out
-tag training never saw is an error. The split is by sentence (not stratified).
+tag training never saw is an error. The split is by sentence (not stratified). Fine-tuning
+(``known``: the checkpoint's metadata, see :mod:`rnnkit.tasks.known`) keeps the checkpoint's word
+and character vocabularies (unseen words read as ``<unk>``) and tags (a training tag it lacks is
+refused, listed).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rnnkit.data import DataError, TaggedSentences, TokenVocab, check_classes, read_tagged
+from rnnkit.tasks.known import refuse_others
 from rnnkit.tasks.labelled import SPLITS, listed, split_parts
 from rnnkit.tasks.tag.config import TagDataConfig
 
@@ -38,7 +42,7 @@ def read_sentences(cfg: TagDataConfig, sources: Sequence[str], with_tags: bool =
     )
 
 
-def prepare_tagging(cfg: TagDataConfig, sources: Sequence[str]) -> PreparedTagging:
+def prepare_tagging(cfg: TagDataConfig, sources: Sequence[str], known: dict | None = None) -> PreparedTagging:
     cfg.validate()
     data = read_sentences(cfg, sources)
     held = {name: read_sentences(cfg, [path]) for name, path in (("val", cfg.valid), ("test", cfg.test)) if path}
@@ -47,11 +51,19 @@ def prepare_tagging(cfg: TagDataConfig, sources: Sequence[str]) -> PreparedTaggi
     train = sentences["train"]
     if len(train) == 0:
         raise DataError(f"data: the training split of {', '.join(sources)} is empty; expected training sentences")
-    vocab = TokenVocab.from_token_lists(
-        train.tokens, "word", lowercase=cfg.lowercase, min_freq=cfg.min_freq, max_size=cfg.max_vocab
-    )
-    chars = TokenVocab.from_token_lists(([c for w in s for c in w] for s in train.tokens), "char")
-    tags = check_classes([t for s in train.tags for t in s], f"the training tags ({', '.join(sources)})")
+    train_tags = [t for s in train.tags for t in s]
+    if known is not None:
+        vocab, tags = TokenVocab.from_dict(known["vocab"]), list(known["tags"])
+        refuse_others(tags, "tags", train_tags, sources)
+    else:
+        vocab = TokenVocab.from_token_lists(
+            train.tokens, "word", lowercase=cfg.lowercase, min_freq=cfg.min_freq, max_size=cfg.max_vocab
+        )
+        tags = check_classes(train_tags, f"the training tags ({', '.join(sources)})")
+    if known is not None and "chars" in known:
+        chars = TokenVocab.from_dict(known["chars"])
+    else:  # (a tagger without character features stores none in rnnkit 0.1)
+        chars = TokenVocab.from_token_lists(([c for w in s for c in w] for s in train.tokens), "char")
     return PreparedTagging(vocab, chars, tags, sentences)
 
 

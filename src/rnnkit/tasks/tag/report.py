@@ -11,6 +11,7 @@ from collections.abc import Callable
 from rnnkit.config import override
 from rnnkit.infer.metrics import format_report
 from rnnkit.tasks.digests import check_sources, check_vocab
+from rnnkit.tasks.known import inherited
 from rnnkit.tasks.labelled import one_split
 from rnnkit.tasks.spec import EvalRequest
 from rnnkit.tasks.tag.config import TagDataConfig
@@ -36,7 +37,7 @@ def evaluate_tagger(loaded: LoadedTagger, request: EvalRequest, out: Callable[[s
     else:
         split = one_split(request)
         check_sources(stored)
-        prepared = prepare_tagging(data_cfg, stored["source"])
+        prepared = prepare_tagging(data_cfg, stored["source"], inherited(loaded.meta))
         check_vocab(prepared.vocab.to_dict(), loaded.meta["vocab"], stored["source"])
         sentences, where = prepared.sentences[split], f"the {split} split"
         if not len(sentences):

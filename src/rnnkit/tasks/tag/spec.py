@@ -25,12 +25,30 @@ class TaggingSpec(TaskSpec):
     name, title, verb = "tag", "tag", "rnnkit train tag"
     model_cls, data_config_cls, model_config_cls = SequenceTagger, TagDataConfig, SequenceTaggerConfig
     base_train = {"eval_every": 0}  # evaluate (and checkpoint) after every epoch
+    vocab_settings = ("lowercase", "min_freq", "max_vocab", "column")
+    #: Unseen words are normal for a tagger (a treebank's dev split has some 5-15% with a
+    #: vocabulary of every training word; word dropout and character features handle them), so
+    #: it warns only when far more are: text unlike the training text, or too high a --min-freq.
+    unknown_threshold = 0.25
 
     def default_monitor(self, cfg: dict) -> str:
         return "val_acc"  # the best checkpoint: the most accurate
 
-    def prepare(self, cfg: dict, sources: list[str]) -> PreparedTagging:
-        return prepare_tagging(cfg["data"], sources)
+    def prepare(self, cfg: dict, sources: list[str], known: dict | None = None) -> PreparedTagging:
+        return prepare_tagging(cfg["data"], sources, known)
+
+    def unknown_tokens(self, data: PreparedTagging, split: str) -> tuple[int, int]:
+        words, has = data.sentences[split].tokens, data.vocab.has
+        return sum(not has(w) for s in words for w in s), sum(len(s) for s in words)
+
+    def unknown_advice(self, cfg: dict, data: PreparedTagging) -> tuple[str, str]:
+        data_cfg = cfg["data"]
+        cut = " or cut by --min-freq/--max-vocab" if data_cfg.min_freq > 1 or data_cfg.max_vocab else ""
+        return (
+            f"words unseen in training{cut}",
+            "a tagger copes with some (--word-dropout, --char-features), but this many suggests held-out text "
+            "unlike the training text" + (", or a lower --min-freq" if data_cfg.min_freq > 1 else ""),
+        )
 
     def build(self, cfg: dict, data: PreparedTagging, device) -> Built:
         data_cfg, with_chars = cfg["data"], cfg["model"].char_features
