@@ -24,9 +24,10 @@ Data flow of the padded-batch tasks (classification, tagging)::
         -> BucketBatcher + pad_sequences -> (ids (B, T), lengths (B,)) torch.long
 
 (:mod:`rnnkit.tasks.classify.prepare`, :mod:`rnnkit.tasks.tag.prepare`). Plain text to tag is cut
-into words as UD English EWT cuts them: ``plain_sentences(text, name)`` (:func:`ud_tokenize` per line). ``CharVocab``, ``WordVocab``
-and ``TokenVocab`` are the names of today's layouts of the one :class:`Vocab`, whose specials (any of
-``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``) are declared at construction.
+into words as UD English EWT cuts them: ``plain_sentences(text, name)`` (:func:`ud_tokenize` per
+line). ``CharVocab``, ``WordVocab`` and ``TokenVocab`` are the names of today's layouts of the one
+:class:`Vocab`, whose specials (any of ``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``) are declared at
+construction.
 
 ``StreamBatcher`` is imported lazily (and ``rnnkit.data.batching`` only on demand), so
 ``import rnnkit.data``, reading and tokenising work without loading torch.

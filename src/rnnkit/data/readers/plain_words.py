@@ -112,13 +112,8 @@ _TOKEN = re.compile(
 )
 _CLITIC = re.compile(r"(?i)^(.+?)(n['’`]t|['’`](?:s|m|d|ll|re|ve))$")
 #: Fused forms EWT writes as two words: the length of the first (case kept: ``Cannot`` -> ``Can not``).
-_FUSED = {
-    "cannot": 3,
-    "gonna": 3,
-    "wanna": 3,
-    "gotta": 3,
-    **dict.fromkeys("dont didnt doesnt isnt wasnt arent werent couldnt wouldnt shouldnt havent hasnt hadnt".split(), -2),
-}
+_NEGATIONS = "dont didnt doesnt isnt wasnt arent werent couldnt wouldnt shouldnt havent hasnt hadnt".split()
+_FUSED = {"cannot": 3, "gonna": 3, "wanna": 3, "gotta": 3, **{w: len(w) - 2 for w in _NEGATIONS}}
 _CLOSERS = frozenset(")]}\"'’”»")
 
 
@@ -140,19 +135,12 @@ def ud_tokenize(text: str) -> list[str]:
     return tokens
 
 
-def plain_sentences(
-    text: str, name: str, tokenize: Callable[[str], list[str]] = ud_tokenize
-) -> TaggedSentences:
-    """Plain text, one sentence per line, as untagged sentences: each non-blank line cut by
-    ``tokenize`` (``ud_tokenize``; ``str.split`` for text already tokenised), origin ``"name:line"``.
-
-    Raises:
-        DataError: no line holds a token.
-    """
+def plain_sentences(text: str, name: str, tokenize: Callable[[str], list[str]] = ud_tokenize) -> TaggedSentences:
+    """Plain text, one sentence per line, as untagged sentences: each line cut by ``tokenize``
+    (``ud_tokenize``; ``str.split`` for text already tokenised), origin ``"name:line"``; lines
+    without a token are skipped (none at all: no sentences)."""
     lines = [tokenize(line) for line in conllu_lines(text)]  # "\n"-separated, as every reader splits
     tokens = [words for words in lines if words]
-    if not tokens:
-        raise DataError(f"data: {name} has no sentences; expected one sentence per line")
     return TaggedSentences(tokens, None, [f"{name}:{i + 1}" for i, words in enumerate(lines) if words])
 
 
