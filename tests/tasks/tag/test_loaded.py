@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import rnnkit
+import rnnkit.checkpoint
 from rnnkit.data import ud_tokenize
 
 V0 = Path(__file__).resolve().parents[2] / "fixtures" / "v0"
@@ -49,3 +50,8 @@ def test_errors(tagger):
 
 def test_repr_is_one_short_line(tagger):
     assert repr(tagger) == "LoadedTagger(1x8 bidirectional lstm, 3 tags, 9 words, step 4, best val_acc 0.3333)"
+
+
+def test_rnnkit_load_can_expect_a_task():
+    with pytest.raises(rnnkit.checkpoint.CheckpointError, match="expected a language_model"):
+        rnnkit.load(V0 / "tag", expect="lm")
