@@ -75,7 +75,6 @@ def run(args) -> int:
     for i in range(args.num_samples):
         if i:
             emit("\n" if lm.line_mode else "\n\n")
-        emit(prime)
         seed = None if args.seed is None else args.seed + i
         lm.generate(
             prime,
@@ -87,7 +86,7 @@ def run(args) -> int:
             seed=seed,
             stop_at=args.stop_at,
             unknown=args.unknown,
-            on_text=emit,
+            on_text=emit,  # the prime, then each piece
         )
     emit("\n")
     return 0

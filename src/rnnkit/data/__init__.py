@@ -2,7 +2,7 @@
 
 Grouped by pipeline stage; every stage but batching needs numpy only::
 
-    readers/      files -> plain Python data              text.py  tables.py  conllu.py
+    readers/      files -> plain Python data              text.py  tables.py  conllu.py  plain_words.py
     vocab/        tokens <-> ids: one Vocab class         vocab.py (+ layout, tokenize, forms, presets, lines)
     splits.py     train / val / test                      split_ids (contiguous), split_indices (stratified)
     batching/     ids -> torch.long batches               streams.py  padded.py
@@ -23,9 +23,11 @@ Data flow of the padded-batch tasks (classification, tagging)::
         -> split_indices -> TokenVocab.from_token_lists (<pad>, <unk>) -> .encode -> list[int] per example
         -> BucketBatcher + pad_sequences -> (ids (B, T), lengths (B,)) torch.long
 
-(:mod:`rnnkit.tasks.classify.prepare`, :mod:`rnnkit.tasks.tag.prepare`). ``CharVocab``, ``WordVocab``
-and ``TokenVocab`` are the names of today's layouts of the one :class:`Vocab`, whose specials (any of
-``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``) are declared at construction.
+(:mod:`rnnkit.tasks.classify.prepare`, :mod:`rnnkit.tasks.tag.prepare`). Plain text to tag is cut
+into words as UD English EWT cuts them: ``plain_sentences(text, name)`` (:func:`ud_tokenize` per
+line). ``CharVocab``, ``WordVocab`` and ``TokenVocab`` are the names of today's layouts of the one
+:class:`Vocab`, whose specials (any of ``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``) are declared at
+construction.
 
 ``StreamBatcher`` is imported lazily (and ``rnnkit.data.batching`` only on demand), so
 ``import rnnkit.data``, reading and tokenising work without loading torch.
@@ -43,10 +45,12 @@ from .readers import (
     format_conllu,
     looks_like_conllu,
     parse_tagged,
+    plain_sentences,
     read_labelled,
     read_tagged,
     read_text,
     split_lines,
+    ud_tokenize,
 )
 from .splits import DEFAULT_FRACTIONS, SPLIT_NAMES, check_classes, check_fractions, split_ids, split_indices
 from .vocab import (
@@ -108,6 +112,7 @@ __all__ = [
     "pad_chars",
     "pad_sequences",
     "parse_tagged",
+    "plain_sentences",
     "read_labelled",
     "read_tagged",
     "read_text",
@@ -116,6 +121,7 @@ __all__ = [
     "split_lines",
     "split_tokens",
     "tokenize",
+    "ud_tokenize",
     "vocab_from_dict",
 ]
 

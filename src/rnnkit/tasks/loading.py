@@ -35,7 +35,9 @@ _SIZE_SLACK = 1024
 
 
 def load(path, device: str | torch.device = "cpu", expect: str | None = None):
-    """Load a checkpoint for inference (no code from the file is ever run).
+    """Load a checkpoint of any task (or a run directory: its best checkpoint) for inference: the
+    task's loaded model (LoadedLanguageModel, LoadedClassifier or LoadedTagger). No code from the
+    file is ever run.
 
     Args:
         expect: a task name ("lm", "classify", "tag"); a checkpoint of another task is an error.

@@ -1,6 +1,7 @@
-"""Generation with a LoadedLanguageModel: seeds, the prime run once, carried state == recomputing,
-stop conditions, line mode, unknown characters, next_distribution, evaluation, and the
-checkpoint round trip through the trainer and ``rnnkit.load``."""
+"""Generation with a LoadedLanguageModel: the prime leads the result (as ``rnnkit sample`` prints it),
+seeds, the prime run once, carried state == recomputing, stop conditions, line mode, unknown
+characters, next_distribution, evaluation, the short repr, and the checkpoint round trip through the
+trainer and ``rnnkit.load``."""
 
 import math
 import re
@@ -72,11 +73,20 @@ def random_lm():
 
 
 # ----- seeds --------------------------------------------------------------------------------------
+def test_the_result_starts_with_the_prime_as_the_cli_prints_it(random_lm, hello, names):
+    text = random_lm.generate("abc", length=20, seed=1)
+    assert text.startswith("abc") and len(text) == 3 + 20
+    assert hello.generate("hello ", length=5, greedy=True) == "hello world"
+    assert names.generate("bo", length=50, greedy=True) == "bob"  # line mode: <eos> not included
+    assert random_lm.generate("", length=7, seed=1) == random_lm.generate("", length=7, seed=1)[-7:]
+    assert random_lm.generate("abzcx", length=4, seed=3, unknown="skip").startswith("abzcx")  # as given
+
+
 def test_same_seed_same_text_other_seed_other_text(random_lm):
-    a = random_lm.generate("abc", length=60, seed=1)
+    a = random_lm.generate("abc", length=60, seed=1)[3:]
     assert len(a) == 60 and set(a) <= set(random_lm.vocab.symbols)
-    assert random_lm.generate("abc", length=60, seed=1) == a
-    assert random_lm.generate("abc", length=60, seed=2) != a
+    assert random_lm.generate("abc", length=60, seed=1)[3:] == a
+    assert random_lm.generate("abc", length=60, seed=2)[3:] != a
 
 
 def test_seedless_generation_uses_the_global_generator(random_lm):
@@ -87,8 +97,8 @@ def test_seedless_generation_uses_the_global_generator(random_lm):
 
 
 def test_greedy_reproduces_the_memorised_text(hello):
-    assert hello.generate("hello ", length=17, greedy=True) == "world hello world"
-    assert hello.generate("hel", length=3, temperature=1e-3, seed=0) == "lo "
+    assert hello.generate("hello ", length=17, greedy=True) == "hello world hello world"
+    assert hello.generate("hel", length=3, temperature=1e-3, seed=0) == "hello "
 
 
 # ----- the prime runs once; the state carries ------------------------------------------------------
@@ -129,7 +139,7 @@ def test_carried_state_equals_recomputing_from_scratch(random_lm, monkeypatch):
 
     monkeypatch.setattr(generate_module, "sample_next", recording)
     prime = "abc d"
-    text = random_lm.generate(prime, length=12, seed=4)
+    text = random_lm.generate(prime, length=12, seed=4)[len(prime) :]
     monkeypatch.undo()
     assert len(seen) == 12
     vocab = random_lm.vocab
@@ -140,26 +150,32 @@ def test_carried_state_equals_recomputing_from_scratch(random_lm, monkeypatch):
         torch.testing.assert_close(carried, fresh, rtol=1e-5, atol=1e-6)
 
 
-def test_on_text_streams_every_piece(random_lm):
+def test_on_text_streams_the_prime_then_every_piece(random_lm):
     pieces = []
     text = random_lm.generate("ab", length=30, seed=0, on_text=pieces.append)
-    assert "".join(pieces) == text and len(pieces) == 30
+    assert "".join(pieces) == text and len(pieces) == 1 + 30 and pieces[0] == "ab"
+    pieces.clear()
+    assert random_lm.generate("", length=5, seed=0, on_text=pieces.append) == "".join(pieces) and len(pieces) == 5
+    with pytest.raises(DataError):  # a bad prime raises before anything is streamed
+        random_lm.generate("abQ", length=5, on_text=pieces.append)
+    assert len(pieces) == 5
 
 
 # ----- stopping -----------------------------------------------------------------------------------
 def test_stop_at_stops_and_includes_it(hello):
-    assert hello.generate("hello ", length=100, greedy=True, stop_at="world") == "world"
-    assert hello.generate("h", length=100, greedy=True, stop_at="o w") == "ello w"
+    assert hello.generate("hello ", length=100, greedy=True, stop_at="world") == "hello world"
+    assert hello.generate("h", length=100, greedy=True, stop_at="o w") == "hello w"
     text = hello.generate("hello", length=100, greedy=True, stop_at="d ")
-    assert text == " world " and text.count("d ") == 1
+    assert text == "hello world " and text.count("d ") == 1
+    assert hello.generate("hello wo", length=4, greedy=True, stop_at="o") == "hello world "  # not the prime's "o"
     # a stop string the model never produces: the full length
-    assert len(hello.generate("hello", length=30, greedy=True, stop_at="xyz")) == 30
+    assert len(hello.generate("hello", length=30, greedy=True, stop_at="xyz")) == 5 + 30
 
 
 def test_line_mode_stops_at_eos(names):
     assert names.line_mode
-    assert names.generate("bo", length=50, greedy=True) == "b"
-    assert names.generate("car", length=50, greedy=True) == "l"
+    assert names.generate("bo", length=50, greedy=True) == "bob"
+    assert names.generate("car", length=50, greedy=True) == "carl"
     text = names.generate("", length=50, seed=0)
     assert text in {"anna", "bob", "carl", "dora"}  # one whole item, no <eos> text
     assert EOS not in names.generate("", length=50, seed=1)
@@ -178,7 +194,7 @@ def test_empty_prime_in_character_mode_starts_as_a_new_line(random_lm, monkeypat
 
 
 def test_length_zero_and_bad_lengths(random_lm):
-    assert random_lm.generate("ab", length=0) == ""
+    assert random_lm.generate("ab", length=0) == "ab"
     for bad in (-1, 2.5, True):
         with pytest.raises(ValueError, match=re.escape(f"length: expected an integer >= 0, got {bad!r}")):
             random_lm.generate("ab", length=bad)
@@ -197,8 +213,9 @@ def test_unknown_prime_characters(random_lm):
         random_lm.generate("abzcx", length=5)
     with pytest.raises(DataError, match=re.escape("'Q'")):
         random_lm.next_distribution("Q")
-    assert random_lm.generate("abzcx", length=20, seed=3, unknown="skip") == random_lm.generate(
-        "abc", length=20, seed=3
+    assert (
+        random_lm.generate("abzcx", length=20, seed=3, unknown="skip")[5:]
+        == random_lm.generate("abc", length=20, seed=3)[3:]
     )
     assert random_lm.next_distribution("azb", unknown="skip") == random_lm.next_distribution("ab")
 
@@ -239,6 +256,12 @@ def test_evaluate_text(hello):
     with pytest.raises(DataError, match="'Z'"):
         hello.evaluate_text("hello Zorld")
     assert hello.evaluate_text("hello Zorld", unknown="skip")["tokens"] == len("hello orld") - 1
+
+
+# ----- repr ---------------------------------------------------------------------------------------
+def test_repr_is_one_short_line(random_lm, names):
+    assert repr(random_lm) == "LoadedLanguageModel(1x32 lstm, 12 chars, step 0)"  # no training metadata
+    assert repr(names) == f"LoadedLanguageModel(1x32 lstm, {len(names.vocab)} chars, lines, step 0)"
 
 
 # ----- checkpoint round trip ----------------------------------------------------------------------

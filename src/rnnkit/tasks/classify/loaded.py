@@ -20,15 +20,21 @@ from rnnkit.data import LabelledExamples, TokenVocab
 from rnnkit.infer.metrics import classification_report
 from rnnkit.tasks.classify.prepare import encode_examples
 from rnnkit.tasks.classify.training import predict_outputs
+from rnnkit.tasks.summary import loaded_repr
 
 
-@dataclass
+@dataclass(repr=False)
 class LoadedClassifier:
     model: torch.nn.Module
     vocab: TokenVocab
     labels: list[str]
     meta: dict
     device: torch.device
+
+    def __repr__(self) -> str:  # LoadedClassifier(1x128 bidirectional gru, 18 labels, 57 chars, step 900, ...)
+        unit = "chars" if self.meta["config"]["data"].get("tokens") == "char" else "words"
+        labels = "regression" if self.regress else f"{len(self.labels)} labels"
+        return loaded_repr(self, labels, f"{len(self.vocab)} {unit}")
 
     @property
     def regress(self) -> bool:

@@ -11,14 +11,15 @@ import torch
 from rnnkit.infer.sampling import check_sampling, next_token_probs, sample_next
 from rnnkit.models import TokenBatch
 from rnnkit.tasks.lm.training import stream_loss
+from rnnkit.tasks.summary import loaded_repr
 
 
-@dataclass
+@dataclass(repr=False)
 class LoadedLanguageModel:
     """A trained model with its vocabulary and checkpoint metadata.
 
     lm = rnnkit.load("runs/x/best.safetensors")
-    print(lm.generate("ROMEO:", length=200, temperature=0.8, seed=1))
+    print(lm.generate("ROMEO:", length=200, temperature=0.8, seed=1))   # "ROMEO:" and 200 more chars
     lm.next_distribution("The cat sat on the ")   # {char: probability}
 
     Word models (``vocab.kind == "word"``) take the prime as words and generate words joined by
@@ -31,6 +32,10 @@ class LoadedLanguageModel:
     vocab: object
     meta: dict
     device: torch.device
+
+    def __repr__(self) -> str:  # LoadedLanguageModel(2x256 lstm, 65 chars, step 3000, best val_loss 1.5200)
+        unit = "words" if self.word_level else "chars"
+        return loaded_repr(self, f"{len(self.vocab)} {unit}{', lines' if self.line_mode else ''}")
 
     @property
     def line_mode(self) -> bool:
@@ -107,11 +112,16 @@ class LoadedLanguageModel:
         unknown: str | None = None,
         on_text: Callable[[str], None] | None = None,
     ) -> str:
-        """Sample ``length`` symbols after ``prime`` (the prime is not repeated in the result).
+        """``prime`` followed by ``length`` symbols sampled after it: the text ``rnnkit sample``
+        prints, as char-rnn and torch-rnn return it (the continuation alone: ``[len(prime):]``).
 
-        The prime sets the state in one pass; then one symbol at a time is drawn and fed back,
-        carrying the state (never re-running the prefix). Stops early at ``stop_at`` (included)
-        or, in line mode, at <eos> (not included). ``on_text`` receives each piece as it comes."""
+        The prime, as given (characters skipped by ``unknown="skip"`` included), sets the state in
+        one pass; then one symbol at a time is drawn and fed back, carrying the state (never
+        re-running the prefix). ``length`` counts the sampled symbols only. Stops early at
+        ``stop_at`` (included; looked for in the sampled text only) or, in line mode, at <eos>
+        (not included). ``on_text`` receives the prime (when not empty), then each sampled piece
+        as it comes: together, the text returned. Nothing is passed to it before the prime is
+        checked (a bad prime raises first)."""
         check_sampling(temperature, top_k, top_p)
         if isinstance(length, bool) or not isinstance(length, int) or length < 0:
             raise ValueError(f"length: expected an integer >= 0, got {length!r}")
@@ -121,6 +131,8 @@ class LoadedLanguageModel:
             generator.manual_seed(seed)
         prime_ids = self._prime_ids(prime, unknown)
         logits, state = self._run_prime(prime_ids)
+        if prime and on_text is not None:
+            on_text(prime)
         previous = prime_ids[-1] if prime else None  # word models: a space goes between two words
         pieces: list[str] = []
         tail = ""
@@ -142,7 +154,7 @@ class LoadedLanguageModel:
                     break
             if k + 1 < length:  # no step after the last symbol: its logits would go unused
                 logits, state = self.model.step(token, state)
-        return "".join(pieces)
+        return prime + "".join(pieces)
 
     @torch.no_grad()
     def evaluate_text(self, text: str, unknown: str | None = None, batch_size: int = 32, seq_len: int = 100) -> dict:

@@ -120,8 +120,7 @@ class LanguageModelSpec(TaskSpec):
         if lm.word_level:
             prime = prime.strip()  # the generated words bring their own spaces
         log(f"--- a sample from {run_dir / 'best.safetensors'} (temperature 0.8) ---")
-        sys.stdout.write(prime)
-        lm.generate(
+        lm.generate(  # streams the prime, then the sample
             prime,
             length=length,
             temperature=0.8,
