@@ -61,8 +61,7 @@ def show_defaults(parser: argparse.ArgumentParser, cfg: dict) -> None:
 
 def with_default(help_text: str, text: str) -> str:
     """ "stop after N steps (0: no limit)" -> "... (0: no limit; default 0)"; else "... (default 0)"."""
-    opening = _remark_start(help_text)
-    if opening is None:
+    if _remark_start(help_text) is None:
         return f"{help_text} (default {text})"
     return f"{help_text[:-1]}; default {text})"
 

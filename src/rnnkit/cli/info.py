@@ -172,7 +172,7 @@ def print_metrics(m: dict) -> None:
     if not m:
         print("metrics     none (no metrics.jsonl)")
         return
-    print(f"metrics     {m['records']} records, step {m['steps']}, epoch {_num(m['epochs'])}")
+    print(f"metrics     {m['records']} record{'s' * (m['records'] != 1)}, step {m['steps']}, epoch {_num(m['epochs'])}")
     for name in ("best_eval", "last_eval"):
         record = m[name]
         if record is not None:
