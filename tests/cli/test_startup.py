@@ -21,8 +21,8 @@ def python(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=ENV, timeout=120)
 
 
-@pytest.mark.parametrize("argv", [["--version"], ["--help"], [], ["frobnicate"]])
-def test_top_level_imports_no_torch_and_no_command(argv):
+def modules_after(argv: list[str]) -> list[str]:
+    """torch and the rnnkit.cli / rnnkit.tasks modules a fresh interpreter has imported after main(argv)."""
     probe = (
         "import sys\n"
         "from rnnkit.cli.main import main\n"
@@ -31,10 +31,23 @@ def test_top_level_imports_no_torch_and_no_command(argv):
         "except SystemExit:\n"
         "    pass\n"
         "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith(('rnnkit.cli.', 'rnnkit.tasks')))\n"
-        "print('LOADED', loaded, file=sys.stderr)\n"
+        "print('LOADED', ','.join(loaded), file=sys.stderr)\n"
     )
     result = python("-c", probe)
-    assert result.stderr.strip().splitlines()[-1] == "LOADED ['rnnkit.cli.main', 'rnnkit.cli.suggest']", result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("LOADED "), result.stderr
+    return last.removeprefix("LOADED ").split(",")
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], [], ["frobnicate"]])
+def test_top_level_imports_no_torch_and_no_command(argv):
+    assert modules_after(argv) == ["rnnkit.cli.main", "rnnkit.cli.suggest"]
+
+
+@pytest.mark.parametrize("command", ["runs", "info"])
+def test_run_management_help_imports_no_torch(command):
+    loaded = modules_after([command, "--help"])
+    assert f"rnnkit.cli.{command}" in loaded and "torch" not in loaded
 
 
 def test_python_m_rnnkit_is_the_command():

@@ -18,11 +18,12 @@ import json
 import math
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rnnkit.checkpoint import read_header
 from rnnkit.cli.runs import CHECKPOINTS, clean, finite, human_size, model_text, read_run_meta, to_json
-from rnnkit.data import vocab_from_dict
-from rnnkit.tasks.meta import RunMeta
+
+if TYPE_CHECKING:  # imported where a header is read, so that `rnnkit info --help` needs no torch
+    from rnnkit.tasks.meta import RunMeta
 
 #: what the trainer's throughput (tokens_per_s in metrics.jsonl) counts, by task
 UNITS = {"lm": "tokens/s", "classify": "examples/s", "tag": "tokens/s"}
@@ -51,6 +52,8 @@ def run_info(args) -> int:
 
 def describe(path: Path) -> dict:
     """Everything ``rnnkit info`` shows about the run (directory or checkpoint) at ``path``, as plain data."""
+    from rnnkit.checkpoint import read_header
+
     checkpoint, run_dir = _checkpoint_of(path)
     meta, created = read_run_meta(checkpoint)
     header = read_header(checkpoint)
@@ -82,6 +85,8 @@ def read_meta_extras(meta: dict) -> dict:
 
 def data_summary(meta: RunMeta) -> dict:
     """The training data: source files (size, sha256 when stored), held-out files, vocabulary and unit."""
+    from rnnkit.data import vocab_from_dict
+
     config = meta.config
     data = config.get("data") if isinstance(config.get("data"), dict) else {}
     digests = {d["path"]: d for d in config.get("source_digests", [])}

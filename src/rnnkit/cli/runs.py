@@ -16,10 +16,10 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rnnkit.checkpoint import read_meta
-from rnnkit.checkpoint.container import read_document
-from rnnkit.tasks.meta import RunMeta
+if TYPE_CHECKING:  # imported where a header is read, so that `rnnkit runs --help` needs no torch
+    from rnnkit.tasks.meta import RunMeta
 
 CHECKPOINTS = ("latest.safetensors", "best.safetensors")  # the first that exists describes the run
 #: what reading an untrusted header may raise (CheckpointError is a ValueError)
@@ -100,6 +100,10 @@ def read_row(run_dir: Path) -> RunRow:
 
 def read_run_meta(checkpoint: Path) -> tuple[RunMeta, str]:
     """(the checked metadata, when the file was written) from a checkpoint's header alone."""
+    from rnnkit.checkpoint import read_meta
+    from rnnkit.checkpoint.container import read_document
+    from rnnkit.tasks.meta import RunMeta
+
     created = read_document(checkpoint).get("created", "")
     meta = RunMeta.from_dict(read_meta(checkpoint), checkpoint)
     return meta, created if isinstance(created, str) else ""
