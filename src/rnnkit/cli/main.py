@@ -82,22 +82,13 @@ def command_parser(name: str) -> ArgumentParser:
     return sub.choices[name]
 
 
-def build_parser() -> ArgumentParser:
-    """Every command's parser under one ``rnnkit`` parser (imports every command module: slow; for tools
-    that want the whole tree, e.g. documentation; ``main`` builds only the command it runs)."""
-    parser = top_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name in (*COMMANDS, *HIDDEN):
-        sub.choices[name] = command_parser(name)
-    return parser
-
-
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     name, rest = _command_of(argv)
     if name is None:
-        top_parser().parse_args(argv)  # --help, --version and errors exit here
-        top_parser().print_help(sys.stderr)
+        parser = top_parser()
+        parser.parse_args(argv)  # --help, --version and errors exit here
+        parser.print_help(sys.stderr)
         return 2
     from rnnkit.cli.runtime import one_line_warnings, tune_malloc
 
