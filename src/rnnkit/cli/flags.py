@@ -1,6 +1,7 @@
 """Flags shared by the training commands (``rnnkit train``, ``train classify``, ``train tag``).
 
-Each flag writes ``section.field`` of the run's configuration (see ``rnnkit.cli.options``).
+Each flag writes ``section.field`` of the run's configuration (see ``rnnkit.cli.options``). The help
+texts carry no defaults: ``rnnkit.cli.defaults.show_defaults`` appends each task's own, and the placeholders.
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ from rnnkit.cli.options import add, fractions
 def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None:
     """The recurrent stack ([model.rnn]: cell, sizes, backend and per-cell options), the embedding
     size and the model's dropout ([model])."""
-    add(m, "--cell", dest="model.rnn.cell", choices=list(CELL_TYPES), help="recurrent cell (default lstm)")
+    add(m, "--cell", dest="model.rnn.cell", choices=list(CELL_TYPES), help="recurrent cell")
     add(m, "--embedding-size", dest="model.embedding_size", type=int, help=embedding_help)
-    add(m, "--hidden-size", dest="model.rnn.hidden_size", type=int, help="H: hidden units per layer")
-    add(m, "--num-layers", dest="model.rnn.num_layers", type=int, help="L: stacked recurrent layers")
-    add(m, "--dropout", dest="model.dropout", type=float, help="dropout on non-recurrent connections")
+    add(m, "--hidden-size", dest="model.rnn.hidden_size", type=int, help="hidden units per layer")
+    add(m, "--num-layers", dest="model.rnn.num_layers", type=int, help="stacked recurrent layers")
+    add(m, "--dropout", dest="model.dropout", type=float, help="dropout probability on the non-recurrent connections")
     add(
         m,
         "--backend",
         dest="model.rnn.backend",
         choices=["auto", "fused", "autograd", "native"],
-        help="recurrent backend (default auto)",
+        help="recurrent backend",
     )
-    add(m, "--nonlinearity", dest="model.rnn.nonlinearity", choices=["tanh", "relu"], help="Elman RNN activation")
+    add(
+        m,
+        "--nonlinearity",
+        dest="model.rnn.nonlinearity",
+        choices=["tanh", "relu"],
+        help="Elman RNN (--cell rnn) activation",
+    )
     add(
         m,
         "--reset-before",
@@ -33,46 +40,67 @@ def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None
         const=False,
         help="GRU: apply the reset gate before the recurrent matmul (Cho et al. 2014)",
     )
-    add(m, "--forget-bias", dest="model.rnn.forget_bias", type=float, help="LSTM forget-gate bias at init (default 1)")
+    add(m, "--forget-bias", dest="model.rnn.forget_bias", type=float, help="LSTM forget-gate bias at init")
     add(
         m,
         "--proj-size",
         dest="model.rnn.proj_size",
         type=int,
         metavar="P",
-        help="LSTM: project each h_t to P units (torch.nn's LSTM(proj_size=P); 0 = none, default)",
+        help="LSTM: project each h_t to P units (torch.nn's LSTM(proj_size=P); 0: none)",
     )
 
 
 def add_training_flags(p) -> None:
     """Optimiser, clipping, schedules, budgets, evaluation, seed and device."""
     t = p.add_argument_group("training")
-    add(t, "--optimizer", dest="train.optimizer", choices=["adam", "sgd", "rmsprop", "adagrad"], help="default adam")
+    add(t, "--optimizer", dest="train.optimizer", choices=["adam", "sgd", "rmsprop", "adagrad"], help="optimiser")
     add(t, "--lr", dest="train.lr", type=float, help="learning rate (on --resume: replaces the current value)")
-    add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum")
+    add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum (--optimizer sgd)")
     add(t, "--weight-decay", dest="train.weight_decay", type=float, help="L2 weight decay")
     add(
         t,
         "--clip-mode",
         dest="train.clip_mode",
         choices=["norm", "value", "none"],
-        help="gradient clipping: global norm (default), per-element value (char-rnn), none",
+        help="gradient clipping: global norm, per-element value (char-rnn) or none",
     )
-    add(t, "--clip", dest="train.clip", type=float, help="clipping threshold (default 5)")
+    add(t, "--clip", dest="train.clip", type=float, help="clipping threshold")
     add(
         t,
         "--lr-schedule",
         dest="train.lr_schedule",
         choices=["none", "step", "epoch", "plateau"],
-        help="learning-rate decay schedule",
+        help="learning-rate decay schedule: none, x --lr-decay every --lr-decay-every steps, each epoch after "
+        "--lr-decay-start, or when --monitor stops improving (--patience)",
     )
-    add(t, "--lr-decay", dest="train.lr_decay", type=float, help="decay multiplier")
-    add(t, "--lr-decay-every", dest="train.lr_decay_every", type=int, help="steps between decays (step schedule)")
-    add(t, "--lr-decay-start", dest="train.lr_decay_start", type=int, help="epochs at constant lr (epoch schedule)")
-    add(t, "--patience", dest="train.patience", type=int, help="evaluations without improvement (plateau)")
-    add(t, "--max-steps", dest="train.max_steps", type=int, help="stop after this many steps")
-    add(t, "--max-epochs", dest="train.max_epochs", type=float, help="stop after this many epochs")
-    add(t, "--max-minutes", dest="train.max_minutes", type=float, help="stop after this much wall time")
+    add(t, "--lr-decay", dest="train.lr_decay", type=float, help="multiplier of each learning-rate decay")
+    add(t, "--lr-decay-every", dest="train.lr_decay_every", type=int, help="steps between decays (--lr-schedule step)")
+    add(
+        t,
+        "--lr-decay-start",
+        dest="train.lr_decay_start",
+        type=int,
+        help="epochs at the constant lr first (--lr-schedule epoch)",
+    )
+    add(
+        t,
+        "--patience",
+        dest="train.patience",
+        type=int,
+        help="evaluations without improvement before a decay (--lr-schedule plateau)",
+    )
+    add(t, "--max-steps", dest="train.max_steps", type=int, help="stop after N steps (0: no limit)")
+    add(
+        t,
+        "--max-epochs",
+        dest="train.max_epochs",
+        type=float,
+        help="stop after X epochs (0: no limit; 0 when --max-steps or --max-minutes is given)",
+    )
+    add(
+        t, "--max-minutes", dest="train.max_minutes", type=float, help="stop after X minutes of wall time (0: no limit)"
+    )
     add(
         t,
         "--eval-every",
@@ -80,16 +108,16 @@ def add_training_flags(p) -> None:
         type=int,
         help="steps between evaluations + checkpoints (0: at the end of every epoch)",
     )
-    add(t, "--log-every", dest="train.log_every", type=int, help="steps between metrics records")
+    add(t, "--log-every", dest="train.log_every", type=int, help="steps between records in metrics.jsonl")
     add(
         t,
         "--monitor",
         dest="train.monitor",
-        help="validation metric that picks the best checkpoint and drives the plateau schedule "
-        "(val_loss; val_acc for classifiers and taggers, their default)",
+        help="validation metric that picks the best checkpoint and drives the plateau schedule: val_loss, or "
+        "val_acc for classifiers (val_loss for --task regress) and taggers",
     )
-    add(t, "--seed", dest="train.seed", type=int, help="random seed")
-    add(t, "--device", dest="train.device", help="auto (default), cpu, cuda, cuda:1, ...")
+    add(t, "--seed", dest="train.seed", type=int, help="random seed (initialisation, batch order, dropout)")
+    add(t, "--device", dest="train.device", help="cpu, cuda, cuda:1, ... or auto (a GPU when there is one)")
     add(
         t,
         "--tensorboard",
@@ -105,15 +133,28 @@ def add_labelled_data_flags(d, unit: str) -> None:
     """What classification and tagging share: vocabulary, decoding, held-out data, split, batches.
     ``unit``: "sequences" or "sentences" (for the help)."""
     add(d, "--lowercase", dest="data.lowercase", action="store_const", const=True, help="fold the words' case")
-    add(d, "--min-freq", dest="data.min_freq", type=int, help="rarer tokens become <unk> (default 1)")
+    add(d, "--min-freq", dest="data.min_freq", type=int, help="tokens seen fewer than N times in training become <unk>")
     add(d, "--max-vocab", dest="data.max_vocab", type=int, help="keep the most frequent tokens (0: all)")
-    add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")
-    add(d, "--errors", dest="data.errors", choices=["strict", "replace", "ignore"], help="undecodable bytes")
+    add(d, "--encoding", dest="data.encoding", help="text encoding")
+    add(
+        d,
+        "--errors",
+        dest="data.errors",
+        choices=["strict", "replace", "ignore"],
+        help="undecodable bytes: strict (fail, naming the byte offset), replace or ignore",
+    )
     add(d, "--valid", dest="data.valid", metavar="FILE", help="a validation file (same format as the data)")
     add(d, "--test", dest="data.test", metavar="FILE", help="a test file (same format as the data)")
-    add(d, "--split", dest="data.split", type=fractions, metavar="TRAIN,VAL,TEST", help="default 0.8,0.1,0.1")
-    add(d, "--split-seed", dest="data.split_seed", type=int, help="seed of the split (default 1234)")
-    add(d, "--batch-size", dest="data.batch_size", type=int, help=f"B: {unit} per batch (default 32)")
+    add(
+        d,
+        "--split",
+        dest="data.split",
+        type=fractions,
+        metavar="TRAIN,VAL,TEST",
+        help="stratified split fractions (ignored with --valid/--test)",
+    )
+    add(d, "--split-seed", dest="data.split_seed", type=int, help="seed of the split")
+    add(d, "--batch-size", dest="data.batch_size", type=int, help=f"{unit} per batch")
     add(d, "--no-bucket", dest="data.bucket", action="store_const", const=False, help="no length bucketing")
 
 

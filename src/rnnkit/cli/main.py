@@ -1,15 +1,48 @@
-"""``rnnkit`` command line: one sub-command per module here. Errors print one line, exit 2."""
+"""``rnnkit`` command line: one sub-command per module here. Errors print one line, exit 2.
+
+Start-up is lazy: the top-level parser lists the commands from ``COMMAND_TABLE`` (name, module,
+one-line help) without importing any of them, so ``rnnkit --help`` and ``rnnkit --version`` never
+import torch; only the chosen command's module is imported and only its parser is built.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from rnnkit import __version__
+from rnnkit.cli.suggest import unknown_options_message
 
-COMMANDS = ("train", "sample", "predict", "tag", "eval", "diagnose", "visualize", "bench")
+#: name -> (module, the one-line help of ``rnnkit --help``; the module's add_parser gives the same)
+COMMAND_TABLE = {
+    "train": (
+        "rnnkit.cli.train",
+        "train a language model on text; `train classify` / `train tag` train classifiers and taggers",
+    ),
+    "sample": ("rnnkit.cli.sample", "generate text from a trained model"),
+    "predict": ("rnnkit.cli.predict", "label texts with a trained classifier"),
+    "tag": ("rnnkit.cli.tag", "tag tokens with a trained tagger"),
+    "eval": (
+        "rnnkit.cli.eval",
+        "evaluate a trained model (LM: nats, bits, perplexity; classifier/tagger: accuracy, F1, confusion)",
+    ),
+    "runs": ("rnnkit.cli.runs", "list the runs under a directory (default runs/): task, model, steps, best, size"),
+    "info": ("rnnkit.cli.info", "one run: its configuration, data, metrics and files"),
+    "diagnose": ("rnnkit.cli.diagnose", "gradient flow through time: plot, CSV and a one-line summary"),
+    "visualize": (
+        "rnnkit.cli.visualize",
+        "colour a text by a unit's activation (self-contained HTML); --find units tracking text properties",
+    ),
+    "bench": (
+        "rnnkit.cli.bench",
+        "benchmarks: `bench memory` trains each cell on long-range memory tasks at several lags",
+    ),
+}
+COMMANDS = tuple(COMMAND_TABLE)
 #: "rnnkit train classify ..." and "rnnkit train tag ..." are the sub-commands "train-classify" / "train-tag"
 TRAIN_TASKS = ("classify", "tag")
+HIDDEN = {f"train-{task}": f"rnnkit.cli.train_{task}" for task in TRAIN_TASKS}
 EXIT_STATUS = (
     "exit status: 0 done; 1 training stopped because it diverged; 2 bad input, a run directory in use by "
     "another run, or a file that could not be read or written (a full disk, a read-only directory: one line "
@@ -21,43 +54,49 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit code 2, like every other bad input
         self.exit(2, f"rnnkit: error: {message}\n")
 
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, but an unknown option with a close match says which option was meant."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(unknown_options_message(self, extras))
+        return parsed
 
-def build_parser() -> argparse.ArgumentParser:
-    from rnnkit.cli import bench as bench_cmd
-    from rnnkit.cli import diagnose as diagnose_cmd
-    from rnnkit.cli import eval as eval_cmd
-    from rnnkit.cli import predict as predict_cmd
-    from rnnkit.cli import sample as sample_cmd
-    from rnnkit.cli import tag as tag_cmd
-    from rnnkit.cli import train as train_cmd
-    from rnnkit.cli import train_classify, train_tag
-    from rnnkit.cli import visualize as visualize_cmd
 
+def top_parser() -> ArgumentParser:
+    """``rnnkit`` itself: --help, --version and the command list, built from COMMAND_TABLE alone."""
     parser = ArgumentParser(
         prog="rnnkit", description="Recurrent neural networks from their equations.", epilog=EXIT_STATUS
     )
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    modules = (train_cmd, sample_cmd, predict_cmd, tag_cmd, eval_cmd, diagnose_cmd, visualize_cmd, bench_cmd)
-    for module in (*modules, train_classify, train_tag):
-        module.add_parser(sub)
+    for name, (_, help_text) in COMMAND_TABLE.items():
+        sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
-def main(argv=None) -> int:
-    from rnnkit.cli.runtime import one_line_warnings, tune_malloc
-    from rnnkit.train import TrainingStopped
+def command_parser(name: str) -> ArgumentParser:
+    """The parser of one command (its module imported now, no other)."""
+    module = importlib.import_module(HIDDEN.get(name) or COMMAND_TABLE[name][0])
+    sub = ArgumentParser(prog="rnnkit").add_subparsers(parser_class=ArgumentParser)
+    module.add_parser(sub)
+    return sub.choices[name]
 
-    tune_malloc()
-    one_line_warnings()
-    parser = build_parser()
+
+def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) >= 2 and argv[0] == "train" and argv[1] in TRAIN_TASKS:
-        argv = [f"train-{argv[1]}", *argv[2:]]  # a file literally named "classify": ./classify
-    args = parser.parse_args(argv)
-    if not getattr(args, "run", None):
+    name, rest = _command_of(argv)
+    if name is None:
+        parser = top_parser()
+        parser.parse_args(argv)  # --help, --version and errors exit here
         parser.print_help(sys.stderr)
         return 2
+    from rnnkit.cli.runtime import one_line_warnings, tune_malloc
+
+    tune_malloc()  # before torch allocates anything
+    one_line_warnings()
+    args = command_parser(name).parse_args(rest)
+    from rnnkit.train import TrainingStopped
+
     try:
         return args.run(args) or 0
     except TrainingStopped as e:
@@ -68,9 +107,18 @@ def main(argv=None) -> int:
         message = message.splitlines()[0] if message else type(e).__name__
         print(f"rnnkit: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as e:  # TrainingInterrupted: a checkpoint was saved; its message says how to go on
+    except KeyboardInterrupt as e:  # rnnkit.train.TrainingInterrupted says where the run was saved
         print(f"rnnkit: {e}" if str(e) else "rnnkit: interrupted", file=sys.stderr)
         return 130
+
+
+def _command_of(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(command, its arguments) when argv starts with one; (None, argv) for the top-level parser."""
+    if not argv or argv[0] not in (*COMMANDS, *HIDDEN):
+        return None, argv
+    if argv[0] == "train" and len(argv) >= 2 and argv[1] in TRAIN_TASKS:
+        return f"train-{argv[1]}", argv[2:]  # a file literally named "classify": ./classify
+    return argv[0], argv[1:]
 
 
 def _os_error_text(e: OSError) -> str:

@@ -7,12 +7,14 @@ rnnkit train --resume runs/mine --max-steps 20000
 rnnkit train ptb.train.txt.gz --valid ptb.valid.txt --test ptb.test.txt --preset ptb-small
 
 Configuration layers, each overriding the one before: defaults <- --preset <- --config <- flags.
+The defaults shown below are those of a run on your own data files.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from rnnkit.cli.defaults import demo_note, run_defaults, show_defaults
 from rnnkit.cli.flags import add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add, fractions, preset_names
 from rnnkit.cli.run import run_verb
@@ -46,7 +48,7 @@ def add_parser(sub) -> None:
         type=int,
         default=300,
         metavar="N",
-        help="tokens (characters or words) to sample from the best model at the end (0: none; default 300)",
+        help="tokens (characters or words) to sample from the best model at the end (0: none)",
     )
     add(
         p,
@@ -59,7 +61,7 @@ def add_parser(sub) -> None:
     )
 
     d = p.add_argument_group("data")
-    add(d, "--encoding", dest="data.encoding", help="text encoding (default utf-8)")
+    add(d, "--encoding", dest="data.encoding", help="text encoding")
     add(
         d,
         "--errors",
@@ -80,16 +82,16 @@ def add_parser(sub) -> None:
         "--tokens",
         dest="data.tokens",
         choices=["char", "word"],
-        help="char (default): every character is a token; word: whitespace-separated words, <eos> per line, <unk>",
+        help="char: every character is a token; word: whitespace-separated words, <eos> per line, <unk>",
     )
     add(
         d,
         "--vocab-size",
         dest="data.vocab_size",
         type=int,
-        help="word tokens: keep the most frequent words, <eos> and <unk> included (0: all; default 0)",
+        help="word tokens: keep the N most frequent words, <eos> and <unk> included (0: all)",
     )
-    add(d, "--min-freq", dest="data.min_freq", type=int, help="word tokens: rarer words become <unk> (default 1)")
+    add(d, "--min-freq", dest="data.min_freq", type=int, help="word tokens: words seen fewer than N times become <unk>")
     add(
         d,
         "--valid",
@@ -104,10 +106,10 @@ def add_parser(sub) -> None:
         dest="data.split",
         type=fractions,
         metavar="TRAIN,VAL,TEST",
-        help="contiguous split fractions (default 0.9,0.05,0.05; ignored with --valid/--test)",
+        help="contiguous split fractions (ignored with --valid/--test)",
     )
-    add(d, "--batch-size", dest="data.batch_size", type=int, help="B: parallel streams per batch")
-    add(d, "--seq-len", dest="data.seq_len", type=int, help="T: steps per window (truncated-BPTT length)")
+    add(d, "--batch-size", dest="data.batch_size", type=int, help="parallel streams per batch")
+    add(d, "--seq-len", dest="data.seq_len", type=int, help="steps per window (the truncated-BPTT length)")
 
     m = p.add_argument_group("model")
     add_recurrent_flags(m, "embedding size (0: one-hot inputs)")
@@ -129,3 +131,6 @@ def add_parser(sub) -> None:
 
     add_training_flags(p)
     p.set_defaults(run=lambda args: run_verb(args, task_named("lm"), {"sample_length": args.sample_length}))
+    spec = task_named("lm")
+    p.epilog = demo_note(p, spec.demo(), BUNDLED.name)
+    show_defaults(p, run_defaults(spec))

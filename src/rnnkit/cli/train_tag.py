@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 
+from rnnkit.cli.defaults import run_defaults, show_defaults
 from rnnkit.cli.flags import add_labelled_data_flags, add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add
 from rnnkit.cli.run import run_verb
@@ -32,17 +33,23 @@ def add_parser(sub) -> None:
     add_run_flags(p)
     d = p.add_argument_group("data")
     add_labelled_data_flags(d, "sentences")
-    add(d, "--column", dest="data.column", choices=["upos", "xpos"], help="CoNLL-U tag column (default upos)")
-    add(d, "--format", dest="data.format", choices=["auto", "conllu", "columns"], help="default: auto")
+    add(d, "--column", dest="data.column", choices=["upos", "xpos"], help="CoNLL-U tag column")
+    add(
+        d,
+        "--format",
+        dest="data.format",
+        choices=["auto", "conllu", "columns"],
+        help="data format (auto: from the content)",
+    )
     add(
         d,
         "--word-dropout",
         dest="data.word_dropout",
         type=float,
-        help="alpha: in training a word seen n times becomes <unk> with probability alpha/(alpha+n) (default 0)",
+        help="alpha: in training a word seen n times becomes <unk> with probability alpha/(alpha+n)",
     )
     m = p.add_argument_group("model")
-    add_recurrent_flags(m, "word embedding size (default 100)")
+    add_recurrent_flags(m, "word embedding size")
     add(
         m,
         "--char-features",
@@ -51,8 +58,20 @@ def add_parser(sub) -> None:
         const=True,
         help="add a character BiRNN's reading of each word to its embedding",
     )
-    add(m, "--char-embedding-size", dest="model.char_embedding_size", type=int, help="default 32")
-    add(m, "--char-hidden-size", dest="model.char_hidden_size", type=int, help="per direction, default 64")
+    add(
+        m,
+        "--char-embedding-size",
+        dest="model.char_embedding_size",
+        type=int,
+        help="character embedding size (--char-features)",
+    )
+    add(
+        m,
+        "--char-hidden-size",
+        dest="model.char_hidden_size",
+        type=int,
+        help="character BiRNN hidden units per direction (--char-features)",
+    )
     add(
         m,
         "--unidirectional",
@@ -63,3 +82,4 @@ def add_parser(sub) -> None:
     )
     add_training_flags(p)
     p.set_defaults(run=lambda args: run_verb(args, task_named("tag")))
+    show_defaults(p, run_defaults(task_named("tag")))
