@@ -40,7 +40,7 @@ from pathlib import Path
 import torch
 
 import rnnkit
-from rnnkit.cli.main import build_parser
+from rnnkit.cli.main import command_parser
 from rnnkit.cli.main import main as rnnkit_main
 from rnnkit.tasks.lm.spec import BUNDLED, DEMO
 
@@ -79,8 +79,7 @@ def marks(text: str) -> list[float]:
 
 def demo_flags() -> list[str]:
     """The demo's settings as ``rnnkit train`` flags, found by each flag's dest ("data.batch_size")."""
-    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    option = {a.dest: a.option_strings[0] for a in commands.choices["train"]._actions if a.option_strings}
+    option = {a.dest: a.option_strings[0] for a in command_parser("train")._actions if a.option_strings}
     flags = []
     stack = [("", DEMO)]
     while stack:
