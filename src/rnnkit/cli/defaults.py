@@ -34,9 +34,11 @@ BY_TYPE = {int: "N", float: "X"}
 
 def run_defaults(spec) -> dict:
     """{section: dataclass} of ``rnnkit train [TASK] FILE`` with no flags: the task's defaults <- its
-    [train] defaults <- the budget when none is given <- its monitor (the layers of ``cli.run.run_verb``)."""
+    base layer for data files and nothing given (``TaskSpec.base_layer``) <- its monitor (as
+    ``cli.run.run_verb`` composes them)."""
     cfg = dict(spec.defaults())
-    cfg["train"] = override(cfg["train"], {**spec.base_train, "max_epochs": spec.default_epochs}, "[train]")
+    for section, table in spec.base_layer({}, with_data=True).items():
+        cfg[section] = override(cfg[section], table, f"[{section}]")
     monitor = spec.default_monitor(cfg)
     if monitor is not None:
         cfg["train"] = dataclasses.replace(cfg["train"], monitor=monitor)
@@ -100,8 +102,14 @@ def shown(value) -> str | None:
 
 def demo_note(parser: argparse.ArgumentParser, demo: dict, what: str) -> str:
     """The epilog of a command whose run without data files is a demo: the demo's settings as flags."""
-    flags = " ".join(flag.replace(" ", "\N{NO-BREAK SPACE}") for flag in as_flags(parser, demo))
-    text = textwrap.fill(f"Without data files (the demo, on {what}) these apply over the defaults shown: {flags}", 78)
+    return settings_note(parser, demo, f"Without data files (the demo, on {what})")
+
+
+def settings_note(parser: argparse.ArgumentParser, layer: dict, when: str) -> str:
+    """A paragraph "WHEN these apply over the defaults shown: --flag value ...", wrapped at 78
+    columns without breaking a flag from its value."""
+    flags = " ".join(flag.replace(" ", "\N{NO-BREAK SPACE}") for flag in as_flags(parser, layer))
+    text = textwrap.fill(f"{when} these apply over the defaults shown: {flags}", 78)
     return text.replace("\N{NO-BREAK SPACE}", " ")
 
 

@@ -18,9 +18,6 @@ from rnnkit.config import override
 from rnnkit.tasks import driver
 from rnnkit.tasks.spec import TaskSpec
 
-BUDGETS = ("max_steps", "max_epochs", "max_minutes")
-
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -46,18 +43,11 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
     if not args.data and demo is None:
         raise ValueError(f"data: expected at least one data file or directory for '{spec.verb}'")
     init = driver.read_init(spec, init_from) if init_from else None
-    preset = getattr(args, "preset", None)
-    given = {
-        **(read_preset(preset).get("train", {}) if preset else {}),
-        **(read_toml(args.config).get("train", {}) if args.config else {}),
-        **flag_values(args)["train"],
-    }
-    base = demo if not args.data else {"train": dict(spec.base_train)}
-    if args.data and not any(given.get(k) for k in BUDGETS):
-        base["train"]["max_epochs"] = spec.default_epochs
+    given = given_layers(args)
+    base = spec.base_layer(given, bool(args.data), fine_tuning=init is not None)
     cfg = compose(args, base, spec.defaults() if init is None else init.defaults(spec))
     monitor = spec.default_monitor(cfg)
-    if monitor is not None and "monitor" not in given:
+    if monitor is not None and "monitor" not in given["train"]:
         cfg["train"] = dataclasses.replace(cfg["train"], monitor=monitor)
     cfg["data"].validate()
     cfg["train"].validate()
@@ -70,8 +60,30 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
         if args.run_dir:
             init.check_run_dir(args.run_dir)
     run_dir = new_run_dir(args.run_dir, spec.run_name(args.data))
+    if note := spec.sizing_note(cfg, given, fine_tuning=init is not None):
+        log(note)
     driver.train(spec, cfg, sources, run_dir, log, progress, options, init)
     return 0
+
+
+def given_layers(args) -> dict:
+    """{section: {field: value}} of what --preset, --config and the flags set (later ones win;
+    nested tables such as [model.rnn] merged)."""
+    out: dict = {s: {} for s in SECTIONS}
+    layers = [read_preset(args.preset)] if getattr(args, "preset", None) else []
+    layers += [read_toml(args.config)] if args.config else []
+    for layer in (*layers, flag_values(args)):
+        for section in SECTIONS:
+            _merge(out[section], layer.get(section, {}))
+    return out
+
+
+def _merge(into: dict, table: dict) -> None:
+    for key, value in table.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = dict(value) if isinstance(value, dict) else value
 
 
 def compose(args, base: dict, defaults: dict) -> dict:

@@ -1,7 +1,8 @@
 """``rnnkit train``: train a character- or word-level language model on any text (default: the bundled Alice).
 
 rnnkit train                                  # the demo: Alice in Wonderland, ~3 minutes on CPU
-rnnkit train input.txt --hidden-size 512 --max-minutes 10
+rnnkit train input.txt --max-minutes 10       # a model sized for 10 minutes (see below)
+rnnkit train input.txt --hidden-size 512 --num-layers 3 --max-minutes 30
 rnnkit train --config run.toml corpus/ --run-dir runs/mine
 rnnkit train --resume runs/mine --max-steps 20000
 rnnkit train ptb.train.txt.gz --valid ptb.valid.txt --test ptb.test.txt --preset ptb-small
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 
-from rnnkit.cli.defaults import demo_note, run_defaults, show_defaults
+from rnnkit.cli.defaults import demo_note, run_defaults, settings_note, show_defaults
 from rnnkit.cli.flags import add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add, fractions, preset_names
 from rnnkit.cli.run import run_verb
+from rnnkit.tasks.lm.budget import RECIPE, rule_text
 from rnnkit.tasks.lm.spec import BUNDLED
 from rnnkit.tasks.registry import task_named
 
@@ -132,5 +134,14 @@ def add_parser(sub) -> None:
     add_training_flags(p)
     p.set_defaults(run=lambda args: run_verb(args, task_named("lm"), {"sample_length": args.sample_length}))
     spec = task_named("lm")
-    p.epilog = demo_note(p, spec.demo(), BUNDLED.name)
+    p.epilog = budget_note(p) + "\n\n" + demo_note(p, spec.demo(), BUNDLED.name)
     show_defaults(p, run_defaults(spec))
+
+
+def budget_note(parser) -> str:
+    """The epilog's paragraph on the model a time budget gets (``rnnkit.tasks.lm.budget``)."""
+    when = (
+        f"With --max-minutes and no --hidden-size/--num-layers, the model is sized for the budget ({rule_text()}; "
+        "measured on a 2-core CPU), and"
+    )
+    return settings_note(parser, RECIPE, when)

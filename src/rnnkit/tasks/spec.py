@@ -16,6 +16,7 @@ in ``rnnkit.models`` and its CLI verb in ``rnnkit.cli``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from rnnkit.tasks.meta import RunMeta
 from rnnkit.train import Task, TrainConfig
 
 Log = Callable[[str], None]
+#: the [train] settings that end a run; the first reached stops it
+BUDGETS = ("max_steps", "max_epochs", "max_minutes")
 
 #: ``unknown_warning``'s reason and fix when the vocabulary is a checkpoint's (``--init-from``).
 FINE_TUNING_ADVICE = (
@@ -110,6 +113,21 @@ class TaskSpec:
 
     def demo(self) -> dict | None:
         """The configuration layer of a run without data files (None: data files are required)."""
+        return None
+
+    def base_layer(self, given: dict, with_data: bool, fine_tuning: bool = False) -> dict:
+        """The configuration layer under --preset, --config and flags (``given``: what those set,
+        {section: {field: value}}): the demo without data files; else the task's [train] defaults,
+        with ``default_epochs`` when no budget is given."""
+        if not with_data:
+            return copy.deepcopy(self.demo())
+        layer = {"train": dict(self.base_train)}
+        if not any(given.get("train", {}).get(k) for k in BUDGETS):
+            layer["train"]["max_epochs"] = self.default_epochs
+        return layer
+
+    def sizing_note(self, cfg: dict, given: dict, fine_tuning: bool = False) -> str | None:
+        """A line saying how the model's size was chosen, when a rule chose it (None: it was not)."""
         return None
 
     def default_monitor(self, cfg: dict) -> str | None:
