@@ -68,6 +68,8 @@ TENSOR_CASES = {
     "classifier-shape": ("classify", replace("model.embedding.weight", lambda t: torch.zeros(3, 4)), "has shape"),
     "tagger-missing-reverse": ("tag", lambda d, t: (t.pop("model.rnn.bias_hh_l0_reverse"), None), "is malformed"),
 }
+
+
 @pytest.mark.parametrize("case", list(TENSOR_CASES))
 def test_tensors_that_do_not_fit_the_config_are_refused_in_one_line(copy_of, tmp_path, case):
     task, edit, fragment = TENSOR_CASES[case]

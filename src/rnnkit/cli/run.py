@@ -18,6 +18,7 @@ from rnnkit.config import override
 from rnnkit.tasks import driver
 from rnnkit.tasks.spec import TaskSpec
 
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

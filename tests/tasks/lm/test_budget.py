@@ -48,7 +48,7 @@ def test_no_time_budget_or_fine_tuning_keeps_the_model_defaults():
 
 def test_the_rule_and_the_start_line_name_every_size():
     text = rule_text()
-    for upto, layers, hidden in SIZES:
+    for _, layers, hidden in SIZES:
         assert f"{layers}x{hidden}" in text
     line = sized_line(1.0, "lstm")
     layers, hidden = size_for(1.0)

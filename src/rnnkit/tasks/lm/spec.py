@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import rnnkit
+from rnnkit.config import is_real
 from rnnkit.data import vocab_from_dict
 from rnnkit.models import LanguageModel, LanguageModelConfig
 from rnnkit.tasks.lm.budget import budget_layer, size_for, sized_line
@@ -41,6 +42,8 @@ class LanguageModelSpec(TaskSpec):
         sized for the budget and the budget recipe (``rnnkit.tasks.lm.budget``; sizes and settings
         given override it)."""
         minutes = given.get("train", {}).get("max_minutes")
+        if not (is_real(minutes) and minutes > 0):  # none given, or a bad value TrainConfig.validate refuses
+            minutes = None
         if not with_data:  # the demo: the bundled text with DEMO_MINUTES, or the budget given
             layer = budget_layer(minutes or DEMO_MINUTES)
             layer["train"]["max_minutes"] = DEMO_MINUTES
