@@ -109,7 +109,7 @@ def settings_note(parser: argparse.ArgumentParser, layer: dict, when: str) -> st
     """A paragraph "WHEN these apply over the defaults shown: --flag value ...", wrapped at 78
     columns without breaking a flag from its value."""
     flags = " ".join(flag.replace(" ", "\N{NO-BREAK SPACE}") for flag in as_flags(parser, layer))
-    text = textwrap.fill(f"{when} these apply over the defaults shown: {flags}", 78)
+    text = textwrap.fill(f"{when} these apply over the defaults shown: {flags}", 78, break_on_hyphens=False)
     return text.replace("\N{NO-BREAK SPACE}", " ")
 
 
