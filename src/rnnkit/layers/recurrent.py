@@ -94,7 +94,10 @@ class Recurrent(nn.Module):
     def layer_weights(self, layer: int, direction: int = 0) -> tuple[Tensor | None, ...]:
         """The cell's parameters of one layer and direction, in declared order: (W_ih, W_hh, b_ih,
         b_hh) for the torch.nn cells (biases None when bias=False), then any the cell adds."""
-        return tuple(map(self._parameters.get, self._weight_names[layer][direction]))
+        # a parametrised weight (weight_norm, spectral_norm) or one re-assigned as a plain tensor is an
+        # attribute computed or stored outside _parameters: getattr for those (slower), else the dict
+        params = self._parameters
+        return tuple(params[n] if n in params else getattr(self, n, None) for n in self._weight_names[layer][direction])
 
     def flat_weights(self) -> list[Tensor]:
         """Parameters in torch.nn's ``_flat_weights`` order."""
@@ -322,6 +325,8 @@ class Recurrent(nn.Module):
             raise ValueError(f"input: expected a {rank}-D tensor {layout}, got shape {tuple(x.shape)}")
         if x.shape[-1] != cfg.input_size:
             raise ValueError(f"input: expected feature size D={cfg.input_size}, got {x.shape[-1]}")
+        if rank == 3 and x.shape[1 if cfg.batch_first else 0] == 0:  # every backend alike (torch.nn refuses it too)
+            raise ValueError(f"input: expected a sequence length T >= 1, got shape {tuple(x.shape)} {layout}")
         w = self.weight_ih_l0
         if x.dtype != w.dtype:
             raise ValueError(f"input: expected dtype {w.dtype} (the weights'), got {x.dtype}")
