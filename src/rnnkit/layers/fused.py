@@ -73,14 +73,16 @@ class FusedRecurrence(torch.autograd.Function):
         if C_all is not None:
             c_n = C_all[T].clone() if last is None else C_all[last, torch.arange(B, device=x.device)]
         ctx.cell, ctx.batch_sizes, ctx.last = cell, batch_sizes, last
-        ctx.save_for_backward(x, *w)
+        ctx.save_for_backward(x, h0, c0, *w)
         ctx.A, ctx.H_all, ctx.C_all, ctx.cache = A, H_all, C_all, cache
         return H_all[1:], h_n, c_n  # Y (T, B, h size) is a view: no copy
 
     @staticmethod
     def backward(ctx, d_Y: Tensor | None, d_h_n: Tensor | None, d_c_n: Tensor | None):
+        if torch.is_grad_enabled():  # create_graph=True: the gradients must be differentiable themselves
+            return _differentiable_grads(ctx, d_Y, d_h_n, d_c_n)
         cell, batch_sizes, last = ctx.cell, ctx.batch_sizes, ctx.last
-        x, *w = ctx.saved_tensors
+        x, _, _, *w = ctx.saved_tensors
         A, H_all, C_all, cache = ctx.A, ctx.H_all, ctx.C_all, ctx.cache
         T, B, _ = x.shape
         GH, h_size = A.shape[2], H_all.shape[2]
@@ -127,6 +129,28 @@ class FusedRecurrence(torch.autograd.Function):
         need = ctx.needs_input_grad  # (cell, batch_sizes, x, h0, c0, *w)
         d_x, *d_w = cell.backward_weights(x, d_ah, d_H, H_all, local, cache, w, (need[2], *need[5:]))
         return None, None, d_x, d_H[0], d_c, *d_w
+
+
+def _differentiable_grads(ctx, d_Y: Tensor | None, d_h_n: Tensor | None, d_c_n: Tensor | None) -> tuple:
+    """The backward under ``create_graph=True`` (gradient penalties, grad of grad): the layer-direction
+    recomputed by the reference loop (plain differentiable ops, the same math: the tests check the
+    two agree) and differentiated by autograd, so the gradients carry a graph. The hand-written
+    backward above writes into preallocated buffers in place, which autograd cannot differentiate."""
+    from rnnkit.layers.reference import reference_recurrence  # reference.py imports this module
+
+    x, h0, c0, *w = ctx.saved_tensors
+    need = ctx.needs_input_grad  # (cell, batch_sizes, x, h0, c0, *w)
+    wanted = [(i, t) for i, t in enumerate((None, None, x, h0, c0, *w)) if t is not None and need[i]]
+    with torch.enable_grad():
+        outputs = reference_recurrence(ctx.cell, x, h0, c0, tuple(w), lengths=ctx.last)
+    pairs = [(o, g) for o, g in zip(outputs, (d_Y, d_h_n, d_c_n)) if o is not None and g is not None]
+    grads = torch.autograd.grad(
+        [o for o, _ in pairs], [t for _, t in wanted], [g for _, g in pairs], create_graph=True, allow_unused=True
+    )
+    out: list = [None] * len(need)
+    for (i, _), g in zip(wanted, grads):
+        out[i] = g
+    return tuple(out)
 
 
 def _last_steps(batch_sizes: list[int] | None, T: int, B: int, device) -> Tensor | None:
