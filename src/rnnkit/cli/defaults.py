@@ -9,7 +9,6 @@ added later shows its default too; other flags show their argparse default. Plac
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import textwrap
 
 from rnnkit.config import override
@@ -39,10 +38,7 @@ def run_defaults(spec) -> dict:
     cfg = dict(spec.defaults())
     for section, table in spec.base_layer({}, with_data=True).items():
         cfg[section] = override(cfg[section], table, f"[{section}]")
-    monitor = spec.default_monitor(cfg)
-    if monitor is not None:
-        cfg["train"] = dataclasses.replace(cfg["train"], monitor=monitor)
-    return cfg
+    return spec.with_monitor(cfg, {})
 
 
 def show_defaults(parser: argparse.ArgumentParser, cfg: dict) -> None:

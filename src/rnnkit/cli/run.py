@@ -44,12 +44,11 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
     if not args.data and demo is None:
         raise ValueError(f"data: expected at least one data file or directory for '{spec.verb}'")
     init = driver.read_init(spec, init_from) if init_from else None
-    given = given_layers(args)
+    layers = given_layers(args)  # --preset, --config, flags: each file read once
+    given = merged(layers)
     base = spec.base_layer(given, bool(args.data), fine_tuning=init is not None)
-    cfg = compose(args, base, spec.defaults() if init is None else init.defaults(spec))
-    monitor = spec.default_monitor(cfg)
-    if monitor is not None and "monitor" not in given["train"]:
-        cfg["train"] = dataclasses.replace(cfg["train"], monitor=monitor)
+    cfg = compose([(base, ""), *layers], spec.defaults() if init is None else init.defaults(spec))
+    cfg = spec.with_monitor(cfg, given)
     cfg["data"].validate()
     cfg["train"].validate()
     spec.check_model(cfg)
@@ -67,13 +66,18 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
     return 0
 
 
-def given_layers(args) -> dict:
-    """{section: {field: value}} of what --preset, --config and the flags set (later ones win;
-    nested tables such as [model.rnn] merged)."""
+def given_layers(args) -> list[tuple[dict, str]]:
+    """What --preset, --config and the flags set, in that order: (values {section: {...}}, where
+    they came from, as messages name it)."""
+    layers = [(read_preset(args.preset), f" in preset {args.preset}")] if getattr(args, "preset", None) else []
+    layers += [(read_toml(args.config), f" in {args.config}")] if args.config else []
+    return [*layers, (flag_values(args), "")]
+
+
+def merged(layers: list[tuple[dict, str]]) -> dict:
+    """{section: {field: value}} of ``layers`` (later ones win; nested tables such as [model.rnn] merged)."""
     out: dict = {s: {} for s in SECTIONS}
-    layers = [read_preset(args.preset)] if getattr(args, "preset", None) else []
-    layers += [read_toml(args.config)] if args.config else []
-    for layer in (*layers, flag_values(args)):
+    for layer, _ in layers:
         for section in SECTIONS:
             _merge(out[section], layer.get(section, {}))
     return out
@@ -87,15 +91,9 @@ def _merge(into: dict, table: dict) -> None:
             into[key] = dict(value) if isinstance(value, dict) else value
 
 
-def compose(args, base: dict, defaults: dict) -> dict:
-    """{section: dataclass} from ``defaults`` <- ``base`` <- --preset <- --config <- flags."""
+def compose(layers: list[tuple[dict, str]], defaults: dict) -> dict:
+    """{section: dataclass} from ``defaults`` <- each of ``layers`` ((values, origin), in order)."""
     configs = dict(defaults)
-    layers = [(base, "")]  # (values, where they came from: named in messages)
-    if getattr(args, "preset", None):
-        layers.append((read_preset(args.preset), f" in preset {args.preset}"))
-    if args.config:
-        layers.append((read_toml(args.config), f" in {args.config}"))
-    layers.append((flag_values(args), ""))
     for layer, origin in layers:
         for section in SECTIONS:
             if layer.get(section):

@@ -134,6 +134,14 @@ class TaskSpec:
         """The monitor when none is given (None: TrainConfig's)."""
         return None
 
+    def with_monitor(self, cfg: dict, given: dict) -> dict:
+        """``cfg`` with the task's default monitor unless ``given`` (what --preset, --config and
+        flags set) names one."""
+        monitor = self.default_monitor(cfg)
+        if monitor is None or "monitor" in given.get("train", {}):
+            return cfg
+        return {**cfg, "train": dataclasses.replace(cfg["train"], monitor=monitor)}
+
     def check_model(self, cfg: dict) -> None:
         """Check the [model] settings before any data is read (where they can be without the data)."""
 
