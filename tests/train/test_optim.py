@@ -153,9 +153,9 @@ def test_clip_none():
 @pytest.mark.parametrize(
     "field, value, msg",
     [
-        ("optimizer", "lbfgs", "train: expected optimizer in ('adam', 'sgd', 'rmsprop', 'adagrad'), got 'lbfgs'"),
+        ("optimizer", "lbfgs", "train: expected optimizer in ('adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'), got 'lbfgs'"),
         ("clip_mode", "max", "train: expected clip_mode in ('norm', 'value', 'none'), got 'max'"),
-        ("lr_schedule", "cosine", "train: expected lr_schedule in ('none', 'step', 'epoch', 'plateau')"),
+        ("lr_schedule", "linear", "train: expected lr_schedule in ('none', 'step', 'epoch', 'plateau', 'cosine')"),
         ("lr", 0.0, "train: expected lr > 0, got 0.0"),
         ("lr_decay", 1.5, "train: expected lr_decay in (0, 1], got 1.5"),
         ("max_minutes", -1.0, "train: expected max_minutes >= 0, got -1.0"),

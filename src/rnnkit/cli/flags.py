@@ -54,7 +54,13 @@ def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None
 def add_training_flags(p) -> None:
     """Optimiser, clipping, schedules, budgets, evaluation, seed and device."""
     t = p.add_argument_group("training")
-    add(t, "--optimizer", dest="train.optimizer", choices=["adam", "sgd", "rmsprop", "adagrad"], help="optimiser")
+    add(
+        t,
+        "--optimizer",
+        dest="train.optimizer",
+        choices=["adam", "adamw", "sgd", "rmsprop", "adagrad"],
+        help="optimiser (adamw: decoupled --weight-decay on the weight matrices only)",
+    )
     add(t, "--lr", dest="train.lr", type=float, help="learning rate (on --resume: replaces the current value)")
     add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum (--optimizer sgd)")
     add(t, "--weight-decay", dest="train.weight_decay", type=float, help="L2 weight decay")
@@ -70,10 +76,20 @@ def add_training_flags(p) -> None:
         t,
         "--lr-schedule",
         dest="train.lr_schedule",
-        choices=["none", "step", "epoch", "plateau"],
+        choices=["none", "step", "epoch", "plateau", "cosine"],
         help="learning-rate decay schedule: none, x --lr-decay every --lr-decay-every steps, each epoch after "
-        "--lr-decay-start, or when --monitor stops improving (--patience)",
+        "--lr-decay-start, when --monitor stops improving (--patience), or cosine: --warmup steps, then a "
+        "cosine decay to --lr x --min-lr-factor at the end of the budget (steps, epochs or minutes)",
     )
+    add(t, "--warmup", dest="train.warmup", type=int, help="steps of linear lr warm-up (--lr-schedule cosine)")
+    add(
+        t,
+        "--min-lr-factor",
+        dest="train.min_lr_factor",
+        type=float,
+        help="the learning rate at the budget's end, as a multiple of --lr (--lr-schedule cosine)",
+    )
+    add(t, "--beta2", dest="train.beta2", type=float, help="Adam's second-moment decay (--optimizer adamw)")
     add(t, "--lr-decay", dest="train.lr_decay", type=float, help="multiplier of each learning-rate decay")
     add(t, "--lr-decay-every", dest="train.lr_decay_every", type=int, help="steps between decays (--lr-schedule step)")
     add(

@@ -4,6 +4,7 @@ single-step API."""
 
 from rnnkit.layers.backend import BACKENDS, Route, resolve
 from rnnkit.layers.config import RecurrentConfig
+from rnnkit.layers.dropout import Dropout, dropout
 from rnnkit.layers.fused import FusedRecurrence, fused_recurrence
 from rnnkit.layers.interop import from_torch, to_torch
 from rnnkit.layers.recurrent import GRU, LSTM, RNN, Recurrent
@@ -12,6 +13,7 @@ from rnnkit.layers.state import detach_state
 
 __all__ = [
     "BACKENDS",
+    "Dropout",
     "GRU",
     "LSTM",
     "RNN",
@@ -22,6 +24,7 @@ __all__ = [
     "Route",
     "StackObserver",
     "detach_state",
+    "dropout",
     "from_torch",
     "fused_recurrence",
     "reference_recurrence",

@@ -23,7 +23,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
@@ -31,6 +30,7 @@ from rnnkit.cells import cell_for
 from rnnkit.layers import native
 from rnnkit.layers.backend import BACKENDS, resolve
 from rnnkit.layers.config import RecurrentConfig
+from rnnkit.layers.dropout import dropout
 from rnnkit.layers.fused import fused_recurrence
 from rnnkit.layers.reference import StackObserver, reference_recurrence
 from rnnkit.layers.sequence import SortedBatch, check_lengths, reverse_index, reverse_time, zero_padding
@@ -160,19 +160,7 @@ class Recurrent(nn.Module):
 
         route = self._route(xt.device, dtype=xt.dtype)
         if route.backend == "native":
-            hx = (h0, c0) if c0 is not None else h0
-            out, h_n, c_n = native.native_recurrence(
-                self.cell,
-                xt,
-                hx,
-                self.flat_weights(),
-                cfg.bias,
-                cfg.num_layers,
-                float(cfg.dropout),
-                self.training,
-                cfg.bidirectional,
-                lengths,
-            )
+            out, h_n, c_n = self._run_native(xt, h0, c0, lengths)
         else:
             out, h_n, c_n = self._run_ours(route.backend, route.cell, xt, h0, c0, lengths)
 
@@ -182,6 +170,29 @@ class Recurrent(nn.Module):
             data = pack_padded_sequence(out.index_select(1, order.to(out.device)), lengths[order].cpu()).data
             return PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices), final
         return (out.transpose(0, 1) if cfg.batch_first else out), final
+
+    def _run_native(self, xt: Tensor, h0: Tensor, c0: Tensor | None, lengths: Tensor | None):
+        """torch's kernel over the whole stack; with dropout between layers (training), one call per
+        layer and rnnkit's dropout between them (``rnnkit.layers.dropout``: cheaper on a CPU than
+        the kernel's own), so every backend draws the same masks."""
+        cfg, cell = self.config, self.cell
+        flat = self.flat_weights()
+        if not (cfg.dropout and self.training and cfg.num_layers > 1):
+            hx = (h0, c0) if c0 is not None else h0
+            args = (cfg.bias, cfg.num_layers, 0.0, self.training, cfg.bidirectional, lengths)
+            return native.native_recurrence(cell, xt, hx, flat, *args)
+        k, per_layer = self.num_directions, len(flat) // cfg.num_layers
+        inp, hs, cs = xt, [], []
+        for layer in range(cfg.num_layers):
+            rows = slice(layer * k, (layer + 1) * k)
+            hx = (h0[rows], c0[rows]) if c0 is not None else h0[rows]
+            weights = flat[layer * per_layer : (layer + 1) * per_layer]
+            args = (cfg.bias, 1, 0.0, True, cfg.bidirectional, lengths)
+            out, h_n, c_n = native.native_recurrence(cell, inp, hx, weights, *args)
+            hs.append(h_n)
+            cs.append(c_n)
+            inp = self._between_layers(out, layer)
+        return inp, torch.cat(hs), None if cs[0] is None else torch.cat(cs)
 
     def _state_shapes(self, k: int, B: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
         """The shapes of h and c for k layer-directions: (k, B, h size), (k, B, c size)."""
@@ -241,8 +252,7 @@ class Recurrent(nn.Module):
                 hs.append(h)
                 cs.append(c)
             inp = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]  # (T, B, dirs*H)
-            if cfg.dropout and self.training and layer < cfg.num_layers - 1:
-                inp = F.dropout(inp, cfg.dropout, training=True)
+            inp = self._between_layers(inp, layer)
         return inp, hs, cs
 
     # ----- one step ---------------------------------------------------------------------------
@@ -300,7 +310,7 @@ class Recurrent(nn.Module):
         """A layer's output as the next layer's input: dropout (training) below the top layer."""
         cfg = self.config
         if cfg.dropout and self.training and layer < cfg.num_layers - 1:
-            return F.dropout(h, cfg.dropout, training=True)
+            return dropout(h, cfg.dropout)
         return h
 
     def _input_bias(self, layer: int, w: tuple) -> Tensor | None:

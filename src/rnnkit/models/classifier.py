@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.layers import Dropout, Recurrent, RecurrentConfig
 from rnnkit.models.batch import ModelOutput, SequenceBatch
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, check_model_fits, derive
 
@@ -100,7 +100,7 @@ class SequenceClassifier(nn.Module):
         self.config = config.validate()
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_size) if config.vocab_size else None
         self.rnn = Recurrent(config.rnn)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.head = nn.Linear(self.rnn.output_size, config.num_outputs)
 
     def config_dict(self) -> dict:

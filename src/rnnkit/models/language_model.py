@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import is_real
-from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.layers import Dropout, Recurrent, RecurrentConfig
 from rnnkit.models.batch import ModelOutput, TokenBatch
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, check_model_fits, derive
 
@@ -74,7 +74,7 @@ class LanguageModel(nn.Module):
         V, E = config.vocab_size, config.embedding_size
         self.embedding = nn.Embedding(V, E) if E else None
         self.rnn = Recurrent(config.rnn)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.head = nn.Linear(self.rnn.output_size, V)  # H, or P with a projection LSTM
         if config.tie_weights:
             self.head.weight = self.embedding.weight  # one parameter, two uses (Press & Wolf 2017)

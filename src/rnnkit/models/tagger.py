@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.layers import Recurrent, RecurrentConfig
+from rnnkit.layers import Dropout, Recurrent, RecurrentConfig
 from rnnkit.models.batch import ModelOutput, TaggedBatch
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, check_model_fits, derive
 
@@ -104,7 +104,7 @@ class SequenceTagger(nn.Module):
             self.char_embedding = nn.Embedding(cfg.char_vocab_size, cfg.char_embedding_size, padding_idx=0)
             self.char_rnn = Recurrent(cfg.char_rnn())
         self.rnn = Recurrent(cfg.rnn)
-        self.drop = nn.Dropout(cfg.dropout)
+        self.drop = Dropout(cfg.dropout)
         self.head = nn.Linear(self.rnn.output_size, cfg.num_tags)
 
     def config_dict(self) -> dict:

@@ -6,8 +6,9 @@ either applied on top of the restored state or refused:
 
     applied   lr: replaces the schedule's current value, and the schedule continues from it;
               momentum (sgd), weight_decay: set in the restored optimiser;
-              lr_decay, lr_decay_every, lr_decay_start, patience: the schedule continues with them
-              from the current value;
+              lr_decay, lr_decay_every, lr_decay_start, patience, warmup, min_lr_factor: the
+              schedule continues with them from the current value (adamw's weight decay stays on
+              the matrices only);
               everything read at every step: the budgets, clip_mode, clip, eval_every,
               log_every, explode_factor, device, sample_every, tensorboard.
     refused   optimizer: its state (Adam's moments, SGD's momentum buffers) is part of the run;
@@ -24,7 +25,7 @@ from __future__ import annotations
 import torch
 
 from rnnkit.train.config import TrainConfig
-from rnnkit.train.optim import EpochDecay
+from rnnkit.train.optim import BudgetCosine, EpochDecay
 
 #: Settings fixed by a run's restored state, and why (the refusal says it).
 FIXED = {
@@ -34,7 +35,17 @@ FIXED = {
     "seed": "the random state comes from the checkpoint",
 }
 #: Settings applied on top of the restored optimiser and schedule (``retune``).
-RETUNED = ("lr", "momentum", "weight_decay", "lr_decay", "lr_decay_every", "lr_decay_start", "patience")
+RETUNED = (
+    "lr",
+    "momentum",
+    "weight_decay",
+    "lr_decay",
+    "lr_decay_every",
+    "lr_decay_start",
+    "patience",
+    "warmup",
+    "min_lr_factor",
+)
 
 
 def check_changes(stored: TrainConfig, changes: dict) -> None:
@@ -62,7 +73,7 @@ def retune(optimizer: torch.optim.Optimizer, scheduler, cfg: TrainConfig, change
     for group in optimizer.param_groups:
         if "momentum" in changed and "momentum" in group:
             group["momentum"] = cfg.momentum
-        if "weight_decay" in changed:
+        if "weight_decay" in changed and (cfg.optimizer != "adamw" or all(p.dim() >= 2 for p in group["params"])):
             group["weight_decay"] = cfg.weight_decay
         if "lr" in changed:
             group["lr"] = cfg.lr
@@ -70,6 +81,9 @@ def retune(optimizer: torch.optim.Optimizer, scheduler, cfg: TrainConfig, change
         scheduler.step_size, scheduler.gamma = cfg.lr_decay_every, cfg.lr_decay
     elif isinstance(scheduler, EpochDecay):  # closed form from base_lrs: rebased on the current lr
         scheduler.start, scheduler.gamma = cfg.lr_decay_start, cfg.lr_decay
+        scheduler.rebase([group["lr"] for group in optimizer.param_groups])
+    elif isinstance(scheduler, BudgetCosine):  # closed form from base_lrs, likewise
+        scheduler.warmup, scheduler.min_factor = cfg.warmup, cfg.min_lr_factor
         scheduler.rebase([group["lr"] for group in optimizer.param_groups])
     elif isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):  # works on group["lr"]
         scheduler.factor, scheduler.patience = cfg.lr_decay, cfg.patience - 1

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from rnnkit.config import is_real
 from rnnkit.train.device import check_device
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adagrad")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
 CLIP_MODES = ("norm", "value", "none")
-SCHEDULES = ("none", "step", "epoch", "plateau")
+SCHEDULES = ("none", "step", "epoch", "plateau", "cosine")
 _FINITE = " and finite (a float32: at most 3.4e38)"
 
 
@@ -18,12 +18,15 @@ class TrainConfig:
     """How to train. Budgets (max_steps, max_epochs, max_minutes) combine: the first reached stops.
 
     Attributes:
-        optimizer: adam (default), sgd (with ``momentum``), rmsprop or adagrad.
+        optimizer: adam (default), adamw (decoupled ``weight_decay`` on the matrices only, betas
+            (0.9, ``beta2``)), sgd (with ``momentum``), rmsprop or adagrad.
         clip_mode / clip: clip the global gradient norm to ``clip`` (default), clamp each gradient
             element to [-clip, clip] (char-rnn's "value"), or no clipping.
         lr_schedule: none; step (x lr_decay every lr_decay_every steps); epoch (constant for
             lr_decay_start epochs, then x lr_decay each epoch: Zaremba et al.); plateau (x lr_decay
-            when the validation loss has not improved for ``patience`` evaluations).
+            when the validation loss has not improved for ``patience`` evaluations); cosine (linear
+            warm-up over ``warmup`` steps, then cosine decay to lr x ``min_lr_factor`` at the end of
+            the budget: steps, epochs or minutes, whichever ends first; rnnkit.train.optim.BudgetCosine).
         eval_every: steps between evaluations (+ checkpoints); 0 = at the end of every epoch.
         explode_factor: stop (diverged) when a training or validation loss exceeds this multiple of the
             run's start level (chance or the first loss) or of its best running mean (rnnkit.train.guard).
@@ -47,6 +50,9 @@ class TrainConfig:
     lr_decay_every: int = 1000
     lr_decay_start: int = 4
     patience: int = 1
+    warmup: int = 0
+    min_lr_factor: float = 0.1
+    beta2: float = 0.999
     max_steps: int = 0
     max_epochs: float = 0.0
     max_minutes: float = 0.0
@@ -79,6 +85,10 @@ class TrainConfig:
             raise ValueError(
                 f"train: expected monitor to name a validation metric such as 'val_loss', got {self.monitor!r}"
             )
+        for name, low in (("min_lr_factor", 0.0), ("beta2", 0.0)):
+            value = getattr(self, name)
+            if not is_real(value) or not low <= value < 1:
+                raise ValueError(f"train: expected {name} in [0, 1), got {value!r}")
         if not is_real(self.lr_decay) or not 0 < self.lr_decay <= 1:
             raise ValueError(f"train: expected lr_decay in (0, 1], got {self.lr_decay!r}")
         for name in ("momentum", "weight_decay", "max_epochs", "max_minutes"):
@@ -90,7 +100,7 @@ class TrainConfig:
             raise ValueError(f"train: expected seed to be an integer in [0, 2**32), got {self.seed!r}")
         if not isinstance(self.tensorboard, bool):
             raise ValueError(f"train: expected tensorboard to be true or false, got {self.tensorboard!r}")
-        for name in ("max_steps", "lr_decay_start", "eval_every", "sample_every"):
+        for name in ("max_steps", "lr_decay_start", "eval_every", "sample_every", "warmup"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"train: expected {name} to be an integer >= 0, got {value!r}")
@@ -98,4 +108,9 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"train: expected {name} to be an integer >= 1, got {value!r}")
+        if self.lr_schedule == "cosine" and not (self.max_steps or self.max_epochs or self.max_minutes):
+            raise ValueError(
+                "train: expected a budget (max_steps, max_epochs or max_minutes) for lr_schedule 'cosine' "
+                "(it decays to the budget's end), got none"
+            )
         return self

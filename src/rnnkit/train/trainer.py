@@ -42,6 +42,7 @@ import torch
 
 from rnnkit.checkpoint import Checkpoint, capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from rnnkit.checkpoint.atomic import atomic_write
+from rnnkit.train.budget import Budget
 from rnnkit.train.changes import retune
 from rnnkit.train.config import TrainConfig
 from rnnkit.train.device import check_device
@@ -55,7 +56,18 @@ from rnnkit.train.tensorboard import TensorBoardLog
 from rnnkit.train.window import Window
 
 #: The trainer's keys in every checkpoint's metadata (the rest is the task's).
-TRAINER_KEYS = ("step", "epoch", "index", "best_score", "monitor", "best_tiebreak_loss", "loss_guard", "eval", "window")
+TRAINER_KEYS = (
+    "step",
+    "epoch",
+    "index",
+    "best_score",
+    "monitor",
+    "best_tiebreak_loss",
+    "loss_guard",
+    "eval",
+    "window",
+    "seconds",
+)
 
 
 class TrainingStopped(RuntimeError):
@@ -105,6 +117,7 @@ class Trainer:
         self.optimizer = make_optimizer(model.parameters(), config)
         self.scheduler, self.schedule_on = make_scheduler(self.optimizer, config)
         self.step, self.epoch, self.index = 0, 0, 0
+        self.budget = Budget(self.cfg, task.batches_per_epoch)  # the budgets and the run's clock (checkpointed)
         self.best_val = math.inf if self.cfg.monitor_mode == "min" else -math.inf  # of cfg.monitor
         self.best_loss = math.inf  # val_loss at the best checkpoint: breaks ties of another monitor
         self.guard = LossGuard(self.cfg.explode_factor, task.loss_floor)  # checkpointed
@@ -144,6 +157,7 @@ class Trainer:
             "monitor": self.cfg.monitor,
             "best_tiebreak_loss": self.best_loss,
             "loss_guard": self.guard.state(),
+            "seconds": self.budget.seconds(),
         }
         if val is not None:
             meta["eval"] = val
@@ -192,6 +206,7 @@ class Trainer:
         self.step, self.epoch, self.index = meta["step"], meta["epoch"], meta["index"]
         self.best_val = meta["best_score"]
         self.best_loss = meta.get("best_tiebreak_loss", math.inf)
+        self.budget.seconds_before = float(meta.get("seconds", 0.0))  # absent in older checkpoints: from 0
         self.guard.load(meta.get("loss_guard", {}))  # absent in checkpoints of older versions: start afresh
         self.resumed_eval = {"step": self.step, **meta.get("eval", {})}
         self.window = Window.from_state(meta.get("window"), ckpt.path)
@@ -199,28 +214,16 @@ class Trainer:
         retune(self.optimizer, self.scheduler, self.cfg, changed)
 
     # ----- the loop ---------------------------------------------------------------------------
-    def _budget_reached(self, started: float) -> str:
-        cfg = self.cfg
-        if cfg.max_steps and self.step >= cfg.max_steps:
-            return f"reached max_steps={cfg.max_steps}"
-        if cfg.max_epochs and self.epoch + self.index / self.task.batches_per_epoch >= cfg.max_epochs:
-            return f"reached max_epochs={cfg.max_epochs:g}"
-        if cfg.max_minutes and time.perf_counter() - started >= 60 * cfg.max_minutes:
-            return f"reached max_minutes={cfg.max_minutes:g}"
-        return ""
-
-    def _total_steps(self) -> int | None:
-        cfg, per_epoch = self.cfg, self.task.batches_per_epoch
-        totals = [cfg.max_steps] if cfg.max_steps else []
-        if cfg.max_epochs:
-            totals.append(math.ceil(cfg.max_epochs * per_epoch))
-        return min(totals) if totals else None
+    @property
+    def epochs(self) -> float:
+        """Epochs done, fractional."""
+        return self.epoch + self.index / self.task.batches_per_epoch
 
     def fit(self) -> dict:
         """Train until a budget is reached. Returns a summary dict. Raises TrainingStopped on
         divergence, TrainingInterrupted after a Ctrl-C (rnnkit.train.interrupt) and its checkpoint."""
         cfg = self.cfg
-        if stop_reason := self._budget_reached(time.perf_counter()):  # a resumed run already done
+        if stop_reason := self.budget.reached(self.step, self.epochs):  # a resumed run already done
             self.log(f"nothing to train: the run already {stop_reason}; give a larger budget to continue it")
             return {
                 "step": self.step,
@@ -234,12 +237,14 @@ class Trainer:
         atomic_write(self.run_dir / "config.json", json.dumps(self.meta.get("config", {}), indent=2) + "\n")
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
         started = time.perf_counter()
+        self.budget.start()
         self.window.restart_clock()
-        progress = Progress(self.log, self.progress, self._total_steps(), self.step, self.unit, 60 * cfg.max_minutes)
+        total, seconds = self.budget.total_steps(), 60 * cfg.max_minutes
+        progress = Progress(self.log, self.progress, total, self.step, self.unit, seconds)
         self._say, last_eval = progress.write, {}  # lasting lines go above the bar
         try:
             with CtrlC() as ctrl_c:
-                while not (stop_reason := self._budget_reached(started)):
+                while not (stop_reason := self.budget.reached(self.step, self.epochs)):
                     self._train_step(progress, started)
                     if self._eval_due():
                         progress.before_eval()
@@ -291,13 +296,16 @@ class Trainer:
         self.index += 1
         if self.schedule_on == "step":
             self.scheduler.step()
+        elif self.schedule_on == "progress":  # the next step's lr, from the budget spent by now
+            self.scheduler.progress = self.budget.progress(self.step, self.epochs)
+            self.scheduler.step()
         if self.index >= task.batches_per_epoch:
             self.epoch, self.index = self.epoch + 1, 0
             if self.schedule_on == "epoch":
                 self.scheduler.step()
         self.window.add(self.step, value, units, norm, clipped)
         if self.step % cfg.log_every == 0:
-            epoch = self.epoch + self.index / task.batches_per_epoch
+            epoch = self.epochs
             lr = self.optimizer.param_groups[0]["lr"]
             record = self.window.record(self.step, epoch, lr, time.perf_counter() - started)
             self.metrics.append(record)
@@ -356,7 +364,7 @@ class Trainer:
         record = {
             "kind": "eval",
             "step": self.step,
-            "epoch": self.epoch + self.index / self.task.batches_per_epoch,
+            "epoch": self.epochs,
             "elapsed_s": time.perf_counter() - started,
             **val,
         }
