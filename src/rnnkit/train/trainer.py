@@ -70,6 +70,10 @@ TRAINER_KEYS = (
 )
 
 
+#: Seconds between redrawings of curves.png during a session (it is always drawn at the end).
+PLOT_EVERY_S = 30.0
+
+
 class TrainingStopped(RuntimeError):
     """Training stopped because the loss diverged (NaN/inf or exploded). One-line message."""
 
@@ -122,6 +126,7 @@ class Trainer:
         self.best_loss = math.inf  # val_loss at the best checkpoint: breaks ties of another monitor
         self.guard = LossGuard(self.cfg.explode_factor, task.loss_floor)  # checkpointed
         self.metrics: MetricsLog | None = None
+        self._plotted: float | None = None  # when curves.png was last drawn
         self.resumed_eval: dict = {}  # the evaluation stored in the checkpoint resumed from
         self._pending: dict | None = None  # without validation data: a checkpoint awaiting its next loss
         self._latest_step = -1  # the step of latest.safetensors, once this trainer wrote or resumed it
@@ -262,6 +267,8 @@ class Trainer:
                 if ctrl_c.requested:  # during the final evaluation: everything is saved
                     raise TrainingInterrupted(self.step, self.latest_path)
         finally:
+            if self.metrics.records:
+                self._plot(final=True)
             progress.close()
             self._say = self.log
             if self.board is not None:
@@ -398,10 +405,19 @@ class Trainer:
             if improved:
                 self._save(self.best_path, held)
             self._save(self.latest_path, held)
-        plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
+        self._plot(final=False)
         if val_loss is not None:
             self._say(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
         return record
+
+    def _plot(self, final: bool) -> None:
+        """curves.png, redrawn at an evaluation when PLOT_EVERY_S have passed since the last drawing
+        (a drawing costs ~0.2 s, as much as evaluating a small model: short runs evaluate often)
+        and at the end of every session."""
+        now = time.perf_counter()
+        if final or self._plotted is None or now - self._plotted >= PLOT_EVERY_S:
+            plot_curves(self.metrics.records, self.run_dir / "curves.png", title=str(self.run_dir.name))
+            self._plotted = time.perf_counter()
 
     def _check_weights(self) -> None:
         if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
