@@ -223,7 +223,8 @@ class Recurrent(nn.Module):
             step_cell = cell if seen.fused_steps else self.cell
             return reference_recurrence(step_cell, x_in, h0_k, c0_k, weights, lengths, seen)
 
-        inp, hs, cs = self.run_stack(xt, h0, c0, rev, run_layer)
+        order = None if sorted_batch is None else sorted_batch.order
+        inp, hs, cs = self.run_stack(xt, h0, c0, rev, run_layer, order)
 
         final = stack_states(hs, cs)
         h_n, c_n = final if isinstance(final, tuple) else (final, None)
@@ -233,12 +234,14 @@ class Recurrent(nn.Module):
             c_n = None if c_n is None else c_n.index_select(1, inv)
         return inp, h_n, c_n
 
-    def run_stack(self, xt: Tensor, h0: Tensor, c0: Tensor | None, rev: Tensor | None, run_layer):
+    def run_stack(self, xt: Tensor, h0: Tensor, c0: Tensor | None, rev: Tensor | None, run_layer, order=None):
         """The loop over layers and directions, written once.
 
         xt (T, B, D) time-major; h0, c0 (L*dirs, B, H); rev the in-length reversal index (or None).
         ``run_layer(x_in, h0_k, c0_k, weights, layer, direction) -> (y (T, B, H), h_n, c_n)`` runs one
-        layer-direction in reading order. Returns (top output (T, B, dirs*H), [h_n...], [c_n...])."""
+        layer-direction in reading order; ``order``: the original row of each of xt's rows, where the
+        batch was reordered (dropout's masks are drawn in the original order, as the other backends
+        draw them). Returns (top output (T, B, dirs*H), [h_n...], [c_n...])."""
         cfg = self.config
         inp, hs, cs = xt, [], []
         for layer in range(cfg.num_layers):
@@ -252,7 +255,7 @@ class Recurrent(nn.Module):
                 hs.append(h)
                 cs.append(c)
             inp = torch.cat(outs, dim=2) if len(outs) > 1 else outs[0]  # (T, B, dirs*H)
-            inp = self._between_layers(inp, layer)
+            inp = self._between_layers(inp, layer, order)
         return inp, hs, cs
 
     # ----- one step ---------------------------------------------------------------------------
@@ -306,11 +309,14 @@ class Recurrent(nn.Module):
         state = h_out if c_out is None else (h_out, c_out)
         return h_out[L - 1].clone(), state  # a copy: in-place edits of the output leave the state alone
 
-    def _between_layers(self, h: Tensor, layer: int) -> Tensor:
-        """A layer's output as the next layer's input: dropout (training) below the top layer."""
+    def _between_layers(self, h: Tensor, layer: int, order: Tensor | None = None) -> Tensor:
+        """A layer's output as the next layer's input: dropout (training) below the top layer.
+        ``order``: h's rows are the batch's rows ``order`` (the mask is drawn in the batch's order)."""
         cfg = self.config
         if cfg.dropout and self.training and layer < cfg.num_layers - 1:
-            return dropout(h, cfg.dropout)
+            if order is None:
+                return dropout(h, cfg.dropout)
+            return h * dropout(torch.ones_like(h), cfg.dropout).index_select(1, order)
         return h
 
     def _input_bias(self, layer: int, w: tuple) -> Tensor | None:
