@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=4, help="steps per contender per round")
     args = parser.parse_args(argv)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"| shape | contender | tokens/s | x stack |\n|---|---|---:|---:|")
+    print("| shape | contender | tokens/s | x stack |\n|---|---|---:|---:|")
     for s in shapes():
         runs = contenders(s)
         for run in runs.values():  # warm-up

@@ -153,7 +153,11 @@ def test_clip_none():
 @pytest.mark.parametrize(
     "field, value, msg",
     [
-        ("optimizer", "lbfgs", "train: expected optimizer in ('adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'), got 'lbfgs'"),
+        (
+            "optimizer",
+            "lbfgs",
+            "train: expected optimizer in ('adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'), got 'lbfgs'",
+        ),
         ("clip_mode", "max", "train: expected clip_mode in ('norm', 'value', 'none'), got 'max'"),
         ("lr_schedule", "linear", "train: expected lr_schedule in ('none', 'step', 'epoch', 'plateau', 'cosine')"),
         ("lr", 0.0, "train: expected lr > 0, got 0.0"),
