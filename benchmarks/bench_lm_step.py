@@ -16,8 +16,9 @@ of per-round ratios to the bare stack):
               norm it logs), the optimiser step, the schedule, the log record.
 
 Shapes: (b) bench_layers.py's configuration b as the issue measured it (2x512 LSTM, B=64,
-T=100, embedding 64, dropout 0.1, V=65, plateau schedule) and the budget recipe's models
-(``rnnkit.tasks.lm.budget``: sizes, batch, dropout and schedule as ``--max-minutes`` picks them).
+T=100, embedding 64, dropout 0.1, V=65, Adam at a constant lr) and the budget recipes' models
+(``rnnkit.tasks.lm.budget``, SMALL and LARGE: sizes, batch, dropout and schedule as
+``--max-minutes`` picks them).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from torch import nn  # noqa: E402
 
 from rnnkit.layers import Recurrent, RecurrentConfig  # noqa: E402
 from rnnkit.models import LanguageModel, LanguageModelConfig  # noqa: E402
-from rnnkit.tasks.lm.budget import RECIPE, SIZES  # noqa: E402
+from rnnkit.tasks.lm.budget import LARGE, SMALL  # noqa: E402
 from rnnkit.tasks.lm.training import LanguageModelTask  # noqa: E402
 from rnnkit.train import TrainConfig  # noqa: E402
 from rnnkit.train.metrics import MetricsLog  # noqa: E402
@@ -50,11 +51,12 @@ V = 65  # tiny Shakespeare's characters
 def shapes() -> list[dict]:
     """(b) and the budget recipe's sizes, each with its batch, dropout and training settings."""
     out = [{"name": "b: 2x512 B64 T100 drop 0.1", "L": 2, "H": 512, "B": 64, "T": 100, "E": 64, "p": 0.1, "train": {}}]
-    data, model, train = RECIPE["data"], RECIPE["model"], RECIPE["train"]
-    for _, layers, hidden in SIZES:
-        B, T, E, p = data["batch_size"], data["seq_len"], model["embedding_size"], model["dropout"]
-        name = f"recipe: {layers}x{hidden} B{B} T{T} drop {p:g}"
-        out.append({"name": name, "L": layers, "H": hidden, "B": B, "T": T, "E": E, "p": p, "train": train})
+    for recipe in (SMALL, LARGE):
+        data, model, train = (recipe.settings[k] for k in ("data", "model", "train"))
+        for _, layers, hidden in recipe.sizes:
+            B, T, E, p = data["batch_size"], data["seq_len"], model["embedding_size"], model["dropout"]
+            name = f"{recipe.name}: {layers}x{hidden} B{B} T{T} drop {p:g}"
+            out.append({"name": name, "L": layers, "H": hidden, "B": B, "T": T, "E": E, "p": p, "train": train})
     return out
 
 

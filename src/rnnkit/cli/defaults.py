@@ -36,7 +36,7 @@ def run_defaults(spec) -> dict:
     base layer for data files and nothing given (``TaskSpec.base_layer``) <- its monitor (as
     ``cli.run.run_verb`` composes them)."""
     cfg = dict(spec.defaults())
-    for section, table in spec.base_layer({}, with_data=True).items():
+    for section, table in spec.base_layer({}, ["FILE"]).items():
         cfg[section] = override(cfg[section], table, f"[{section}]")
     return spec.with_monitor(cfg, {})
 

@@ -46,7 +46,7 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
     init = driver.read_init(spec, init_from) if init_from else None
     layers = given_layers(args)  # --preset, --config, flags: each file read once
     given = merged(layers)
-    base = spec.base_layer(given, bool(args.data), fine_tuning=init is not None)
+    base = spec.base_layer(given, list(args.data), fine_tuning=init is not None)
     cfg = compose([(base, ""), *layers], spec.defaults() if init is None else init.defaults(spec))
     cfg = spec.with_monitor(cfg, given)
     cfg["data"].validate()
@@ -60,7 +60,7 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
         if args.run_dir:
             init.check_run_dir(args.run_dir)
     run_dir = new_run_dir(args.run_dir, spec.run_name(args.data))
-    if note := spec.sizing_note(cfg, given, fine_tuning=init is not None):
+    if note := spec.sizing_note(cfg, given, list(args.data), fine_tuning=init is not None):
         log(note)
     driver.train(spec, cfg, sources, run_dir, log, progress, options, init)
     return 0

@@ -14,12 +14,13 @@ The defaults shown below are those of a run on your own data files.
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from rnnkit.cli.defaults import demo_note, run_defaults, settings_note, show_defaults
 from rnnkit.cli.flags import add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add, fractions, preset_names
 from rnnkit.cli.run import run_verb
-from rnnkit.tasks.lm.budget import RECIPE, rule_text
+from rnnkit.tasks.lm.budget import LARGE, MAX_PASSES, SMALL, rule_text
 from rnnkit.tasks.lm.spec import BUNDLED
 from rnnkit.tasks.registry import task_named
 
@@ -139,9 +140,13 @@ def add_parser(sub) -> None:
 
 
 def budget_note(parser) -> str:
-    """The epilog's paragraph on the model a time budget gets (``rnnkit.tasks.lm.budget``)."""
-    when = (
-        f"With --max-minutes and no --hidden-size/--num-layers, the model is sized for the budget ({rule_text()}; "
-        "measured on a 2-core CPU), and"
+    """The epilog's paragraphs on the model a time budget gets (``rnnkit.tasks.lm.budget``)."""
+    head = (
+        "With --max-minutes and no --hidden-size/--num-layers, the model is sized for the budget and trained "
+        "with one of two recipes measured on a 2-core CPU: for a text the budget would read at most "
+        f"{MAX_PASSES:g} times (large: compute limits the run), or more (small: overfitting does)."
     )
-    return settings_note(parser, RECIPE, when)
+    notes = [textwrap.fill(head, 78)]
+    for recipe in (LARGE, SMALL):
+        notes.append(settings_note(parser, recipe.settings, f"A {recipe.name} text gets {rule_text(recipe)};"))
+    return "\n\n".join(notes)

@@ -115,19 +115,20 @@ class TaskSpec:
         """The configuration layer of a run without data files (None: data files are required)."""
         return None
 
-    def base_layer(self, given: dict, with_data: bool, fine_tuning: bool = False) -> dict:
+    def base_layer(self, given: dict, sources: list[str], fine_tuning: bool = False) -> dict:
         """The configuration layer under --preset, --config and flags (``given``: what those set,
-        {section: {field: value}}): the demo without data files; else the task's [train] defaults,
-        with ``default_epochs`` when no budget is given."""
-        if not with_data:
+        {section: {field: value}}; ``sources``: the data files given): the demo without data files;
+        else the task's [train] defaults, with ``default_epochs`` when no budget is given."""
+        if not sources:
             return copy.deepcopy(self.demo())
         layer = {"train": dict(self.base_train)}
         if not any(given.get("train", {}).get(k) for k in BUDGETS):
             layer["train"]["max_epochs"] = self.default_epochs
         return layer
 
-    def sizing_note(self, cfg: dict, given: dict, fine_tuning: bool = False) -> str | None:
-        """A line saying how the model's size was chosen, when a rule chose it (None: it was not)."""
+    def sizing_note(self, cfg: dict, given: dict, sources: list[str], fine_tuning: bool = False) -> str | None:
+        """A line saying how the model's size was chosen, when a rule chose it (None: it was not);
+        ``sources``: the data files given (none: the demo's)."""
         return None
 
     def default_monitor(self, cfg: dict) -> str | None:

@@ -244,7 +244,7 @@ class Trainer:
         started = time.perf_counter()
         self.budget.start()
         self.window.restart_clock()
-        total, seconds = self.budget.total_steps(), 60 * cfg.max_minutes
+        total, seconds = self.budget.total_steps(), max(0.0, 60 * cfg.max_minutes - self.budget.seconds_before)
         progress = Progress(self.log, self.progress, total, self.step, self.unit, seconds)
         self._say, last_eval = progress.write, {}  # lasting lines go above the bar
         try:

@@ -7,53 +7,98 @@ import math
 import pytest
 
 from rnnkit.cli.main import main
-from rnnkit.tasks.lm.budget import RECIPE, SIZES, budget_layer, rule_text, size_for, sized_line
-from rnnkit.tasks.lm.spec import DEMO, DEMO_MINUTES, LM
+from rnnkit.tasks.lm.budget import (
+    LARGE,
+    MAX_PASSES,
+    SMALL,
+    budget_layer,
+    passes,
+    recipe_for,
+    rule_text,
+    size_for,
+    sized_line,
+    text_chars,
+)
+from rnnkit.tasks.lm.spec import BUNDLED, DEMO, DEMO_MINUTES, LM
+
+ALICE = text_chars([str(BUNDLED)])
 
 
-def test_the_table_grows_with_the_budget_and_covers_every_budget():
-    budgets = [upto for upto, _, _ in SIZES]
+@pytest.mark.parametrize("recipe", [SMALL, LARGE], ids=["small", "large"])
+def test_each_table_grows_with_the_budget_and_covers_every_budget(recipe):
+    budgets = [upto for upto, _, _ in recipe.sizes]
     assert budgets == sorted(budgets) and budgets[-1] == math.inf
-    params = [layers * hidden * hidden for _, layers, hidden in SIZES]
+    params = [layers * hidden * hidden for _, layers, hidden in recipe.sizes]
     assert params == sorted(params)
-    for upto, layers, hidden in SIZES[:-1]:
-        assert size_for(upto) == (layers, hidden)
-    assert size_for(0.01) == SIZES[0][1:]
-    assert size_for(1e6) == SIZES[-1][1:]
+    chars = None if recipe is SMALL else 10**12
+    for upto, layers, hidden in recipe.sizes[:-1]:
+        assert size_for(upto, chars) == (layers, hidden)
+    assert size_for(0.01, chars) == recipe.sizes[0][1:]
+    assert size_for(1e6, chars if chars is None else 10**20) == recipe.sizes[-1][1:]
 
 
-def test_the_layer_is_the_recipe_plus_the_size_and_never_shares_its_tables():
-    layer = budget_layer(1.0)
-    layers, hidden = size_for(1.0)
+def test_the_recipe_follows_the_passes_the_budget_would_make_over_the_text():
+    assert recipe_for(3.0, None) is SMALL  # unknown size: the safe one
+    size = size_for(3.0, 10**12)
+    chars = next(c for c in range(10**5, 10**8, 1000) if passes(3.0, c, size) <= MAX_PASSES)
+    assert recipe_for(3.0, chars) is LARGE and recipe_for(3.0, chars - 1000) is SMALL  # the boundary
+    # the measured cases: tiny Shakespeare for 90 s and 3 minutes is large, for 10 minutes small;
+    # the bundled Alice is small for the demo's budget
+    assert [recipe_for(m, 1_115_394) for m in (1.5, 3.0, 10.0)] == [LARGE, LARGE, SMALL]
+    assert recipe_for(DEMO_MINUTES, ALICE) is SMALL
+    assert SMALL.settings["model"]["dropout"] > 0 and LARGE.settings["model"]["dropout"] == 0
+    assert LARGE.settings["train"]["lr_schedule"] == "cosine"
+
+
+def test_text_chars_counts_plain_files_only(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("abc", encoding="utf-8")
+    b.write_text("de", encoding="utf-8")
+    assert text_chars([str(a), str(b)]) == 5
+    assert text_chars([str(tmp_path)]) is None
+    assert text_chars([str(tmp_path / "missing.txt")]) is None
+    (tmp_path / "c.txt.gz").write_bytes(b"x")
+    assert text_chars([str(a), str(tmp_path / "c.txt.gz")]) is None
+
+
+@pytest.mark.parametrize("chars", [None, 10**9], ids=["small", "large"])
+def test_the_layer_is_the_recipe_plus_the_size_and_never_shares_its_tables(chars):
+    recipe, layer = recipe_for(1.0, chars), budget_layer(1.0, chars)
+    layers, hidden = size_for(1.0, chars)
     assert layer["model"]["rnn"] == {"num_layers": layers, "hidden_size": hidden}
-    assert {k: v for k, v in layer["model"].items() if k != "rnn"} == RECIPE["model"]
-    assert layer["data"] == RECIPE["data"] and layer["train"] == RECIPE["train"]
+    assert {k: v for k, v in layer["model"].items() if k != "rnn"} == recipe.settings["model"]
+    assert layer["data"] == recipe.settings["data"] and layer["train"] == recipe.settings["train"]
     layer["train"]["lr"] = 1.0
-    assert RECIPE["train"]["lr"] != 1.0
+    assert recipe.settings["train"]["lr"] != 1.0
 
 
 def test_the_demo_is_the_rule_at_its_budget():
-    assert DEMO == {**budget_layer(DEMO_MINUTES), "train": {**RECIPE["train"], "max_minutes": DEMO_MINUTES}}
-    assert LM.base_layer({}, with_data=False) == DEMO
-    sized = LM.base_layer({"train": {"max_minutes": 1.0}}, with_data=False)  # the demo with another budget
-    assert (sized["model"]["rnn"]["num_layers"], sized["model"]["rnn"]["hidden_size"]) == size_for(1.0)
+    train = {**SMALL.settings["train"], "max_minutes": DEMO_MINUTES}
+    assert DEMO == {**budget_layer(DEMO_MINUTES, ALICE), "train": train}
+    assert LM.base_layer({}, []) == DEMO
+    sized = LM.base_layer({"train": {"max_minutes": 1.0}}, [])  # the demo with another budget
+    assert (sized["model"]["rnn"]["num_layers"], sized["model"]["rnn"]["hidden_size"]) == size_for(1.0, ALICE)
     assert sized["train"]["max_minutes"] == DEMO_MINUTES  # the given budget wins over it when composed
 
 
 def test_no_time_budget_or_fine_tuning_keeps_the_model_defaults():
-    assert LM.base_layer({}, with_data=True) == {"train": {"max_epochs": LM.default_epochs}}
-    assert LM.base_layer({"train": {"max_steps": 5}}, with_data=True) == {"train": {}}
-    assert LM.base_layer({"train": {"max_minutes": 2.0}}, with_data=True, fine_tuning=True) == {"train": {}}
+    assert LM.base_layer({}, ["FILE"]) == {"train": {"max_epochs": LM.default_epochs}}
+    assert LM.base_layer({"train": {"max_steps": 5}}, ["FILE"]) == {"train": {}}
+    assert LM.base_layer({"train": {"max_minutes": 2.0}}, ["FILE"], fine_tuning=True) == {"train": {}}
 
 
 def test_the_rule_and_the_start_line_name_every_size():
-    text = rule_text()
-    for _, layers, hidden in SIZES:
-        assert f"{layers}x{hidden}" in text
-    line = sized_line(1.0, "lstm")
+    for recipe in (SMALL, LARGE):
+        for _, layers, hidden in recipe.sizes:
+            assert f"{layers}x{hidden}" in rule_text(recipe)
+    assert rule_text(SMALL) == "1x256 up to 2 minutes, 2x256 beyond"
+    line = sized_line(1.0, "lstm", None)
     layers, hidden = size_for(1.0)
-    assert line.startswith(f"model: a {layers}x{hidden} LSTM, sized for --max-minutes 1 (")
+    assert line.startswith(f"model: a {layers}x{hidden} LSTM, sized for --max-minutes 1 with the small-text recipe (")
     assert "--hidden-size and --num-layers choose another" in line
+    line = sized_line(1.0, "lstm", 10**6)
+    assert "with the large-text recipe (1,000,000 characters, ~7 passes in the budget; 1x256 up to 2 minutes" in line
+    assert ", over 12; 1x256 up to 2 minutes, 2x256 beyond)" in sized_line(1.0, "lstm", 10**5)
 
 
 def _train(tmp_path, capsys, *flags):
@@ -68,13 +113,25 @@ def _train(tmp_path, capsys, *flags):
 @pytest.mark.parametrize("minutes", [1.0, 4.0])
 def test_a_time_budget_sizes_the_model_and_says_so(tmp_path, capsys, minutes):
     config, err = _train(tmp_path, capsys, "--max-minutes", str(minutes))
-    layers, hidden = size_for(minutes)
+    chars = text_chars([str(tmp_path / "text.txt")])  # small: the small-text recipe
+    layers, hidden = size_for(minutes, chars)
     rnn = config["model"]["rnn"]
     assert (rnn["num_layers"], rnn["hidden_size"]) == (layers, hidden)
-    assert config["data"]["batch_size"] == RECIPE["data"]["batch_size"]
-    assert config["train"]["lr"] == RECIPE["train"]["lr"] and config["train"]["max_minutes"] == minutes
-    assert sized_line(minutes, "lstm") in err.splitlines()
+    assert config["data"]["batch_size"] == SMALL.settings["data"]["batch_size"]
+    assert config["train"]["lr"] == SMALL.settings["train"]["lr"] and config["train"]["max_minutes"] == minutes
+    assert config["model"]["dropout"] == SMALL.settings["model"]["dropout"]
+    assert sized_line(minutes, "lstm", chars) in err.splitlines()
     assert f"training a {layers}x{hidden} LSTM" in err
+
+
+def test_a_text_large_for_its_budget_gets_the_large_text_recipe(tmp_path, capsys):
+    config, err = _train(tmp_path, capsys, "--max-minutes", "0.01")  # 9,000 characters for 0.6 s: ~8 passes
+    assert recipe_for(0.01, text_chars([str(tmp_path / "text.txt")])) is LARGE
+    assert config["model"]["dropout"] == 0.0
+    train = config["train"]
+    expected = {k: v for k, v in LARGE.settings["train"].items() if k != "eval_every"}  # --eval-every 1 given
+    assert {k: train[k] for k in expected} == expected
+    assert "with the large-text recipe (9,000 characters, ~8 passes in the budget; " in err
 
 
 def test_a_given_size_wins_and_the_run_does_not_claim_the_rule(tmp_path, capsys):

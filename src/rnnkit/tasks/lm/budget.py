@@ -1,62 +1,148 @@
 """The language model a time budget gets: ``rnnkit train FILE --max-minutes M`` with no size given.
 
 A model too big for its budget trains for too few steps and samples gibberish; one too small stops
-improving early. So with a time budget and no size (flag, --config or --preset), rnnkit picks the
-size measured best for that budget, and trains it with the budget recipe below (the demo's:
-``rnnkit train`` is this rule at 3 minutes on the bundled Alice). Without a time budget (an epoch
-or step budget) the model's own defaults apply (``LanguageModelConfig``: a 2x512 LSTM).
+improving early; and what limits a run depends on how much text it has for its time. So with a
+time budget and no size (flag, --config or --preset), rnnkit picks one of two measured recipes by
+how many times the budget would read the text, and the size that recipe's table gives for the
+budget:
 
-The table is from ``benchmarks/default_model.py`` on a 2-core CPU (``benchmarks/RESULTS.md``, "The
-default model"): the best validation loss reached within 1, 3 and 10 minutes of wall clock, every
-evaluation included, on tiny Shakespeare and Alice. It was measured for the LSTM; another ``--cell``
-gets the same size (not measured). Every setting here is only a default: a flag overrides it.
+    a large text for its budget (compute limits the run: at most MAX_PASSES passes, estimated
+        from CHARS_PER_S; tiny Shakespeare for 90 s or 3 minutes): LARGE, no dropout, a high
+        learning rate with a cosine decay that ends with the budget (what trains small
+        transformers fast: rnnkit.train.optim.BudgetCosine);
+    a small text for its budget (overfitting limits the run; Alice for 3 minutes, tiny
+        Shakespeare for 10), or one of unknown size: SMALL, dropout 0.2 and a plateau decay, the
+        best checkpoint kept (the demo: ``rnnkit train`` is this rule at 3 minutes on the
+        bundled Alice).
+
+Without a time budget (an epoch or step budget) the model's own defaults apply
+(``LanguageModelConfig``: a 2x512 LSTM). The tables are from ``benchmarks/default_model.py`` and the
+tuning runs of issue 14 on a 2-core CPU (``benchmarks/RESULTS.md``, "The default model" and "The
+character model against a small transformer"): the best validation loss within the budget, wall
+clock, every evaluation included. They were measured for the LSTM; another ``--cell`` gets the
+same size (not measured). Every setting here is only a default: a flag overrides it.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-
-#: Everything but the size: the demo's settings, measured good for short CPU budgets.
-RECIPE = {
-    "data": {"batch_size": 32, "seq_len": 100},
-    "model": {"embedding_size": 64, "dropout": 0.2},
-    "train": {"lr": 3e-3, "eval_every": 100, "lr_schedule": "plateau", "patience": 3},
-}
-
-#: (largest budget in minutes, num_layers, hidden_size), smallest budget first. Measured: 1x256 was
-#: best within 1-2 minutes on both texts; from 3 minutes 2x256 was within 0.003 of the best on Alice
-#: (2x512; 1x512 overfits it, 0.11 worse) and within 0.03 of the best on tiny Shakespeare (1x512;
-#: 2x512 never led within 10 minutes): the smallest loss of the worst case over both texts.
-SIZES = ((2.0, 1, 256), (math.inf, 2, 256))
+from dataclasses import dataclass, field
+from pathlib import Path
 
 
-def size_for(minutes: float) -> tuple[int, int]:
-    """(num_layers, hidden_size) for a budget of ``minutes`` (> 0)."""
+@dataclass(frozen=True)
+class Recipe:
+    """Everything but the size (``settings``: a configuration layer) and the size by budget
+    (``sizes``: (largest budget in minutes, num_layers, hidden_size), smallest budget first)."""
+
+    name: str
+    settings: dict
+    sizes: tuple[tuple[float, int, int], ...]
+    lr: dict = field(default_factory=dict)  # {(num_layers, hidden_size): lr} where a size has its own
+
+
+#: Measured on Alice (issue 13): 1x256 best within 1-2 minutes; from 3 minutes 2x256 within 0.003
+#: of the best (2x512; 1x512 overfits, 0.11 worse).
+SMALL = Recipe(
+    "small",
+    {
+        "data": {"batch_size": 32, "seq_len": 100},
+        "model": {"embedding_size": 64, "dropout": 0.2},
+        "train": {"lr": 3e-3, "eval_every": 100, "lr_schedule": "plateau", "patience": 3},
+    },
+    ((2.0, 1, 256), (math.inf, 2, 256)),
+)
+#: Measured on tiny Shakespeare (issue 14, nanoGPT's 90/10 split): for 90 s 1x256 at lr 8e-3 1.502
+#: (1x512 1.504, a GRU 1.507, with dropout 0.2 1.542, the SMALL recipe 1.579); for 3 minutes 1x512
+#: at 5e-3 1.459 (2x256 1.506, 1x256 1.526: 19 passes, it overfits).
+LARGE = Recipe(
+    "large",
+    {
+        "data": {"batch_size": 32, "seq_len": 100},
+        "model": {"embedding_size": 64, "dropout": 0.0},
+        "train": {"lr": 8e-3, "eval_every": 250, "lr_schedule": "cosine", "min_lr_factor": 0.05},
+    },
+    ((2.0, 1, 256), (math.inf, 1, 512)),
+    {(1, 512): 5e-3},
+)
+#: Training characters per second of each LARGE size on the 2-core CPU (issue 14's tuning runs,
+#: no dropout, batch 32 x 100): what the budget's passes over the text are estimated from.
+CHARS_PER_S = {(1, 256): 115_000, (1, 512): 36_000}
+#: The most passes over the text a LARGE run may make: measured, no dropout stays best up to ~9
+#: (1x256 for 90 s and 1x512 for 3 minutes on tiny Shakespeare), and overfits by ~19 (1x256 for 3
+#: minutes, 1x512 for 10: 0.03 and 0.07 nats worse than the best with dropout or a bigger model).
+MAX_PASSES = 12.0
+
+
+def passes(minutes: float, chars: int, size: tuple[int, int]) -> float:
+    """About how many times a LARGE run of ``minutes`` with model ``size`` reads a text of ``chars``."""
+    return 60 * minutes * CHARS_PER_S[size] / max(chars, 1)
+
+
+def _sized(recipe: Recipe, minutes: float) -> tuple[int, int]:
+    return next((layers, hidden) for upto, layers, hidden in recipe.sizes if minutes <= upto)
+
+
+def recipe_for(minutes: float, chars: int | None) -> Recipe:
+    """The recipe of a budget of ``minutes`` on a text of ``chars`` characters: LARGE when its model
+    would read the text at most MAX_PASSES times, else SMALL (also when the size is unknown)."""
+    if chars is None or passes(minutes, chars, _sized(LARGE, minutes)) > MAX_PASSES:
+        return SMALL
+    return LARGE
+
+
+def size_for(minutes: float, chars: int | None = None) -> tuple[int, int]:
+    """(num_layers, hidden_size) for a budget of ``minutes`` (> 0) on a text of ``chars`` characters."""
     assert minutes > 0, minutes
-    return next((layers, hidden) for upto, layers, hidden in SIZES if minutes <= upto)
+    return _sized(recipe_for(minutes, chars), minutes)
 
 
-def budget_layer(minutes: float) -> dict:
-    """The configuration layer of a run with a budget of ``minutes`` and no size given."""
-    layer = copy.deepcopy(RECIPE)
-    layers, hidden = size_for(minutes)
+def text_chars(sources: list[str]) -> int | None:
+    """About how many characters the text files ``sources`` hold (their bytes: the same for ASCII
+    text); None when one is not a plain file (a directory, a compressed or missing file)."""
+    total = 0
+    for source in sources:
+        path = Path(source)
+        if path.suffix == ".gz" or not path.is_file():
+            return None
+        total += path.stat().st_size
+    return total
+
+
+def budget_layer(minutes: float, chars: int | None = None) -> dict:
+    """The configuration layer of a run with a budget of ``minutes`` and no size given, on a text
+    of ``chars`` characters (``text_chars``; None: unknown)."""
+    recipe = recipe_for(minutes, chars)
+    layer = copy.deepcopy(recipe.settings)
+    layers, hidden = size_for(minutes, chars)
     layer["model"]["rnn"] = {"num_layers": layers, "hidden_size": hidden}
+    if (layers, hidden) in recipe.lr:
+        layer["train"]["lr"] = recipe.lr[layers, hidden]
     return layer
 
 
-def rule_text() -> str:
-    """The rule in one line: "1x256 up to 2 minutes, 2x256 beyond"."""
+def rule_text(recipe: Recipe) -> str:
+    """A recipe's sizes in one line: "1x256 up to 2 minutes, 2x256 beyond" (or "1x256")."""
     parts = []
-    for upto, layers, hidden in SIZES:
-        parts.append(f"{layers}x{hidden} " + (f"up to {upto:g}" if math.isfinite(upto) else "beyond"))
-    return ", ".join(parts[:1]) + " minutes, " + ", ".join(parts[1:])
+    for upto, layers, hidden in recipe.sizes:
+        lr = f" at --lr {recipe.lr[layers, hidden]:g}" if (layers, hidden) in recipe.lr else ""
+        parts.append(f"{layers}x{hidden}{lr}" + (f" up to {upto:g} minutes" if math.isfinite(upto) else ""))
+    if len(parts) > 1:
+        parts[-1] += " beyond"
+    return ", ".join(parts)
 
 
-def sized_line(minutes: float, cell: str) -> str:
+def sized_line(minutes: float, cell: str, chars: int | None) -> str:
     """The start-up line of a run whose model the budget sized."""
-    layers, hidden = size_for(minutes)
+    layers, hidden = size_for(minutes, chars)
+    recipe = recipe_for(minutes, chars)
+    if chars is None:
+        why = "a text of unknown size"
+    else:
+        why = f"{chars:,} characters, ~{passes(minutes, chars, _sized(LARGE, minutes)):.0f} passes in the budget"
+        why += f", over {MAX_PASSES:g}" if recipe is SMALL else ""
     return (
-        f"model: a {layers}x{hidden} {cell.upper()}, sized for --max-minutes {minutes:g} ({rule_text()}); "
-        "--hidden-size and --num-layers choose another"
+        f"model: a {layers}x{hidden} {cell.upper()}, sized for --max-minutes {minutes:g} with the {recipe.name}-text "
+        f"recipe ({why}; {rule_text(recipe)}); --hidden-size and --num-layers choose another"
     )

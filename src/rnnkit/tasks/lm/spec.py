@@ -11,7 +11,7 @@ import rnnkit
 from rnnkit.config import is_real
 from rnnkit.data import vocab_from_dict
 from rnnkit.models import LanguageModel, LanguageModelConfig
-from rnnkit.tasks.lm.budget import budget_layer, size_for, sized_line
+from rnnkit.tasks.lm.budget import budget_layer, size_for, sized_line, text_chars
 from rnnkit.tasks.lm.config import DataConfig
 from rnnkit.tasks.lm.loaded import LoadedLanguageModel
 from rnnkit.tasks.lm.prepare import PreparedCorpus, prepare_corpus
@@ -24,7 +24,7 @@ BUNDLED = Path(rnnkit.__file__).parent / "corpora" / "alice_in_wonderland.txt"
 #: The demo's budget: `rnnkit train` with no data (and `make demo`) is the budget rule (tasks/lm/budget.py) at it.
 DEMO_MINUTES = 3.0
 #: What `rnnkit train` with no data trains on the bundled text: the model sized for DEMO_MINUTES, the budget recipe.
-DEMO = budget_layer(DEMO_MINUTES)
+DEMO = budget_layer(DEMO_MINUTES, text_chars([str(BUNDLED)]))
 DEMO["train"]["max_minutes"] = DEMO_MINUTES
 
 
@@ -37,30 +37,30 @@ class LanguageModelSpec(TaskSpec):
     def demo(self) -> dict:
         return DEMO
 
-    def base_layer(self, given: dict, with_data: bool, fine_tuning: bool = False) -> dict:
+    def base_layer(self, given: dict, sources: list[str], fine_tuning: bool = False) -> dict:
         """With a time budget (the demo's, or --max-minutes with data) and no fine-tuning: the model
-        sized for the budget and the budget recipe (``rnnkit.tasks.lm.budget``; sizes and settings
-        given override it)."""
+        sized for the budget, its dropout for the budget and the text's size, and the budget recipe
+        (``rnnkit.tasks.lm.budget``; sizes and settings given override it)."""
         minutes = given.get("train", {}).get("max_minutes")
         if not (is_real(minutes) and minutes > 0):  # none given, or a bad value TrainConfig.validate refuses
             minutes = None
-        if not with_data:  # the demo: the bundled text with DEMO_MINUTES, or the budget given
-            layer = budget_layer(minutes or DEMO_MINUTES)
+        if not sources:  # the demo: the bundled text with DEMO_MINUTES, or the budget given
+            layer = budget_layer(minutes or DEMO_MINUTES, text_chars([str(BUNDLED)]))
             layer["train"]["max_minutes"] = DEMO_MINUTES
             return layer
         if minutes and not fine_tuning:
-            return budget_layer(minutes)
-        return super().base_layer(given, with_data, fine_tuning)
+            return budget_layer(minutes, text_chars(sources))
+        return super().base_layer(given, sources, fine_tuning)
 
-    def sizing_note(self, cfg: dict, given: dict, fine_tuning: bool = False) -> str | None:
+    def sizing_note(self, cfg: dict, given: dict, sources: list[str], fine_tuning: bool = False) -> str | None:
         model, minutes = given.get("model", {}), cfg["train"].max_minutes
         sized = {"num_layers", "hidden_size"} & {*model, *model.get("rnn", {})}
         if fine_tuning or sized or not minutes:
             return None
-        rnn = cfg["model"].rnn
-        if (rnn.num_layers, rnn.hidden_size) != size_for(minutes):  # e.g. a budget given only on --resume
+        rnn, chars = cfg["model"].rnn, text_chars(sources or [str(BUNDLED)])
+        if (rnn.num_layers, rnn.hidden_size) != size_for(minutes, chars):  # e.g. a budget given only on --resume
             return None
-        return sized_line(minutes, rnn.cell)
+        return sized_line(minutes, rnn.cell, chars)
 
     def check_model(self, cfg: dict) -> None:
         dataclasses.replace(cfg["model"], vocab_size=1).validate()  # fail before reading any data
