@@ -20,7 +20,7 @@ from rnnkit.cli.defaults import demo_note, run_defaults, settings_note, show_def
 from rnnkit.cli.flags import add_recurrent_flags, add_run_flags, add_training_flags
 from rnnkit.cli.options import add, fractions, preset_names
 from rnnkit.cli.run import run_verb
-from rnnkit.tasks.lm.budget import LARGE, MAX_PASSES, SMALL, rule_text
+from rnnkit.tasks.lm.budget import LARGE, LARGE_DROPOUT, MAX_PASSES, SMALL, rule_text
 from rnnkit.tasks.lm.spec import BUNDLED
 from rnnkit.tasks.registry import task_named
 
@@ -144,7 +144,8 @@ def budget_note(parser) -> str:
     head = (
         "With --max-minutes and no --hidden-size/--num-layers, the model is sized for the budget and trained "
         "with one of two recipes measured on a 2-core CPU: for a text the budget would read at most "
-        f"{MAX_PASSES:g} times (large: compute limits the run), or more (small: overfitting does)."
+        f"{MAX_PASSES:g} times (large; no dropout up to {LARGE_DROPOUT[0][0]:g} passes, "
+        f"{LARGE_DROPOUT[1][1]:g} beyond), or more (small: overfitting limits the run)."
     )
     notes = [textwrap.fill(head, 78)]
     for recipe in (LARGE, SMALL):

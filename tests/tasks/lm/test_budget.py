@@ -12,6 +12,7 @@ from rnnkit.tasks.lm.budget import (
     MAX_PASSES,
     SMALL,
     budget_layer,
+    dropout_for,
     passes,
     recipe_for,
     rule_text,
@@ -42,10 +43,13 @@ def test_the_recipe_follows_the_passes_the_budget_would_make_over_the_text():
     size = size_for(3.0, 10**12)
     chars = next(c for c in range(10**5, 10**8, 1000) if passes(3.0, c, size) <= MAX_PASSES)
     assert recipe_for(3.0, chars) is LARGE and recipe_for(3.0, chars - 1000) is SMALL  # the boundary
-    # the measured cases: tiny Shakespeare for 90 s and 3 minutes is large, for 10 minutes small;
-    # the bundled Alice is small for the demo's budget
-    assert [recipe_for(m, 1_115_394) for m in (1.5, 3.0, 10.0)] == [LARGE, LARGE, SMALL]
-    assert recipe_for(DEMO_MINUTES, ALICE) is SMALL
+    # the measured cases: tiny Shakespeare is large for 90 s to 10 minutes, with dropout only at 10
+    # (~19 passes); the bundled Alice is small for the demo's budget
+    assert [recipe_for(m, 1_115_394) for m in (1.5, 3.0, 10.0)] == [LARGE, LARGE, LARGE]
+    assert [dropout_for(m, 1_115_394) for m in (1.5, 3.0, 10.0)] == [0.0, 0.0, 0.2]
+    assert [budget_layer(m, 1_115_394)["model"]["rnn"]["hidden_size"] for m in (1.5, 3.0, 10.0)] == [256, 512, 512]
+    assert budget_layer(10.0, 1_115_394)["train"]["lr"] == LARGE.lr[1, 512]
+    assert recipe_for(DEMO_MINUTES, ALICE) is SMALL and dropout_for(DEMO_MINUTES, ALICE) == 0.2
     assert SMALL.settings["model"]["dropout"] > 0 and LARGE.settings["model"]["dropout"] == 0
     assert LARGE.settings["train"]["lr_schedule"] == "cosine"
 
@@ -97,8 +101,8 @@ def test_the_rule_and_the_start_line_name_every_size():
     assert line.startswith(f"model: a {layers}x{hidden} LSTM, sized for --max-minutes 1 with the small-text recipe (")
     assert "--hidden-size and --num-layers choose another" in line
     line = sized_line(1.0, "lstm", 10**6)
-    assert "with the large-text recipe (1,000,000 characters, ~7 passes in the budget; 1x256 up to 2 minutes" in line
-    assert ", over 12; 1x256 up to 2 minutes, 2x256 beyond)" in sized_line(1.0, "lstm", 10**5)
+    assert "with the large-text recipe (1,000,000 characters, ~7 passes in the budget: dropout 0; 1x256 up to 2" in line
+    assert ", over 30; 1x256 up to 2 minutes, 2x256 beyond)" in sized_line(1.0, "lstm", 10**5)
 
 
 def _train(tmp_path, capsys, *flags):
@@ -131,7 +135,7 @@ def test_a_text_large_for_its_budget_gets_the_large_text_recipe(tmp_path, capsys
     train = config["train"]
     expected = {k: v for k, v in LARGE.settings["train"].items() if k != "eval_every"}  # --eval-every 1 given
     assert {k: train[k] for k in expected} == expected
-    assert "with the large-text recipe (9,000 characters, ~8 passes in the budget; " in err
+    assert "with the large-text recipe (9,000 characters, ~8 passes in the budget: dropout 0; " in err
 
 
 def test_a_given_size_wins_and_the_run_does_not_claim_the_rule(tmp_path, capsys):

@@ -6,14 +6,13 @@ time budget and no size (flag, --config or --preset), rnnkit picks one of two me
 how many times the budget would read the text, and the size that recipe's table gives for the
 budget:
 
-    a large text for its budget (compute limits the run: at most MAX_PASSES passes, estimated
-        from CHARS_PER_S; tiny Shakespeare for 90 s or 3 minutes): LARGE, no dropout, a high
-        learning rate with a cosine decay that ends with the budget (what trains small
-        transformers fast: rnnkit.train.optim.BudgetCosine);
-    a small text for its budget (overfitting limits the run; Alice for 3 minutes, tiny
-        Shakespeare for 10), or one of unknown size: SMALL, dropout 0.2 and a plateau decay, the
-        best checkpoint kept (the demo: ``rnnkit train`` is this rule at 3 minutes on the
-        bundled Alice).
+    a large text for its budget (at most MAX_PASSES passes, estimated from CHARS_PER_S; tiny
+        Shakespeare for 90 s to 10 minutes): LARGE, a high learning rate with a cosine decay that
+        ends with the budget (what trains small transformers fast: rnnkit.train.optim.BudgetCosine),
+        no dropout while compute limits the run (up to 12 passes), 0.2 beyond (LARGE_DROPOUT);
+    a small text for its budget (overfitting limits the run; Alice for 3 minutes), or one of
+        unknown size: SMALL, dropout 0.2 and a plateau decay, the best checkpoint kept (the demo:
+        ``rnnkit train`` is this rule at 3 minutes on the bundled Alice).
 
 Without a time budget (an epoch or step budget) the model's own defaults apply
 (``LanguageModelConfig``: a 2x512 LSTM). The tables are from ``benchmarks/default_model.py`` and the
@@ -69,10 +68,13 @@ LARGE = Recipe(
 #: Training characters per second of each LARGE size on the 2-core CPU (issue 14's tuning runs,
 #: no dropout, batch 32 x 100): what the budget's passes over the text are estimated from.
 CHARS_PER_S = {(1, 256): 115_000, (1, 512): 36_000}
-#: The most passes over the text a LARGE run may make: measured, no dropout stays best up to ~9
-#: (1x256 for 90 s and 1x512 for 3 minutes on tiny Shakespeare), and overfits by ~19 (1x256 for 3
-#: minutes, 1x512 for 10: 0.03 and 0.07 nats worse than the best with dropout or a bigger model).
-MAX_PASSES = 12.0
+#: LARGE's dropout by the passes its model would make over the text: (at most this many, dropout).
+#: Measured on tiny Shakespeare: no dropout is best up to ~9 passes (1x256 for 90 s, 1x512 for 3
+#: minutes) and overfits by ~19 (1x256 for 3 minutes: 1.526, 0.07 behind 1x512; 1x512 for 10
+#: minutes: 1.517), where dropout 0.2 gives 1.443 (the SMALL recipe's 2x256: 1.48).
+LARGE_DROPOUT = ((12.0, 0.0), (30.0, 0.2))
+#: The most passes a LARGE run may make; beyond, the SMALL recipe (Alice for 3 minutes: ~49).
+MAX_PASSES = LARGE_DROPOUT[-1][0]
 
 
 def passes(minutes: float, chars: int, size: tuple[int, int]) -> float:
@@ -90,6 +92,15 @@ def recipe_for(minutes: float, chars: int | None) -> Recipe:
     if chars is None or passes(minutes, chars, _sized(LARGE, minutes)) > MAX_PASSES:
         return SMALL
     return LARGE
+
+
+def dropout_for(minutes: float, chars: int | None) -> float:
+    """The dropout of a budget of ``minutes`` on a text of ``chars`` characters."""
+    recipe = recipe_for(minutes, chars)
+    if recipe is SMALL:
+        return recipe.settings["model"]["dropout"]
+    n = passes(minutes, chars, _sized(LARGE, minutes))
+    return next(p for most, p in LARGE_DROPOUT if n <= most)
 
 
 def size_for(minutes: float, chars: int | None = None) -> tuple[int, int]:
@@ -117,6 +128,7 @@ def budget_layer(minutes: float, chars: int | None = None) -> dict:
     layer = copy.deepcopy(recipe.settings)
     layers, hidden = size_for(minutes, chars)
     layer["model"]["rnn"] = {"num_layers": layers, "hidden_size": hidden}
+    layer["model"]["dropout"] = dropout_for(minutes, chars)
     if (layers, hidden) in recipe.lr:
         layer["train"]["lr"] = recipe.lr[layers, hidden]
     return layer
@@ -141,7 +153,7 @@ def sized_line(minutes: float, cell: str, chars: int | None) -> str:
         why = "a text of unknown size"
     else:
         why = f"{chars:,} characters, ~{passes(minutes, chars, _sized(LARGE, minutes)):.0f} passes in the budget"
-        why += f", over {MAX_PASSES:g}" if recipe is SMALL else ""
+        why += f", over {MAX_PASSES:g}" if recipe is SMALL else f": dropout {dropout_for(minutes, chars):g}"
     return (
         f"model: a {layers}x{hidden} {cell.upper()}, sized for --max-minutes {minutes:g} with the {recipe.name}-text "
         f"recipe ({why}; {rule_text(recipe)}); --hidden-size and --num-layers choose another"
