@@ -1,6 +1,8 @@
 """Checkpoints written by rnnkit 0.1.0 (before the restructuring) still load, sample, evaluate,
 predict, tag and resume, with exactly the output the old code gave (tests/fixtures/v0/expected.json;
-tests/fixtures/make_v0_checkpoints.py says how it was made)."""
+tests/fixtures/make_v0_checkpoints.py says how it was made). One value changed deliberately since:
+the tagger's resume (dropout 0.33) draws its masks with rnnkit.layers.dropout since issue 14, so
+"resume_tag" is what the old checkpoint continues to under the new masks."""
 
 from __future__ import annotations
 

@@ -56,18 +56,7 @@ from rnnkit.train.tensorboard import TensorBoardLog
 from rnnkit.train.window import Window
 
 #: The trainer's keys in every checkpoint's metadata (the rest is the task's).
-TRAINER_KEYS = (
-    "step",
-    "epoch",
-    "index",
-    "best_score",
-    "monitor",
-    "best_tiebreak_loss",
-    "loss_guard",
-    "eval",
-    "window",
-    "seconds",
-)
+TRAINER_KEYS = tuple("step epoch index best_score monitor best_tiebreak_loss loss_guard eval window seconds".split())
 
 
 #: Seconds between redrawings of curves.png during a session (it is always drawn at the end).
