@@ -39,8 +39,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import shlex
 import statistics
 import sys
@@ -52,6 +50,7 @@ from rnnkit.cli.runtime import tune_malloc
 tune_malloc()  # before torch is imported, as the CLI does: it applies to both contenders alike
 
 import torch  # noqa: E402
+from default_model import default_data_dir, machine  # noqa: E402 (the same data folder and machine record)
 from transformer_peer import PeerConfig, train  # noqa: E402
 
 import rnnkit  # noqa: E402
@@ -65,10 +64,6 @@ RNNKIT_FLAGS: dict[int, list[str]] = {}
 BAR = 0.05  # rnnkit must be at least this much below the transformer at every budget
 
 
-def default_data_dir() -> Path:
-    return Path(os.environ.get("RNNKIT_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-
-
 def budgets(text: str) -> list[int]:
     try:
         values = [int(b) for b in text.split(",")]
@@ -77,25 +72,6 @@ def budgets(text: str) -> list[int]:
     if not values or any(v <= 0 for v in values):
         raise argparse.ArgumentTypeError(f"expected seconds > 0 like 90,180,600, got {text!r}")
     return values
-
-
-def machine() -> dict:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "rnnkit": rnnkit.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def run_rnnkit(data: Path, budget: int, run_dir: Path, seed: int, extra: list[str]) -> dict:
