@@ -230,8 +230,8 @@ class Trainer:
         self.board = TensorBoardLog(self.run_dir, self.step, self.unit) if cfg.tensorboard else None
         atomic_write(self.run_dir / "config.json", json.dumps(self.meta.get("config", {}), indent=2) + "\n")
         self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", resume_step=self.step)
-        started = time.perf_counter()
         self.budget.start()
+        started = self.budget.started  # this session's clock (the budget adds the earlier sessions')
         self.window.restart_clock()
         total, seconds = self.budget.total_steps(), max(0.0, 60 * cfg.max_minutes - self.budget.seconds_before)
         progress = Progress(self.log, self.progress, total, self.step, self.unit, seconds)

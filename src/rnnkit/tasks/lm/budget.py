@@ -43,11 +43,13 @@ class Recipe:
 
 #: Measured on Alice (issue 13): 1x256 best within 1-2 minutes; from 3 minutes 2x256 within 0.003
 #: of the best (2x512; 1x512 overfits, 0.11 worse).
+BATCHES = {"batch_size": 32, "seq_len": 100}  # both recipes' batches (T x B) and embedding size
+EMBEDDING = 64
 SMALL = Recipe(
     "small",
     {
-        "data": {"batch_size": 32, "seq_len": 100},
-        "model": {"embedding_size": 64, "dropout": 0.2},
+        "data": BATCHES,
+        "model": {"embedding_size": EMBEDDING, "dropout": 0.2},
         "train": {"lr": 3e-3, "eval_every": 100, "lr_schedule": "plateau", "patience": 3},
     },
     ((2.0, 1, 256), (math.inf, 2, 256)),
@@ -58,8 +60,8 @@ SMALL = Recipe(
 LARGE = Recipe(
     "large",
     {
-        "data": {"batch_size": 32, "seq_len": 100},
-        "model": {"embedding_size": 64, "dropout": 0.0},
+        "data": BATCHES,
+        "model": {"embedding_size": EMBEDDING, "dropout": 0.0},
         "train": {"lr": 8e-3, "eval_every": 250, "lr_schedule": "cosine", "min_lr_factor": 0.05},
     },
     ((2.0, 1, 256), (math.inf, 1, 512)),
