@@ -24,8 +24,8 @@ CONFIG_ERRORS = [
     ({"hidden_size": 0}, "hidden_size: expected a positive integer, got 0"),
     ({"input_size": True}, "input_size: expected a positive integer, got True"),
     ({"num_layers": 1.5}, "num_layers: expected a positive integer, got 1.5"),
-    ({"dropout": 1.0}, "dropout: expected a probability in [0, 1), got 1.0"),
-    ({"dropout": -0.1}, "dropout: expected a probability in [0, 1), got -0.1"),
+    ({"dropout": 1.5}, "dropout: expected a probability in [0, 1], got 1.5"),
+    ({"dropout": -0.1}, "dropout: expected a probability in [0, 1], got -0.1"),
     ({"backend": "cudnn"}, "backend: expected one of ('auto', 'fused', 'autograd', 'native'), got 'cudnn'"),
     ({"cell": "rnn", "nonlinearity": "gelu"}, "nonlinearity: expected one of ('tanh', 'relu'), got 'gelu'"),
     (

@@ -39,7 +39,7 @@ from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnkit.cells import Cell
-from rnnkit.layers import Observer, Recurrent, StackObserver
+from rnnkit.layers import Observer, Recurrent, Stack, StackObserver
 from rnnkit.layers.sequence import reverse_time
 
 METHODS = ("autograd", "fused")
@@ -199,13 +199,14 @@ class _LayerRecorder(Observer):
         self.run.append(trace)
 
 
-def find_stacks(model) -> list[tuple[str, Recurrent]]:
-    """Every ``Recurrent`` stack in ``model`` (or ``model`` itself), with its module name."""
-    if isinstance(model, Recurrent):
+def find_stacks(model) -> list[tuple[str, Stack]]:
+    """Every rnnkit stack (a ``Recurrent``, or an ``rnnkit.nn`` drop-in) in ``model`` (or ``model``
+    itself), with its module name."""
+    if isinstance(model, Stack):
         return [("", model)]
     if not isinstance(model, torch.nn.Module):
         return []
-    return [(name, m) for name, m in model.named_modules() if isinstance(m, Recurrent)]
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, Stack)]
 
 
 def find_recurrent(model) -> Recurrent:

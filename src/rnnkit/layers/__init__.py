@@ -9,6 +9,7 @@ from rnnkit.layers.fused import FusedRecurrence, fused_recurrence
 from rnnkit.layers.interop import from_torch, to_torch
 from rnnkit.layers.recurrent import GRU, LSTM, RNN, Recurrent
 from rnnkit.layers.reference import Observer, StackObserver, reference_recurrence
+from rnnkit.layers.stack import Stack, one_step
 from rnnkit.layers.state import detach_state
 
 __all__ = [
@@ -22,11 +23,13 @@ __all__ = [
     "Recurrent",
     "RecurrentConfig",
     "Route",
+    "Stack",
     "StackObserver",
     "detach_state",
     "dropout",
     "from_torch",
     "fused_recurrence",
+    "one_step",
     "reference_recurrence",
     "resolve",
     "to_torch",

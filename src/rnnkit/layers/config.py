@@ -42,8 +42,8 @@ class RecurrentConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-        if not is_real(self.dropout) or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout: expected a probability in [0, 1), got {self.dropout!r}")
+        if not is_real(self.dropout) or not 0.0 <= self.dropout <= 1.0:  # 1 as torch.nn: zeros between layers
+            raise ValueError(f"dropout: expected a probability in [0, 1], got {self.dropout!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {self.backend!r}")
         if self.nonlinearity not in NONLINEARITIES:
