@@ -4,7 +4,8 @@
     python benchmarks/bench_layers.py --cells lstm --configs a,b --rounds 7
 
 For each cell and configuration it prints training (forward + backward) and inference tokens/s
-for rnnkit's fused, autograd, native and auto backends and for torch.nn, the median over rounds
+for rnnkit's fused, autograd, native and auto backends, for the torch.nn drop-in ``rnnkit.nn``
+(default backend; in generation its cells stepped in a loop) and for torch.nn, the median over rounds
 of the per-round ratio to torch.nn (all contenders run once per round, in turn, so drifts in
 machine speed hit them alike), and achieved GFLOP/s as a share of this machine's measured GEMM
 peak. Configuration (d) is generation: batch 1, one token at a time with carried state.
@@ -13,12 +14,14 @@ peak. Configuration (d) is generation: batch 1, one token at a time with carried
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import time
 
 import torch
 from torch import nn
 
+from rnnkit import nn as rnnkit_nn
 from rnnkit.cli.runtime import tune_malloc
 from rnnkit.layers import Recurrent, RecurrentConfig, to_torch
 
@@ -93,7 +96,8 @@ def sequence_contenders(cell: str, H: int, D: int, B: int, T: int, L: int):
 
         return run
 
-    modules = {**{f"rnnkit-{k}": v for k, v in ours.items()}, "torch.nn": reference}
+    dropin = rnnkit_nn.from_torch(copy.deepcopy(reference))  # a swapped import: torch.nn's module, rnnkit's compute
+    modules = {**{f"rnnkit-{k}": v for k, v in ours.items()}, "rnnkit.nn": dropin, "torch.nn": reference}
     return {mode: {name: make(m) for name, m in modules.items()} for mode, make in (("train", train), ("infer", infer))}
 
 
@@ -118,22 +122,29 @@ def generation_contenders(cell: str, H: int, D: int, L: int, steps: int):
     contenders = {"rnnkit-step": rnnkit_step, "torch.nn": torch_step}
     if cell in ("lstm", "gru"):
         cells = [getattr(nn, f"{cell.upper()}Cell")(D if i == 0 else H, H) for i in range(L)]
-
-        def torch_cell_loop():
-            with torch.no_grad():
-                hs = [torch.zeros(1, H) for _ in range(L)]
-                cs = [torch.zeros(1, H) for _ in range(L)]
-                for t in range(steps):
-                    inp = xs[t]
-                    for i, c in enumerate(cells):
-                        if cell == "lstm":
-                            hs[i], cs[i] = c(inp, (hs[i], cs[i]))
-                        else:
-                            hs[i] = c(inp, hs[i])
-                        inp = hs[i]
-
-        contenders[f"torch.nn.{cell.upper()}Cell loop"] = torch_cell_loop
+        contenders[f"torch.nn.{cell.upper()}Cell loop"] = cell_loop(cells, cell, xs, H)
+        dropins = [rnnkit_nn.from_torch(copy.deepcopy(c)) for c in cells]
+        contenders[f"rnnkit.nn.{cell.upper()}Cell loop"] = cell_loop(dropins, cell, xs, H)
     return contenders
+
+
+def cell_loop(cells: list, cell: str, xs, H: int):
+    """Generation by a stack of cells stepped by hand (the classic loop)."""
+
+    def run():
+        with torch.no_grad():
+            hs = [torch.zeros(1, H) for _ in cells]
+            cs = [torch.zeros(1, H) for _ in cells]
+            for t in range(xs.shape[0]):
+                inp = xs[t]
+                for i, c in enumerate(cells):
+                    if cell == "lstm":
+                        hs[i], cs[i] = c(inp, (hs[i], cs[i]))
+                    else:
+                        hs[i] = c(inp, hs[i])
+                    inp = hs[i]
+
+    return run
 
 
 def race(contenders: dict, rounds: int, target_s: float) -> dict[str, tuple[float, float]]:

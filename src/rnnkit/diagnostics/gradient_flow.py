@@ -104,14 +104,15 @@ class GradientFlow:
         return out
 
 
-def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8) -> GradientFlow:
+def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8, loss_fn=None) -> GradientFlow:
     """Measure gradient flow through time on one batch (the model is run in eval mode, no dropout).
 
     Args:
         model: an rnnkit model keeping the contract ``forward(inputs, state, targets[, lengths])
             -> (out, loss, state)`` with ``Recurrent`` stacks inside (every one is traced), or a
-            ``Recurrent`` itself: then L_T = 0.5 ||y_T||^2 per example, a stand-in loss on the last
-            output.
+            ``Recurrent`` itself (or an ``rnnkit.nn`` drop-in): then L_T = 0.5 ||y_T||^2 per example,
+            a stand-in loss on the last output; or any module with rnnkit stacks inside (a user's
+            own model on ``rnnkit.nn.LSTM``) together with ``loss_fn``.
         batch: (inputs, targets) or (inputs, targets, lengths). For a model with an output per
             step (out (B, T, V), e.g. a language model), L_T is the cross-entropy of the last
             step; for a many-to-one model, its loss (which reads the sequence at its end).
@@ -119,6 +120,9 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
             else autograd), "autograd" or "fused".
         jacobian_examples: examples of the batch (the first ones) whose step Jacobians are
             formed and measured; 0 skips the Jacobians.
+        loss_fn: ``loss_fn(model, inputs, targets) -> L_T`` (a scalar summed over the batch), the
+            loss of the LAST step only (distances count from it): e.g. the cross-entropy of a
+            language model's last prediction. Overrides the model's own contract.
 
     Returns:
         GradientFlow.
@@ -143,7 +147,9 @@ def gradient_flow(model, batch, method: str = "auto", jacobian_examples: int = 8
         lengths = None  # all full: the same run without them
     with evaluating(model):
         with torch.enable_grad(), Tracer(model, graph=True, method=method) as tracer:
-            if model is stacks[0]:
+            if loss_fn is not None:
+                loss_T = loss_fn(model, inputs, targets)
+            elif model is stacks[0]:
                 out, _ = model(inputs)
                 last = out[-1] if not model.config.batch_first else out[:, -1]
                 loss_T = 0.5 * last.pow(2).sum()

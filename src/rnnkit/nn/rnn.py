@@ -87,9 +87,7 @@ class DropIn(Stack):
         batched, batch_dim = input.dim() == 3, 0 if self.batch_first else 1
         if not batched:
             if lengths is not None:
-                raise ValueError(
-                    "lengths: expected None with an unbatched input (one sequence of T steps), got lengths"
-                )
+                raise ValueError("lengths: expected None with an unbatched input (one sequence of T steps), got some")
             input = input.unsqueeze(batch_dim)
         T, B = input.shape[1 - batch_dim], input.shape[batch_dim]
         if T == 0:
@@ -108,11 +106,11 @@ class DropIn(Stack):
         pair = self.cell.has_cell_state
         parts = state_parts("hx", hx, pair)
         rank = 3 if batched else 2
-        form = "batched 3-D" if batched else "unbatched 2-D"
+        form = "a batched 3-D" if batched else "an unbatched 2-D"
         for name, h in zip(("h_0", "c_0") if pair else ("h_0",), parts):
             if not isinstance(h, Tensor) or h.dim() != rank:
                 got = f"{h.dim()}-D" if isinstance(h, Tensor) else type(h).__name__
-                raise RuntimeError(f"hx {name}: expected a {rank}-D tensor for a {form} input, got {got}")
+                raise RuntimeError(f"hx {name}: expected a {rank}-D tensor for {form} input, got {got}")
         if not batched:
             parts = tuple(h.unsqueeze(1) for h in parts)
         shapes = self._state_shapes(self.num_layers * self.num_directions, B)
