@@ -113,3 +113,21 @@ def test_a_reset_before_gru_cell_runs_rnnkits_equations():
             getattr(layer, f"{name}_l0").copy_(p)
     x, h = torch.randn(2, 3, dtype=F64), torch.randn(2, 4, dtype=F64)
     torch.testing.assert_close(cell(x, h), layer.step(x, h[None])[0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", CELLS)
+def test_a_parametrised_or_reassigned_cell_weight_is_the_one_used(name, backend):
+    theirs, ours = pair(name, 5, 7, backend=backend)
+    for module in (theirs, ours):
+        torch.nn.utils.parametrizations.weight_norm(module, "weight_hh")
+    x, hx = torch.randn(3, 5, dtype=F64), hidden(name, 3, 7)
+    assert_same(theirs(x, hx), ours(x, hx))
+    _, plain = pair(name, 5, 7, backend=backend)
+    w = plain.weight_ih.detach() * 2
+    del plain.weight_ih
+    plain.weight_ih = w
+    reference, _ = pair(name, 5, 7)
+    with torch.no_grad():
+        reference.weight_ih.mul_(2)
+    assert_same(reference(x, hx), plain(x, hx))

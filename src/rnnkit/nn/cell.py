@@ -33,7 +33,7 @@ class CellDropIn:
 
     def _cell(self):
         """The rnnkit cell for the current options (``nonlinearity`` may be changed on the module)."""
-        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        nonlinearity = self.__dict__.get("nonlinearity", "tanh")  # RNNCell's attribute (a plain one)
         key = (nonlinearity, self.rnnkit_options.reset_after)
         cached = self.__dict__.get("_rnnkit_cell")
         if cached is None or cached[0] != key:
@@ -45,7 +45,13 @@ class CellDropIn:
         return cached[1]
 
     def _weights(self) -> tuple:
-        return (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        """(W_ih, W_hh, b_ih, b_hh), biases None without bias. A parametrised or re-assigned weight
+        lives outside ``_parameters``: read as an attribute then (slower), else from the dict."""
+        p = self._parameters
+        try:
+            return (p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
+        except KeyError:
+            return (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
 
     def reset_parameters(self) -> None:
         """torch.nn's initialisation, or rnnkit's where asked for (``rnnkit.nn.options``)."""
