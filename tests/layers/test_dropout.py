@@ -39,6 +39,12 @@ def test_keep_rate_and_mean(p):
     assert abs(y.mean().item() - 1.0) < 6 * (p / (1 - p) / n) ** 0.5  # E[y] = x
 
 
+def test_a_given_scale_multiplies_the_kept_elements():
+    torch.manual_seed(0)
+    y = dropout(torch.ones(1 << 12, dtype=F64), 0.276, scale=1 / (1 - 0.276))
+    assert set(torch.unique(y).tolist()) == {0.0, 1 / (1 - 0.276)}
+
+
 def test_the_mean_over_many_draws_is_x():
     torch.manual_seed(1)
     x = torch.full((64,), 2.5, dtype=F64)

@@ -50,7 +50,24 @@ def resolve(
     torch's one-step kernels (as nn.LSTMCell) whenever torch has them and no backend of ours was
     asked for; else the cell's ``step``. torch's sequence kernel is never stepped (it pays its setup
     cost on every token).
+
+    Under a torch.func transform (``vmap``, ``grad``, ``jacrev``, ...) every call runs the autograd
+    path, plain ops that every transform understands: the fused path's gradients come from a
+    hand-written backward, and torch's RNN kernels have no batching rule. Only a requested "native"
+    stays torch's (and fails as torch.nn fails).
     """
+    if requested != "native" and _transformed():
+        return Route("autograd", cell)
+    return _resolve(cell, requested, device, dtype, recording, step, observed)
+
+
+def _transformed() -> bool:
+    """Whether a torch.func transform is running the current call."""
+    active = getattr(torch._C, "_are_functorch_transforms_active", None)
+    return bool(active is not None and active())
+
+
+def _resolve(cell: Cell, requested: str, device, dtype, recording: bool, step: Tensor | None, observed: bool) -> Route:
     if step is not None:
         if requested in ("auto", "fused") and not torch.is_grad_enabled():
             variant = kernel_variant(cell, step.device, step.dtype)

@@ -21,8 +21,11 @@ from torch import Tensor, nn
 _LEVELS = 1 << 16  # 16 random bits per element
 
 
-def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
-    """Dropout of ``x`` with drop probability ``p`` in [0, 1] (see the module docstring)."""
+def dropout(x: Tensor, p: float, training: bool = True, scale: float | None = None) -> Tensor:
+    """Dropout of ``x`` with drop probability ``p`` in [0, 1] (see the module docstring). ``scale``:
+    what kept elements are multiplied by; None: 1/q, so that E[y] = x exactly. (``rnnkit.nn``'s
+    drop-ins pass torch.nn's 1/(1-p): every kept value is then torch.nn's, and E[y] is within
+    2**-17 / (1 - p) of x, relatively.)"""
     if not training or p == 0:
         return x
     if x.device.type != "cpu" or not x.is_floating_point():
@@ -34,8 +37,8 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     words = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64)  # 4 x 16 bits each
     bits = words.view(torch.int16)[:n].view(x.shape)  # uniform on [-2**15, 2**15)
     keep = bits >= threshold - _LEVELS // 2  # P(keep) = 1 - threshold / 2**16
-    scale = keep.to(x.dtype).mul_(_LEVELS / (_LEVELS - threshold))
-    return x * scale
+    factor = keep.to(x.dtype).mul_(_LEVELS / (_LEVELS - threshold) if scale is None else scale)
+    return x * factor
 
 
 class Dropout(nn.Module):

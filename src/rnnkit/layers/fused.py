@@ -79,7 +79,10 @@ class FusedRecurrence(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_Y: Tensor | None, d_h_n: Tensor | None, d_c_n: Tensor | None):
-        if torch.is_grad_enabled():  # create_graph=True: the gradients must be differentiable themselves
+        if torch.is_grad_enabled() or _batched(d_Y, d_h_n, d_c_n):
+            # create_graph=True (the gradients must be differentiable themselves), or gradients
+            # batched by vmap (is_grads_batched, torch.func.jacrev, gradcheck's batched check): the
+            # in-place buffers below can hold neither
             return _differentiable_grads(ctx, d_Y, d_h_n, d_c_n)
         cell, batch_sizes, last = ctx.cell, ctx.batch_sizes, ctx.last
         x, _, _, *w = ctx.saved_tensors
@@ -132,7 +135,8 @@ class FusedRecurrence(torch.autograd.Function):
 
 
 def _differentiable_grads(ctx, d_Y: Tensor | None, d_h_n: Tensor | None, d_c_n: Tensor | None) -> tuple:
-    """The backward under ``create_graph=True`` (gradient penalties, grad of grad): the layer-direction
+    """The backward under ``create_graph=True`` (gradient penalties, grad of grad) or batched
+    gradients (vmap): the layer-direction
     recomputed by the reference loop (plain differentiable ops, the same math: the tests check the
     two agree) and differentiated by autograd, so the gradients carry a graph. The hand-written
     backward above writes into preallocated buffers in place, which autograd cannot differentiate."""
@@ -145,12 +149,29 @@ def _differentiable_grads(ctx, d_Y: Tensor | None, d_h_n: Tensor | None, d_c_n: 
         outputs = reference_recurrence(ctx.cell, x, h0, c0, tuple(w), lengths=ctx.last)
     pairs = [(o, g) for o, g in zip(outputs, (d_Y, d_h_n, d_c_n)) if o is not None and g is not None]
     grads = torch.autograd.grad(
-        [o for o, _ in pairs], [t for _, t in wanted], [g for _, g in pairs], create_graph=True, allow_unused=True
+        [o for o, _ in pairs],
+        [t for _, t in wanted],
+        [g for _, g in pairs],
+        create_graph=torch.is_grad_enabled(),
+        allow_unused=True,
     )
     out: list = [None] * len(need)
     for (i, _), g in zip(wanted, grads):
         out[i] = g
     return tuple(out)
+
+
+def _batched(*grads) -> bool:
+    """Whether any gradient is a vmap-batched tensor (functorch's wrapper)."""
+    return any(g is not None and _is_batched(g) for g in grads)
+
+
+def _is_batched(t: Tensor) -> bool:
+    functorch = getattr(torch._C, "_functorch", None)
+    if functorch is None:
+        return False
+    legacy = getattr(functorch, "is_legacy_batchedtensor", None)  # autograd.grad(is_grads_batched=True)
+    return functorch.is_batchedtensor(t) or (legacy is not None and legacy(t))
 
 
 def _last_steps(batch_sizes: list[int] | None, T: int, B: int, device) -> Tensor | None:

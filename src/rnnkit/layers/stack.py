@@ -42,6 +42,9 @@ class Stack:
     """
 
     config: RecurrentConfig
+    #: Dropout between layers scales kept values by 1/(1-p), torch.nn's values, instead of 1/q
+    #: (``rnnkit.layers.dropout``: E[y] = x exactly); the drop-ins set it.
+    torch_dropout_scale: bool = False
 
     def setup(self, config: RecurrentConfig) -> None:
         """Adopt ``config`` (again, after a change of dropout or batch_first): the cell, the state
@@ -279,9 +282,10 @@ class Stack:
         ``order``: h's rows are the batch's rows ``order`` (the mask is drawn in the batch's order)."""
         cfg = self.config
         if cfg.dropout and self.training and layer < cfg.num_layers - 1:
+            scale = 1.0 / (1.0 - cfg.dropout) if self.torch_dropout_scale and cfg.dropout < 1 else None
             if order is None:
-                return dropout(h, cfg.dropout)
-            return h * dropout(torch.ones_like(h), cfg.dropout).index_select(1, order)
+                return dropout(h, cfg.dropout, scale=scale)
+            return h * dropout(torch.ones_like(h), cfg.dropout, scale=scale).index_select(1, order)
         return h
 
     def _input_bias(self, layer: int, w: tuple) -> Tensor | None:

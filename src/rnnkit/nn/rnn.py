@@ -31,6 +31,7 @@ class DropIn(Stack):
     """What the three layers share; the torch.nn class they also derive from provides the rest."""
 
     rnnkit_options: Options
+    torch_dropout_scale = True  # kept values between layers are x / (1 - p), as torch.nn's
 
     def _begin(self, options: Options) -> None:
         """Before torch.nn's constructor, which calls ``reset_parameters`` (it reads the options)."""
