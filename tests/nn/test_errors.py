@@ -33,7 +33,7 @@ LAYER_ERRORS = [
     ("GRU", (5, 6), {"bidirectional": True}, (rand(0, 10, 5),),
      "input: expected a sequence length T >= 1 (T, B, D), got shape (0, 10, 5)"),
     ("LSTM", (5, 6), {}, (rand(0, 5),),
-     "input: expected a sequence length T >= 1 (T, B, D), got shape (0, 1, 5)"),
+     "input: expected a sequence length T >= 1 (T, D), got shape (0, 5)"),
     ("RNN", (3, 5, 2), {}, (rand(6, 4, 3), rand(2, 7, 5)),
      "hx h_0: expected shape (2, 4, 5) (L*dirs, B, H), got (2, 7, 5)"),
     ("GRU", (3, 5, 2), {}, (rand(6, 4, 3), rand(7, 4, 5)),

@@ -87,3 +87,46 @@ def test_random_configurations_agree_with_torch(backend, case):
         torch.testing.assert_close(q, p, **TOLERANCE[dtype])
     for p, q in zip(grads(theirs, a, leaves), grads(ours, b, leaves)):
         torch.testing.assert_close(q, p, **TOLERANCE[dtype])
+
+
+@st.composite
+def cell_cases(draw):
+    name = draw(st.sampled_from(["RNNCell", "LSTMCell", "GRUCell"]))
+    kwargs = {"bias": draw(st.booleans())}
+    if name == "RNNCell":
+        kwargs["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
+    call = {
+        "B": draw(st.one_of(st.none(), st.integers(1, 4))),  # None: unbatched
+        "hx": draw(st.booleans()),
+        "grad": draw(st.booleans()),
+        "dtype": draw(st.sampled_from([torch.float32, torch.float64])),
+        "seed": draw(st.integers(0, 2**16)),
+    }
+    return name, draw(st.integers(1, 5)), draw(st.integers(1, 6)), kwargs, call
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(case=cell_cases())
+def test_random_cells_agree_with_torch(backend, case):
+    name, D, H, kwargs, call = case
+    dtype, B = call["dtype"], call["B"]
+    torch.manual_seed(call["seed"])
+    ours = getattr(rnn, name)(D, H, backend=backend, **kwargs).to(dtype)
+    theirs = getattr(nn, name)(D, H, **kwargs).to(dtype)
+    theirs.load_state_dict(ours.state_dict())
+    g = torch.Generator().manual_seed(call["seed"])
+    batch = () if B is None else (B,)
+    x = torch.randn(*batch, D, generator=g, dtype=dtype).requires_grad_(call["grad"])
+    hx = None
+    if call["hx"]:
+        parts = [torch.randn(*batch, H, generator=g, dtype=dtype).requires_grad_(call["grad"]) for _ in range(2)]
+        hx = tuple(parts) if name == "LSTMCell" else parts[0]
+    with torch.set_grad_enabled(call["grad"]):  # without: the generation path (compiled kernels)
+        a, b = theirs(x, hx), ours(x, hx)
+    for p, q in zip(flat(a), flat(b)):
+        torch.testing.assert_close(q, p, **TOLERANCE[dtype])
+    if call["grad"]:
+        leaves = [x] + ([] if hx is None else list(hx) if isinstance(hx, tuple) else [hx])
+        for p, q in zip(grads(theirs, a, leaves), grads(ours, b, leaves)):
+            torch.testing.assert_close(q, p, **TOLERANCE[dtype])

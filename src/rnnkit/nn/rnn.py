@@ -86,13 +86,15 @@ class DropIn(Stack):
         check_rank("input", input, (2, 3), f"{layout}, or (T, D) unbatched")
         check_input(input, weight, self.input_size, layout)
         batched, batch_dim = input.dim() == 3, 0 if self.batch_first else 1
+        shape = tuple(input.shape)
         if not batched:
             if lengths is not None:
                 raise ValueError("lengths: expected None with an unbatched input (one sequence of T steps), got some")
             input = input.unsqueeze(batch_dim)
         T, B = input.shape[1 - batch_dim], input.shape[batch_dim]
         if T == 0:
-            raise RuntimeError(f"input: expected a sequence length T >= 1 {layout}, got shape {tuple(input.shape)}")
+            form = layout if batched else "(T, D)"
+            raise RuntimeError(f"input: expected a sequence length T >= 1 {form}, got shape {shape}")
         hx = self._initial(hx, B, input, batched)
         output, h_n = self.run(input, hx, lengths)
         if batched:
