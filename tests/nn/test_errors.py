@@ -128,11 +128,19 @@ def test_cell_errors_have_torchs_type_and_our_message(name, forward, message, ba
     assert str(ours.value) == message
 
 
-def test_a_cell_input_of_another_dtype_is_a_value_error():
-    """torch.nn's cell kernels raise RuntimeError from deep inside; its layers raise ValueError for the
-    same mistake. The cells here follow the layers (ValueError, saying what to convert)."""
-    with pytest.raises(ValueError, match=r"input: expected dtype torch.float32 \(the weights'\), got torch.float64"):
+def test_a_cell_checks_sizes_before_dtype_as_torch():
+    """torch.nn's cells check sizes first and fail on a dtype mismatch inside the kernel
+    (RuntimeError); the cells here keep that order and type, with a message saying what to convert."""
+    with pytest.raises(RuntimeError) as e:
         rnn.GRUCell(3, 4)(rand(2, 3, dtype=F64))
+    assert str(e.value) == (
+        "input: expected dtype torch.float32 (the weights'), got torch.float64; convert the input with "
+        "input.to(torch.float32) or the module with module.to(torch.float64)"
+    )
+    with pytest.raises(RuntimeError, match="input: expected feature size input_size=3"):
+        rnn.LSTMCell(3, 4)(rand(2, 5, dtype=F64))
+    with pytest.raises(RuntimeError, match=r"hx h: expected shape \(2, 4\)"):
+        rnn.RNNCell(3, 4)(rand(2, 3, dtype=F64), rand(3, 4, dtype=F64))
 
 
 def test_an_unknown_nonlinearity_set_on_a_cell_fails_at_forward_as_torch():

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from rnnkit.cells import make_cell
 from rnnkit.layers import one_step, resolve
 from rnnkit.layers.backend import Route
-from rnnkit.nn.checks import check_input, check_rank, check_state, state_parts
+from rnnkit.nn.checks import check_dtype_device, check_features, check_rank, check_state, state_parts
 from rnnkit.nn.options import Options
 
 __all__ = ["GRUCell", "LSTMCell", "RNNCell"]
@@ -66,7 +66,7 @@ class CellDropIn:
         zeros when None. Returns h' (the LSTM cell: (h', c')), batched as the input is."""
         cell = self._cell()
         check_rank("input", input, (1, 2), "(B, D), or (D,) unbatched")
-        check_input(input, self.weight_ih, self.input_size, "(B, D)")
+        check_features(input, self.input_size, "(B, D)")
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         B, H = x.shape[0], self.hidden_size
@@ -81,6 +81,7 @@ class CellDropIn:
             for name, t in zip(("h", "c"), parts):
                 check_state(f"hx {name}", t, (B, H), x, "(B, H)")
             h, c = parts if cell.has_cell_state else (parts[0], None)
+        check_dtype_device(x, self.weight_ih, RuntimeError)  # after the sizes, as torch.nn's cells
         if self.input_size == 0 or H == 0:  # sizes torch.nn's cells allow: the plain equations
             route = Route("autograd", cell)
         else:

@@ -1,8 +1,9 @@
 """The drop-ins' input checks: torch.nn's rules and exception types, rnnkit's wording.
 
-torch.nn raises ``ValueError`` for an input of the wrong rank or dtype and ``RuntimeError`` for a
-wrong feature size, a state of the wrong rank, shape, dtype or device, and an empty sequence; code
-written against torch.nn catches those types, so the drop-ins raise the same ones. The message is
+torch.nn raises ``ValueError`` for an input of the wrong rank (and, in its layers, of the wrong
+dtype) and ``RuntimeError`` for a wrong feature size, a state of the wrong rank, shape, dtype or
+device, an empty sequence, and a cell input of the wrong dtype; code written against torch.nn
+catches those types, so the drop-ins raise the same ones, in torch.nn's order. The message is
 rnnkit's: what was wrong, "expected X, got Y".
 """
 
@@ -20,15 +21,25 @@ def check_rank(what: str, x, ranks: tuple[int, ...], layout: str) -> None:
         raise ValueError(f"{what}: expected a {allowed} tensor {layout}, got {x.dim()}-D shape {tuple(x.shape)}")
 
 
-def check_input(x: Tensor, weight: Tensor, input_size: int, layout: str) -> None:
-    """The input's dtype (ValueError), device and feature size (RuntimeError) against the weights."""
+def check_input(x: Tensor, weight: Tensor, input_size: int, layout: str, dtype_error: type = ValueError) -> None:
+    """The input's dtype and device against the weights', then its feature size. A layer's dtype
+    mismatch is a ValueError, as torch.nn's layers raise; the cells pass RuntimeError (torch.nn's
+    cell kernels raise that) after checking sizes first (``check_features``), as torch's cells do."""
+    check_dtype_device(x, weight, dtype_error)
+    check_features(x, input_size, layout)
+
+
+def check_dtype_device(x: Tensor, weight: Tensor, dtype_error: type = ValueError) -> None:
     if x.dtype != weight.dtype:
-        raise ValueError(
+        raise dtype_error(
             f"input: expected dtype {weight.dtype} (the weights'), got {x.dtype}; convert the input with "
             f"input.to({weight.dtype}) or the module with module.to({x.dtype})"
         )
     if x.device != weight.device:
         raise RuntimeError(f"input: expected device {weight.device} (the weights'), got {x.device}")
+
+
+def check_features(x: Tensor, input_size: int, layout: str) -> None:
     if x.shape[-1] != input_size:
         raise RuntimeError(f"input: expected feature size input_size={input_size} {layout}, got {x.shape[-1]}")
 
