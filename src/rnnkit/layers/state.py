@@ -54,14 +54,22 @@ def initial_state(
 
 
 def _check_part(t, shape, like: Tensor, what: str) -> None:
+    check_part(t, shape, like, what)
+
+
+def check_part(
+    t, shape, like: Tensor, what: str, layout: str = "(L*dirs, B, H)", error: type = ValueError, type_error=ValueError
+) -> None:
+    """One state tensor's type (``type_error``), shape, dtype and device against ``like`` (``error``:
+    ValueError here; rnnkit.nn's drop-ins raise torch.nn's RuntimeError and TypeError)."""
     if not isinstance(t, Tensor):
-        raise ValueError(f"{what}: expected a tensor of shape {shape}, got {_describe(t)}")
+        raise type_error(f"{what}: expected a tensor of shape {shape}, got {_describe(t)}")
     if tuple(t.shape) != tuple(shape):
-        raise ValueError(f"{what}: expected shape {tuple(shape)} (L*dirs, B, H), got {tuple(t.shape)}")
+        raise error(f"{what}: expected shape {tuple(shape)} {layout}, got {tuple(t.shape)}")
     if t.dtype != like.dtype:
-        raise ValueError(f"{what}: expected dtype {like.dtype} (the input's), got {t.dtype}")
+        raise error(f"{what}: expected dtype {like.dtype} (the input's), got {t.dtype}")
     if t.device != like.device:
-        raise ValueError(f"{what}: expected device {like.device} (the input's), got {t.device}")
+        raise error(f"{what}: expected device {like.device} (the input's), got {t.device}")
 
 
 def _describe(x) -> str:

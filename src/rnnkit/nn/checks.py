@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from rnnkit.layers.state import check_part
+
 
 def check_rank(what: str, x, ranks: tuple[int, ...], layout: str) -> None:
     """``x`` is a tensor of one of ``ranks`` dimensions (ValueError, as torch.nn)."""
@@ -45,15 +47,8 @@ def check_features(x: Tensor, input_size: int, layout: str) -> None:
 
 
 def check_state(what: str, h, shape: tuple[int, ...], like: Tensor, layout: str) -> None:
-    """One state tensor's type, shape, dtype and device (RuntimeError, as torch.nn's kernels)."""
-    if not isinstance(h, Tensor):
-        raise TypeError(f"{what}: expected a tensor of shape {shape} {layout}, got {type(h).__name__}")
-    if tuple(h.shape) != tuple(shape):
-        raise RuntimeError(f"{what}: expected shape {tuple(shape)} {layout}, got {tuple(h.shape)}")
-    if h.dtype != like.dtype:
-        raise RuntimeError(f"{what}: expected dtype {like.dtype} (the input's), got {h.dtype}")
-    if h.device != like.device:
-        raise RuntimeError(f"{what}: expected device {like.device} (the input's), got {h.device}")
+    """One state tensor's type (TypeError), shape, dtype and device (RuntimeError, as torch.nn's kernels)."""
+    check_part(h, shape, like, what, layout, error=RuntimeError, type_error=TypeError)
 
 
 def state_parts(what: str, hx, pair: bool) -> tuple:
