@@ -15,6 +15,8 @@ AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolve
     "rnn_tanh": ("fused", "fused"),
     "rnn_relu": ("fused", "fused"),
     "lstm_proj": ("fused", "fused"),  # oneDNN has no projection: torch falls back to its slower kernel
+    "indrnn": ("fused", "fused"),  # torch.nn has no IndRNN
+    "indrnn_bounded": ("fused", "fused"),
 }
 
 
@@ -32,7 +34,7 @@ def test_auto_backend_follows_the_measured_rule_on_cpu(name):
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_auto_backend_is_native_on_gpu_where_torch_has_the_cell(name):
     layer = make(VARIANTS[name], "auto", num_layers=1)
-    expected = "fused" if name == "gru_reset_before" else "native"
+    expected = "fused" if layer.cell.native is None else "native"  # the reset-before GRU, the IndRNN
     assert layer.resolved_backend(device=torch.device("cuda"), grad=True) == expected
 
 

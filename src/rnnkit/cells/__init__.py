@@ -4,6 +4,7 @@ registry every layer, backend and test derives from (``rnnkit.cells.registry``).
 from rnnkit.cells import compiled
 from rnnkit.cells.base import FORGET_BIAS, Cell, Param
 from rnnkit.cells.gru import GRUCell
+from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
 from rnnkit.cells.registry import (
@@ -29,6 +30,7 @@ __all__ = [
     "Cell",
     "ElmanCell",
     "GRUCell",
+    "IndRNNCell",
     "LSTMCell",
     "NONLINEARITIES",
     "Param",

@@ -1,7 +1,7 @@
 """The registry of cells: everything that varies by cell type derives from it.
 
     REGISTRY            the registered cells, each with its kernel-backed variant (if any)
-    CELL_TYPES          the cell names ("rnn", "lstm", "gru"): RecurrentConfig's and the CLI's choices
+    CELL_TYPES          the cell names ("rnn", "lstm", "gru", "indrnn"): RecurrentConfig's and the CLI's choices
     make_cell(...)      the cell object for a name and the configuration's options
     kernel_variant(...) the compiled variant of a cell for a call's device and dtype, or None
 
@@ -32,6 +32,7 @@ from types import SimpleNamespace
 from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell
+from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell, KernelProjLSTMCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
@@ -49,6 +50,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(LSTMCell, kernel=KernelLSTMCell),
     Entry(GRUCell, kernel=KernelGRUCell),
     Entry(ProjLSTMCell, kernel=KernelProjLSTMCell),
+    Entry(IndRNNCell),
 )
 
 CELL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(entry.cell.name for entry in REGISTRY))

@@ -49,6 +49,14 @@ def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None
         metavar="P",
         help="LSTM: project each h_t to P units (torch.nn's LSTM(proj_size=P); 0: none)",
     )
+    add(
+        m,
+        "--recurrent-max",
+        dest="model.rnn.recurrent_max",
+        type=float,
+        metavar="M",
+        help="IndRNN (--cell indrnn): clip each unit's recurrent weight to [-M, M], e.g. 2**(1/T) (0: no bound)",
+    )
 
 
 def add_training_flags(p) -> None:

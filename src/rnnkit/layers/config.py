@@ -17,7 +17,8 @@ TRAINING_COPIES = 4
 class RecurrentConfig:
     """Everything that defines a recurrent stack. Defaults follow torch.nn where it has one.
 
-    The cell options (``nonlinearity``, ``reset_after``, ``forget_bias``, ``proj_size``) are read by
+    The cell options (``nonlinearity``, ``reset_after``, ``forget_bias``, ``proj_size``,
+    ``recurrent_max``) are read by
     the cells that declare them (``Cell.options``); the others ignore them."""
 
     cell: str = "lstm"
@@ -34,6 +35,7 @@ class RecurrentConfig:
     forget_bias: float = FORGET_BIAS  # LSTM only
     recurrent_init: str = "orthogonal"
     proj_size: int = 0  # LSTM only: h_t = W_hr (o_t * tanh(c_t)) of size P; 0 = no projection
+    recurrent_max: float = 0.0  # IndRNN only: |u| clipped to this bound where it enters the step; 0 = none
 
     def __post_init__(self):
         if self.cell not in CELL_TYPES:
