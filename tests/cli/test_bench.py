@@ -23,7 +23,10 @@ def test_bench_memory_smoke(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--cells", "lstm,tcn"], "cells: expected comma-separated cells from rnn, lstm, gru, indrnn, got 'lstm,tcn'"),
+        (
+            ["--cells", "lstm,tcn"],
+            "cells: expected comma-separated cells from rnn, lstm, gru, indrnn, lnlstm, got 'lstm,tcn'",
+        ),
         (["--lags", "5,x"], "lags: expected comma-separated integers, got '5,x'"),
         (["--lags", "1"], "lags: expected lags >= 2 for the adding problem, got '1'"),
         (["--minutes", "0"], "minutes: expected a budget > 0, got 0.0"),

@@ -17,6 +17,7 @@ AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolve
     "lstm_proj": ("fused", "fused"),  # oneDNN has no projection: torch falls back to its slower kernel
     "indrnn": ("fused", "fused"),  # torch.nn has no IndRNN
     "indrnn_bounded": ("fused", "fused"),
+    "lnlstm": ("fused", "fused"),  # torch.nn has no layer-norm LSTM
 }
 
 

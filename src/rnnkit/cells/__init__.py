@@ -6,6 +6,7 @@ from rnnkit.cells.base import FORGET_BIAS, Cell, Param
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.lstm_ln import LayerNormLSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
 from rnnkit.cells.registry import (
     CELL_TYPES,
@@ -32,6 +33,7 @@ __all__ = [
     "GRUCell",
     "IndRNNCell",
     "LSTMCell",
+    "LayerNormLSTMCell",
     "NONLINEARITIES",
     "Param",
     "ProjLSTMCell",

@@ -1,7 +1,7 @@
 """The registry of cells: everything that varies by cell type derives from it.
 
     REGISTRY            the registered cells, each with its kernel-backed variant (if any)
-    CELL_TYPES          the cell names ("rnn", "lstm", "gru", "indrnn"): RecurrentConfig's and the CLI's choices
+    CELL_TYPES          the cell names ("rnn", "lstm", "gru", "indrnn", "lnlstm"): the config and CLI choices
     make_cell(...)      the cell object for a name and the configuration's options
     kernel_variant(...) the compiled variant of a cell for a call's device and dtype, or None
 
@@ -35,6 +35,7 @@ from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell, KernelProjLSTMCell
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.lstm_ln import LayerNormLSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
 from rnnkit.cells.rnn import ElmanCell
 
@@ -51,6 +52,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(GRUCell, kernel=KernelGRUCell),
     Entry(ProjLSTMCell, kernel=KernelProjLSTMCell),
     Entry(IndRNNCell),
+    Entry(LayerNormLSTMCell),
 )
 
 CELL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(entry.cell.name for entry in REGISTRY))
