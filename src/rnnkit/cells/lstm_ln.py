@@ -37,25 +37,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
 
 from rnnkit.cells.base import FORGET_BIAS, Cell, Param
 
 EPS = 1e-5
-
-
-def _norm(v: Tensor) -> tuple[Tensor, Tensor]:
-    """(v̂, 1/σ) over the last dimension."""
-    var, mean = torch.var_mean(v, dim=-1, unbiased=False, keepdim=True)
-    inv = torch.rsqrt(var + EPS)
-    return (v - mean) * inv, inv
-
-
-def _norm_backward(d_vhat: Tensor, vhat: Tensor, inv: Tensor) -> Tensor:
-    """dL/dv from dL/dv̂ (the gain already applied), v̂ and 1/σ: the normalisation's backward."""
-    mean_d = d_vhat.mean(-1, keepdim=True)
-    mean_dv = (d_vhat * vhat).mean(-1, keepdim=True)
-    return (d_vhat - mean_d - vhat * mean_dv) * inv
 
 
 class LayerNormLSTMCell(Cell):
@@ -110,19 +95,24 @@ class LayerNormLSTMCell(Cell):
         return {"i": torch.sigmoid(a_i), "f": torch.sigmoid(a_f), "g": torch.tanh(a_g), "o": torch.sigmoid(a_o)}
 
     # ----- fused path ---------------------------------------------------------------------------
+    # The normalisations run as torch's fused layer-norm kernels (``native_layer_norm`` and its
+    # backward: one pass each, the same N as above); what they need from the forward (the
+    # pre-normalisation r and c, each row's mean and 1/σ) is kept per step.
     def prepare(self, w):
         return w[1], w[1].t(), w[5], w[6], w[7]  # W_hh, W_hh^T, γ_h, γ_c, β_c
 
     def new_cache(self, T, B, H, like):
         # zeros: rows of finished sequences are read (times zero gradients) by the all-rows sums
         z = like.new_zeros
-        return {"rn": z(T, B, 4 * H), "ri": z(T, B, 1), "cn": z(T, B, H), "ci": z(T, B, 1), "tc": z(T, B, H)}
+        stats = {k: z(T, B, 1) for k in ("rm", "rs", "cm", "cs")}  # means and 1/σ of r and c
+        return {"r": z(T, B, 4 * H), "tc": z(T, B, H), **stats}
 
     def forward_step(self, a, h_prev, c_prev, h, c, cache, prep):
         H = c.shape[1]
-        r_hat, r_inv = _norm(h_prev @ prep[1])  # N(W_hh h_{t-1}), (n, 4H)
-        cache["rn"].copy_(r_hat)
-        cache["ri"].copy_(r_inv)
+        r = torch.mm(h_prev, prep[1], out=cache["r"])  # r = W_hh h_{t-1}, (n, 4H)
+        r_hat, mean, inv = torch.native_layer_norm(r, (4 * H,), None, None, EPS)
+        cache["rm"].copy_(mean)
+        cache["rs"].copy_(inv)
         a.addcmul_(r_hat, prep[2])  # a = γ_x N(W_ih x) + b + γ_h N(W_hh h); overwritten with activations
         i, f, g, o = a.split(H, dim=1)
         a[:, : 2 * H].sigmoid_()
@@ -130,12 +120,11 @@ class LayerNormLSTMCell(Cell):
         o.sigmoid_()
         torch.mul(f, c_prev, out=c)
         c.addcmul_(i, g)  # c_t = f c_{t-1} + i g
-        c_hat, c_inv = _norm(c)
-        cache["cn"].copy_(c_hat)
-        cache["ci"].copy_(c_inv)
-        tc = cache["tc"]
-        torch.tanh(torch.addcmul(prep[4], c_hat, prep[3]), out=tc)  # tanh(γ_c ĉ + β_c)
-        torch.mul(o, tc, out=h)
+        z, mean, inv = torch.native_layer_norm(c, (H,), prep[3], prep[4], EPS)  # γ_c N(c_t) + β_c
+        cache["cm"].copy_(mean)
+        cache["cs"].copy_(inv)
+        torch.tanh(z, out=cache["tc"])
+        torch.mul(o, cache["tc"], out=h)
 
     def local_grads(self, A, H_all, C_all, cache):
         T, B, GH = A.shape
@@ -148,35 +137,44 @@ class LayerNormLSTMCell(Cell):
         torch.mul(i, 1 - g * g, out=P[:, :, 2])
         torch.mul(tc, o * (1 - o), out=P[:, :, 3])
         Q = o * (1 - tc * tc)  # dz/dh: o (1 - tc^2)
-        # zeros: written per step for the active rows only, then summed over all rows
-        return {"P": P, "Q": Q, "f": f, "dA": A.new_zeros(T, B, GH), "dZ": A.new_zeros(T, B, H)}
+        # dA, dZ: written per step for the active rows only, then summed over all rows
+        return {"P": P, "Q": Q, "f": f, "c": C_all[1:], "dA": A.new_zeros(T, B, GH), "dZ": A.new_zeros(T, B, H)}
 
     def backward_step(self, d_h, d_c, d_ah, local, cache, prep, d_h_prev):
         n, H = d_h.shape
         P, d_z = local["P"], local["dZ"]
         torch.mul(d_h, local["Q"], out=d_z)  # dL/dz, z = γ_c ĉ + β_c
-        d_c.add_(_norm_backward(d_z * prep[3], cache["cn"], cache["ci"]))  # total dL/dc_t
+        d_cn = _LN_BACKWARD(d_z, local["c"], (H,), cache["cm"], cache["cs"], prep[3], None, _INPUT_ONLY)[0]
+        d_c.add_(d_cn)  # total dL/dc_t: the cell state also reaches h_t through its norm
         d_a = local["dA"].view(n, 4, H)
         torch.mul(d_c.unsqueeze(1), P, out=d_a)  # d_i, d_f, d_g (slot 3 overwritten next)
         torch.mul(d_h, P[:, 3], out=d_a[:, 3])  # d_o
-        d_ah.copy_(_norm_backward(local["dA"] * prep[2], cache["rn"], cache["ri"]))  # dL/dr
+        d_r = _LN_BACKWARD(local["dA"], cache["r"], (4 * H,), cache["rm"], cache["rs"], prep[2], None, _INPUT_ONLY)
+        d_ah.copy_(d_r[0])  # dL/dr
         d_c.mul_(local["f"])  # dL/dc_{t-1} = d_c f_t
         d_h_prev.addmm_(d_ah, prep[0])  # dL/dh_{t-1} += d_r W_hh   (n, 4H) @ (4H, H)
 
     def backward_weights(self, x, d_ah, d_H, H_all, local, cache, w, need):
         T, B, D = x.shape
         GH = d_ah.shape[-1]
-        d_A, d_Z = local["dA"].reshape(T * B, GH), local["dZ"].reshape(T * B, -1)
+        H = GH // 4
+        d_A, d_Z = local["dA"].reshape(T * B, GH), local["dZ"].reshape(T * B, H)
         x2 = x.reshape(T * B, D)
-        x_hat, x_inv = _norm(x2 @ w[0].t())  # the input's normalisation, recomputed: (T*B, 4H)
-        d_p = _norm_backward(d_A * w[4], x_hat, x_inv)  # dL/d(W_ih x)
+        p = x2 @ w[0].t()  # the input's normalisation, recomputed: (T*B, 4H)
+        _, mean, inv = torch.native_layer_norm(p, (GH,), None, None, EPS)
+        d_p, d_gamma_ih, _ = _LN_BACKWARD(d_A, p, (GH,), mean, inv, w[4], None, (True, True, False))
         d_x = (d_p @ w[0]).view(T, B, D) if need[0] else None
         d_w_ih = d_p.t() @ x2 if need[1] else None
         d_w_hh = self.weight_hh_grad(d_ah, H_all[:-1], cache) if need[2] else None
         d_b = d_A.sum(0) if w[2] is not None else None
-        d_gamma_ih = (d_A * x_hat).sum(0)
-        d_gamma_hh = (d_A * cache["rn"].reshape(T * B, GH)).sum(0)
-        d_gamma_c = (d_Z * cache["cn"].reshape(T * B, -1)).sum(0)
+        r_hat = (cache["r"] - cache["rm"]) * cache["rs"]  # N(r) of every step, (T, B, 4H)
+        d_gamma_hh = (d_A * r_hat.reshape(T * B, GH)).sum(0)
+        c_hat = (local["c"] - cache["cm"]) * cache["cs"]  # N(c_t), (T, B, H)
+        d_gamma_c = (d_Z * c_hat.reshape(T * B, H)).sum(0)
         d_beta_c = d_Z.sum(0)
         d_b_hh = None if d_b is None else d_b.clone()
         return d_x, d_w_ih, d_w_hh, d_b, d_b_hh, d_gamma_ih, d_gamma_hh, d_gamma_c, d_beta_c
+
+
+_LN_BACKWARD = torch.ops.aten.native_layer_norm_backward  # (d_out, v, shape, mean, 1/σ, γ, β, mask)
+_INPUT_ONLY = (True, False, False)  # the input's gradient only (the gains' are summed after the loop)
