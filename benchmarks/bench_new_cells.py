@@ -1,10 +1,11 @@
 """Training throughput of the cells torch.nn lacks, against rnnkit's plain fused cells, interleaved.
 
-    python benchmarks/bench_new_cells.py                   # lnlstm and indrnn, configurations a-c
+    python benchmarks/bench_new_cells.py                   # lnlstm, lngru, indrnn; configurations a-c
     python benchmarks/bench_new_cells.py --rounds 9 --configs b
 
-torch.nn has no layer-norm LSTM or IndRNN, so the peer is rnnkit's own cell each one extends: the
-layer-norm LSTM against the plain LSTM's fused path (issue 18's bar: >= 0.7x) and the IndRNN against
+torch.nn has no layer-norm LSTM, GRU or IndRNN, so the peer is rnnkit's own cell each one extends:
+the layer-norm LSTM and GRU against the plain ones' fused paths (issue 18's bar for the LSTM: >= 0.7x),
+the IndRNN against
 the Elman RNN's (its recurrence is a vector product instead of a matrix one). Every contender runs
 forward + backward once per round, in turn; the ratio printed is the median of the per-round
 ratios to the peer, so a drift in machine speed hits all alike.
@@ -26,6 +27,8 @@ CONFIGS = {"a": (128, 64, 32, 64, 1), "b": (512, 64, 64, 100, 2), "c": (256, 64,
 RACES = {
     "lnlstm": {"lstm-fused": ("lstm", "fused"), "lnlstm-fused": ("lnlstm", "fused"),
                "lnlstm-autograd": ("lnlstm", "autograd")},
+    "lngru": {"gru-fused": ("gru", "fused"), "lngru-fused": ("lngru", "fused"),
+              "lngru-autograd": ("lngru", "autograd")},
     "indrnn": {"rnn-fused": ("rnn", "fused"), "indrnn-fused": ("indrnn", "fused"),
                "indrnn-autograd": ("indrnn", "autograd")},
 }  # fmt: skip
@@ -56,7 +59,7 @@ def race(contenders: dict, H: int, D: int, B: int, T: int, L: int, rounds: int) 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cells", default="lnlstm,indrnn", help="comma-separated: lnlstm, indrnn")
+    parser.add_argument("--cells", default="lnlstm,lngru,indrnn", help="comma-separated: lnlstm, lngru, indrnn")
     parser.add_argument("--configs", default="a,b,c", help="comma-separated configurations (a-c)")
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args(argv)

@@ -54,7 +54,7 @@ def test_declared_parameters_build_a_layer(variant):
 
 
 def test_registry_is_what_the_names_come_from():
-    assert CELL_TYPES == ("rnn", "lstm", "gru", "indrnn", "lnlstm")
+    assert CELL_TYPES == ("rnn", "lstm", "gru", "indrnn", "lnlstm", "lngru")
     assert {v["cell"] for v in VARIANTS.values()} == set(CELL_TYPES)
     assert {e.cell for e in REGISTRY} <= {type(cell_of(v, H)) for v in VARIANTS.values()}
 

@@ -44,4 +44,4 @@ def test_gates_reproduce_the_reference_step(variant):
 
 
 def test_every_variant_is_covered():
-    assert {v["cell"] for v in VARIANTS.values()} == {"rnn", "lstm", "gru", "indrnn", "lnlstm"}
+    assert {v["cell"] for v in VARIANTS.values()} == {"rnn", "lstm", "gru", "indrnn", "lnlstm", "lngru"}

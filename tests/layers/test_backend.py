@@ -18,6 +18,7 @@ AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolve
     "indrnn": ("fused", "fused"),  # torch.nn has no IndRNN
     "indrnn_bounded": ("fused", "fused"),
     "lnlstm": ("fused", "fused"),  # torch.nn has no layer-norm LSTM
+    "lngru": ("fused", "fused"),
 }
 
 

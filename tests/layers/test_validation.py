@@ -20,7 +20,10 @@ def raises(msg: str):
 
 
 CONFIG_ERRORS = [
-    ({"cell": "transformer"}, "cell: expected one of ('rnn', 'lstm', 'gru', 'indrnn', 'lnlstm'), got 'transformer'"),
+    (
+        {"cell": "transformer"},
+        "cell: expected one of ('rnn', 'lstm', 'gru', 'indrnn', 'lnlstm', 'lngru'), got 'transformer'",
+    ),
     ({"hidden_size": 0}, "hidden_size: expected a positive integer, got 0"),
     ({"input_size": True}, "input_size: expected a positive integer, got True"),
     ({"num_layers": 1.5}, "num_layers: expected a positive integer, got 1.5"),

@@ -4,6 +4,7 @@ registry every layer, backend and test derives from (``rnnkit.cells.registry``).
 from rnnkit.cells import compiled
 from rnnkit.cells.base import FORGET_BIAS, Cell, Param
 from rnnkit.cells.gru import GRUCell
+from rnnkit.cells.gru_ln import LayerNormGRUCell
 from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_ln import LayerNormLSTMCell
@@ -33,6 +34,7 @@ __all__ = [
     "GRUCell",
     "IndRNNCell",
     "LSTMCell",
+    "LayerNormGRUCell",
     "LayerNormLSTMCell",
     "NONLINEARITIES",
     "Param",

@@ -1,7 +1,7 @@
 """The registry of cells: everything that varies by cell type derives from it.
 
     REGISTRY            the registered cells, each with its kernel-backed variant (if any)
-    CELL_TYPES          the cell names ("rnn", "lstm", "gru", "indrnn", "lnlstm"): the config and CLI choices
+    CELL_TYPES          the cell names ("rnn", "lstm", "gru", "indrnn", "lnlstm", "lngru"): the config and CLI choices
     make_cell(...)      the cell object for a name and the configuration's options
     kernel_variant(...) the compiled variant of a cell for a call's device and dtype, or None
 
@@ -32,6 +32,7 @@ from types import SimpleNamespace
 from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell
+from rnnkit.cells.gru_ln import LayerNormGRUCell
 from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell, KernelProjLSTMCell
 from rnnkit.cells.lstm import LSTMCell
@@ -53,6 +54,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(ProjLSTMCell, kernel=KernelProjLSTMCell),
     Entry(IndRNNCell),
     Entry(LayerNormLSTMCell),
+    Entry(LayerNormGRUCell),
 )
 
 CELL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(entry.cell.name for entry in REGISTRY))

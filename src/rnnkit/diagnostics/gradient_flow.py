@@ -40,7 +40,14 @@ from rnnkit.diagnostics.trace import LayerTrace, Tracer, find_stacks
 from rnnkit.models.evaluating import evaluating
 
 #: One colour per cell wherever cells are compared in a plot.
-CELL_COLOURS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green", "indrnn": "tab:purple", "lnlstm": "tab:cyan"}
+CELL_COLOURS = {
+    "rnn": "tab:red",
+    "lstm": "tab:blue",
+    "gru": "tab:green",
+    "indrnn": "tab:purple",
+    "lnlstm": "tab:cyan",
+    "lngru": "tab:olive",
+}
 
 #: Upper bound on the floats of one chunk of stacked Jacobians (rows * H * H), to bound memory.
 _JACOBIAN_CHUNK_FLOATS = 1 << 24
