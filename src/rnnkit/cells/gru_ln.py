@@ -32,8 +32,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from rnnkit.cells.base import Cell, Param
-from rnnkit.cells.lstm_ln import _INPUT_ONLY, _LN_BACKWARD, EPS
+from rnnkit.cells import layer_norm as ln
+from rnnkit.cells.base import Cell
 
 
 class LayerNormGRUCell(Cell):
@@ -42,14 +42,7 @@ class LayerNormGRUCell(Cell):
     without_native, why_not_native = "a layer-norm GRU", "torch.nn has no layer-norm GRU"
 
     def parameters(self, D, H):
-        return (
-            Param("weight_ih", (3 * H, D)),
-            Param("weight_hh", (3 * H, H)),
-            Param("bias_ih", (3 * H,), bias=True),
-            Param("bias_hh", (3 * H,), bias=True),
-            Param("gamma_ih", (3 * H,)),  # γ_x
-            Param("gamma_hh", (3 * H,)),  # γ_h
-        )
+        return ln.normalised_parameters(3, D, H)
 
     def reset_(self, w, recurrent_init="orthogonal", forget_bias=1.0):
         """The GRU's initialisation (``Cell.reset_``), gains 1."""
@@ -63,12 +56,10 @@ class LayerNormGRUCell(Cell):
 
     def project(self, x, w, bias=None):
         """x (..., D) -> γ_x ⊙ N(x W_ih^T) + b_ih (..., 3H)."""
-        y = F.layer_norm(F.linear(x, w[0]), (w[0].shape[0],), eps=EPS) * w[4]
-        bias = self.input_bias(w) if bias is None else bias
-        return y if bias is None else y + bias
+        return ln.normalised_projection(x, w, self.input_bias(w) if bias is None else bias)
 
     def _recurrent(self, h, w):
-        u = F.layer_norm(h @ w[1].t(), (w[1].shape[0],), eps=EPS) * w[5]
+        u = F.layer_norm(h @ w[1].t(), (w[1].shape[0],), eps=ln.EPS) * w[5]
         return u if w[3] is None else u + w[3]
 
     # ----- reference path -----------------------------------------------------------------------
@@ -97,7 +88,7 @@ class LayerNormGRUCell(Cell):
     def forward_step(self, a, h_prev, c_prev, h, c, cache, prep):
         H = h_prev.shape[1]
         q = torch.mm(h_prev, prep[1], out=cache["q"])  # q = W_hh h_{t-1}, (n, 3H)
-        u, mean, inv = torch.native_layer_norm(q, (3 * H,), prep[3], prep[2], EPS)  # γ_h N(q) + b_hh
+        u, mean, inv = torch.native_layer_norm(q, (3 * H,), prep[3], prep[2], ln.EPS)  # γ_h N(q) + b_hh
         cache["u"].copy_(u)
         cache["qm"].copy_(mean)
         cache["qs"].copy_(inv)
@@ -128,7 +119,7 @@ class LayerNormGRUCell(Cell):
         torch.mul(d_n, local["P_r"], out=d_v[:, :H])
         d_u[:, : 2 * H].copy_(d_v[:, : 2 * H])  # d_r, d_z reach both sides alike
         torch.mul(d_n, local["r"], out=d_u[:, 2 * H :])  # u_n is multiplied by r
-        d_q = _LN_BACKWARD(d_u, cache["q"], (3 * H,), cache["qm"], cache["qs"], prep[3], None, _INPUT_ONLY)[0]
+        d_q = ln.LN_BACKWARD(d_u, cache["q"], (3 * H,), cache["qm"], cache["qs"], prep[3], None, ln.INPUT_ONLY)[0]
         d_ah.copy_(d_q)  # dL/dq
         d_h_prev.addcmul_(d_h, local["z"])  # the direct path: h_t = ... + z h_{t-1}
         d_h_prev.addmm_(d_ah, prep[0])  # dL/dh_{t-1} += d_q W_hh   (n, 3H) @ (3H, H)
@@ -137,12 +128,7 @@ class LayerNormGRUCell(Cell):
         T, B, D = x.shape
         GH = d_ah.shape[-1]
         d_V, d_U = local["dV"].reshape(T * B, GH), local["dU"].reshape(T * B, GH)
-        x2 = x.reshape(T * B, D)
-        p = x2 @ w[0].t()  # the input's normalisation, recomputed: (T*B, 3H)
-        _, mean, inv = torch.native_layer_norm(p, (GH,), None, None, EPS)
-        d_p, d_gamma_ih, _ = _LN_BACKWARD(d_V, p, (GH,), mean, inv, w[4], None, (True, True, False))
-        d_x = (d_p @ w[0]).view(T, B, D) if need[0] else None
-        d_w_ih = d_p.t() @ x2 if need[1] else None
+        d_x, d_w_ih, d_gamma_ih = ln.projection_grads(x, d_V, w, need)
         d_w_hh = self.weight_hh_grad(d_ah, H_all[:-1], cache) if need[2] else None
         d_b_ih = d_V.sum(0) if w[2] is not None else None
         d_b_hh = d_U.sum(0) if w[3] is not None else None

@@ -39,8 +39,14 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.cells.base import FORGET_BIAS, Cell, Param
-
-EPS = 1e-5
+from rnnkit.cells.layer_norm import (
+    EPS,
+    INPUT_ONLY,
+    LN_BACKWARD,
+    normalised_parameters,
+    normalised_projection,
+    projection_grads,
+)
 
 
 class LayerNormLSTMCell(Cell):
@@ -51,16 +57,7 @@ class LayerNormLSTMCell(Cell):
     without_native, why_not_native = "a layer-norm LSTM", "torch.nn has no layer-norm LSTM"
 
     def parameters(self, D, H):
-        return (
-            Param("weight_ih", (4 * H, D)),
-            Param("weight_hh", (4 * H, H)),
-            Param("bias_ih", (4 * H,), bias=True),
-            Param("bias_hh", (4 * H,), bias=True),
-            Param("gamma_ih", (4 * H,)),  # γ_x
-            Param("gamma_hh", (4 * H,)),  # γ_h
-            Param("gamma_c", (H,)),
-            Param("beta_c", (H,)),
-        )
+        return (*normalised_parameters(4, D, H), Param("gamma_c", (H,)), Param("beta_c", (H,)))
 
     def reset_(self, w, recurrent_init="orthogonal", forget_bias=FORGET_BIAS):
         """The LSTM's initialisation (``Cell.reset_``), gains 1 and β_c 0: at the start every
@@ -73,9 +70,7 @@ class LayerNormLSTMCell(Cell):
 
     def project(self, x, w, bias=None):
         """x (..., D) -> γ_x ⊙ N(x W_ih^T) + b_ih + b_hh (..., 4H)."""
-        y = F.layer_norm(F.linear(x, w[0]), (w[0].shape[0],), eps=EPS) * w[4]
-        bias = self.input_bias(w) if bias is None else bias
-        return y if bias is None else y + bias
+        return normalised_projection(x, w, self.input_bias(w) if bias is None else bias)
 
     # ----- reference path -----------------------------------------------------------------------
     def step(self, x_proj, h, c, w):
@@ -144,12 +139,12 @@ class LayerNormLSTMCell(Cell):
         n, H = d_h.shape
         P, d_z = local["P"], local["dZ"]
         torch.mul(d_h, local["Q"], out=d_z)  # dL/dz, z = γ_c ĉ + β_c
-        d_cn = _LN_BACKWARD(d_z, local["c"], (H,), cache["cm"], cache["cs"], prep[3], None, _INPUT_ONLY)[0]
+        d_cn = LN_BACKWARD(d_z, local["c"], (H,), cache["cm"], cache["cs"], prep[3], None, INPUT_ONLY)[0]
         d_c.add_(d_cn)  # total dL/dc_t: the cell state also reaches h_t through its norm
         d_a = local["dA"].view(n, 4, H)
         torch.mul(d_c.unsqueeze(1), P, out=d_a)  # d_i, d_f, d_g (slot 3 overwritten next)
         torch.mul(d_h, P[:, 3], out=d_a[:, 3])  # d_o
-        d_r = _LN_BACKWARD(local["dA"], cache["r"], (4 * H,), cache["rm"], cache["rs"], prep[2], None, _INPUT_ONLY)
+        d_r = LN_BACKWARD(local["dA"], cache["r"], (4 * H,), cache["rm"], cache["rs"], prep[2], None, INPUT_ONLY)
         d_ah.copy_(d_r[0])  # dL/dr
         d_c.mul_(local["f"])  # dL/dc_{t-1} = d_c f_t
         d_h_prev.addmm_(d_ah, prep[0])  # dL/dh_{t-1} += d_r W_hh   (n, 4H) @ (4H, H)
@@ -159,12 +154,7 @@ class LayerNormLSTMCell(Cell):
         GH = d_ah.shape[-1]
         H = GH // 4
         d_A, d_Z = local["dA"].reshape(T * B, GH), local["dZ"].reshape(T * B, H)
-        x2 = x.reshape(T * B, D)
-        p = x2 @ w[0].t()  # the input's normalisation, recomputed: (T*B, 4H)
-        _, mean, inv = torch.native_layer_norm(p, (GH,), None, None, EPS)
-        d_p, d_gamma_ih, _ = _LN_BACKWARD(d_A, p, (GH,), mean, inv, w[4], None, (True, True, False))
-        d_x = (d_p @ w[0]).view(T, B, D) if need[0] else None
-        d_w_ih = d_p.t() @ x2 if need[1] else None
+        d_x, d_w_ih, d_gamma_ih = projection_grads(x, d_A, w, need)
         d_w_hh = self.weight_hh_grad(d_ah, H_all[:-1], cache) if need[2] else None
         d_b = d_A.sum(0) if w[2] is not None else None
         r_hat = (cache["r"] - cache["rm"]) * cache["rs"]  # N(r) of every step, (T, B, 4H)
@@ -174,7 +164,3 @@ class LayerNormLSTMCell(Cell):
         d_beta_c = d_Z.sum(0)
         d_b_hh = None if d_b is None else d_b.clone()
         return d_x, d_w_ih, d_w_hh, d_b, d_b_hh, d_gamma_ih, d_gamma_hh, d_gamma_c, d_beta_c
-
-
-_LN_BACKWARD = torch.ops.aten.native_layer_norm_backward  # (d_out, v, shape, mean, 1/σ, γ, β, mask)
-_INPUT_ONLY = (True, False, False)  # the input's gradient only (the gains' are summed after the loop)
