@@ -126,6 +126,13 @@ def add_parser(sub) -> None:
     )
     add(
         m,
+        "--embedding-dropout",
+        dest="model.embedding_dropout",
+        type=float,
+        help="drop whole words: each word type's embedding, for a whole batch (Gal & Ghahramani 2016)",
+    )
+    add(
+        m,
         "--init-scale",
         dest="model.init_scale",
         type=float,

@@ -1,7 +1,8 @@
 """A recurrent language model: predict token t+1 from tokens 1..t (char-rnn, Zaremba et al.).
 
-    tokens (B, T) -> embedding (or one-hot) -> dropout -> stacked RNN/LSTM/GRU (dropout between
-    layers) -> dropout -> linear -> logits (B, T, V);  loss = cross-entropy per token (nats)
+    tokens (B, T) -> embedding (or one-hot; optional embedding dropout: whole words) -> dropout
+    -> stacked RNN/LSTM/GRU (dropout between layers) -> dropout -> linear -> logits (B, T, V);
+    loss = cross-entropy per token (nats)
 
 The contract every rnnkit model keeps (``rnnkit.models.batch``): ``forward(TokenBatch, state) ->
 ModelOutput(logits, loss, state)``.
@@ -34,6 +35,7 @@ class LanguageModelConfig(ModelSettings):
     vocab_size: int = 0
     embedding_size: int = 64  # 0: one-hot inputs (the textbook "hello" example)
     dropout: float = 0.0  # on the non-recurrent connections: input, between layers, before the head
+    embedding_dropout: float = 0.0  # whole words: a word type's embedding dropped everywhere in a batch
     tie_weights: bool = False  # share the embedding and output matrices (needs embedding = hidden size)
     init_scale: float = 0.0  # > 0: every parameter ~ U(-init_scale, init_scale) (Zaremba et al. 2014)
     rnn: RecurrentConfig = field(default_factory=lambda: RecurrentConfig(hidden_size=512, num_layers=2))
@@ -45,6 +47,12 @@ class LanguageModelConfig(ModelSettings):
         if isinstance(self.embedding_size, bool) or not isinstance(self.embedding_size, int) or self.embedding_size < 0:
             raise ValueError(f"model: expected embedding_size >= 0 (0 = one-hot), got {self.embedding_size!r}")
         check_dropout(self.dropout)
+        if not is_real(self.embedding_dropout) or not 0.0 <= self.embedding_dropout < 1.0:
+            raise ValueError(f"model: expected embedding_dropout in [0, 1), got {self.embedding_dropout!r}")
+        if self.embedding_dropout and not self.embedding_size:
+            raise ValueError(
+                "model: expected embedding_size > 0 with embedding_dropout (one-hot inputs have no embedding)"
+            )
         if not is_real(self.init_scale) or self.init_scale < 0:
             raise ValueError(f"model: expected init_scale >= 0, got {self.init_scale!r}")
         if self.tie_weights and self.embedding_size != (self.rnn.proj_size or self.rnn.hidden_size):
@@ -88,7 +96,14 @@ class LanguageModel(nn.Module):
     def _embed(self, tokens: Tensor) -> Tensor:
         if self.embedding is None:
             return F.one_hot(tokens.long(), self.config.vocab_size).to(self.head.weight.dtype)  # (..., V)
-        return self.embedding(tokens)  # (...) -> (..., E)
+        p = self.config.embedding_dropout
+        if not (p and self.training):
+            return self.embedding(tokens)  # (...) -> (..., E)
+        # Embedding dropout (Gal & Ghahramani 2016): each word TYPE is dropped with probability p
+        # for the whole batch, every occurrence alike, the kept rows scaled by 1/(1-p):
+        # e(w) = E[w] * m_w / (1 - p), m ~ Bernoulli(1 - p) per row of E, drawn per forward.
+        keep = torch.rand(self.config.vocab_size, 1, device=tokens.device) >= p  # (V, 1)
+        return F.embedding(tokens, self.embedding.weight * (keep.to(self.embedding.weight.dtype) / (1 - p)))
 
     def forward(self, batch: TokenBatch, state=None) -> ModelOutput:
         inputs, targets = batch.inputs, batch.targets
