@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from rnnkit.cells import LayerNormLSTMCell
 from rnnkit.layers import Recurrent, RecurrentConfig
 
-from ._tasks import recall_accuracy
+from ._tasks import assert_gain_gradients_match, recall_accuracy
 
 F64 = torch.float64
 
@@ -57,20 +57,7 @@ def test_initialisation_starts_from_unscaled_normalisations():
 
 
 def test_every_gain_gets_the_autograd_gradient_on_the_fused_path():
-    torch.manual_seed(0)
-    a = Recurrent(RecurrentConfig("lnlstm", 3, 5, num_layers=2, bidirectional=True, backend="fused")).double()
-    b = Recurrent(a.config, backend="autograd").double()
-    b.load_state_dict(a.state_dict())
-    with torch.no_grad():  # gains away from 1, so each one matters
-        for m in (a, b):
-            for name, p in m.named_parameters():
-                if name.startswith(("gamma", "beta")):
-                    p.copy_(torch.linspace(0.5, 1.5, p.numel(), dtype=F64))
-    x = torch.randn(6, 2, 3, dtype=F64)
-    for m in (a, b):
-        m(x, lengths=torch.tensor([6, 3]))[0].pow(2).sum().backward()
-    for (name, p), q in zip(a.named_parameters(), b.parameters()):
-        torch.testing.assert_close(p.grad, q.grad, msg=name)
+    assert_gain_gradients_match("lnlstm")
 
 
 def test_it_learns_a_small_sequence_task():

@@ -25,7 +25,7 @@ from rnnkit.checkpoint import load_checkpoint, read_meta
 from rnnkit.config import override
 from rnnkit.data import read_text
 from rnnkit.diagnostics.compare import compare_cells, lm_batch
-from rnnkit.diagnostics.gradient_flow import CELL_COLOURS, gradient_flow, plot_gradient_flow, write_csv
+from rnnkit.diagnostics.gradient_flow import cell_colour, gradient_flow, plot_gradient_flow, write_csv
 from rnnkit.diagnostics.memory_tasks import MemoryTask
 from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.models import LanguageModelConfig, build_model
@@ -185,7 +185,7 @@ def _compare(args) -> int:
 
     curves = compare_cells(cells, corpus.splits["train"], batch, corpus.vocab, out, model_cfg, train_cfg, log=log)
     styles = [
-        {"color": CELL_COLOURS[label.split(",")[0]], "ls": "-" if "untrained" in label else "--"} for label, _ in curves
+        {"color": cell_colour(label.split(",")[0]), "ls": "-" if "untrained" in label else "--"} for label, _ in curves
     ]
     title = f"gradient flow of fresh (solid) and briefly trained (dashed) models, T={args.steps}"
     png = plot_gradient_flow(curves, out / "gradient_flow.png", title=title, styles=styles)

@@ -49,6 +49,13 @@ CELL_COLOURS = {
     "lngru": "tab:olive",
 }
 
+
+def cell_colour(cell: str) -> str:
+    """The plot colour of a cell: its own where it has one, else black (a newly registered cell
+    plots without an edit here)."""
+    return CELL_COLOURS.get(cell, "black")
+
+
 #: Upper bound on the floats of one chunk of stacked Jacobians (rows * H * H), to bound memory.
 _JACOBIAN_CHUNK_FLOATS = 1 << 24
 #: Up to this many units, step Jacobians are formed and decomposed exactly; above, power iteration.

@@ -21,7 +21,7 @@ import torch
 from rnnkit.checkpoint import save_checkpoint
 from rnnkit.checkpoint.atomic import write_figure
 from rnnkit.config import check_fits, is_real
-from rnnkit.diagnostics.gradient_flow import CELL_COLOURS
+from rnnkit.diagnostics.gradient_flow import cell_colour
 from rnnkit.diagnostics.memory_tasks import MemoryTask
 from rnnkit.layers import RecurrentConfig
 from rnnkit.layers.config import TRAINING_COPIES
@@ -246,7 +246,7 @@ def plot_results(results: list[RunResult], path, title: str = "") -> Path:
         runs = sorted((r for r in results if r.cell == cell), key=lambda r: r.lag)
         lags = [r.lag for r in runs]
         scores = [max(r.metrics["score"], _FLOOR) for r in runs]  # far below the baseline: drawn at the floor
-        colour = CELL_COLOURS.get(cell, "black")
+        colour = cell_colour(cell)
         ax.plot(lags, scores, "-", color=colour, label=cell, lw=1.5)
         for r, score in zip(runs, scores):
             ax.plot(r.lag, score, "o", color=colour, mfc=colour if r.solved else "white", mec=colour, ms=7)

@@ -44,17 +44,13 @@ def initial_state(
         if not (isinstance(state, (tuple, list)) and len(state) == 2):
             raise ValueError(f"{what}: expected a tuple (h, c) for an LSTM, got {_describe(state)}")
         h0, c0 = state
-        _check_part(h0, shape, like, f"{what} h")
-        _check_part(c0, c_shape, like, f"{what} c")
+        check_part(h0, shape, like, f"{what} h")
+        check_part(c0, c_shape, like, f"{what} c")
         return h0, c0
     if not isinstance(state, Tensor):
         raise ValueError(f"{what}: expected a tensor h of shape {shape}, got {_describe(state)}")
-    _check_part(state, shape, like, what)
+    check_part(state, shape, like, what)
     return state, None
-
-
-def _check_part(t, shape, like: Tensor, what: str) -> None:
-    check_part(t, shape, like, what)
 
 
 def check_part(

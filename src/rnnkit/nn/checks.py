@@ -23,11 +23,11 @@ def check_rank(what: str, x, ranks: tuple[int, ...], layout: str) -> None:
         raise ValueError(f"{what}: expected a {allowed} tensor {layout}, got {x.dim()}-D shape {tuple(x.shape)}")
 
 
-def check_input(x: Tensor, weight: Tensor, input_size: int, layout: str, dtype_error: type = ValueError) -> None:
-    """The input's dtype and device against the weights', then its feature size. A layer's dtype
-    mismatch is a ValueError, as torch.nn's layers raise; the cells pass RuntimeError (torch.nn's
-    cell kernels raise that) after checking sizes first (``check_features``), as torch's cells do."""
-    check_dtype_device(x, weight, dtype_error)
+def check_input(x: Tensor, weight: Tensor, input_size: int, layout: str) -> None:
+    """A layer's input: dtype (ValueError, as torch.nn's layers) and device against the weights',
+    then its feature size. (The cells check sizes first and raise RuntimeError for the dtype, as
+    torch.nn's cells do: ``check_features``, then ``check_dtype_device(..., RuntimeError)``.)"""
+    check_dtype_device(x, weight)
     check_features(x, input_size, layout)
 
 

@@ -18,7 +18,7 @@ same generator), so a swapped import trains the same. Giving either selects rnnk
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from rnnkit.cells import FORGET_BIAS
 from rnnkit.config import is_real
@@ -60,8 +60,5 @@ class Options:
 
     def extra_repr(self) -> str:
         """The options that differ from the defaults, as ``key=value`` pairs after torch.nn's repr."""
-        parts = [f"{k}={getattr(self, k)!r}" for k, default in DEFAULTS.items() if getattr(self, k) != default]
+        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if getattr(self, f.name) != f.default]
         return "".join(", " + p for p in parts)
-
-
-DEFAULTS = {"backend": "auto", "reset_after": True, "forget_bias": None, "recurrent_init": None}
