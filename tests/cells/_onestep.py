@@ -70,9 +70,32 @@ class OneStep(torch.autograd.Function):
         return None, d_x[0], d_H[0], d_c_run, *d_w
 
 
+class ScanOneStep(torch.autograd.Function):
+    """(x, h_prev, None, *w) -> (h_t, None) for a scan cell: h_t = a ⊙ h_prev + b, with the cell's
+    ``coefficients`` forward and its ``coefficient_grads`` / ``projection_grads`` backward (the
+    layers' scan is not used)."""
+
+    @staticmethod
+    def forward(ctx, cell, x, h_prev, c_prev, *w):
+        gates = cell.project(x, w).chunk(cell.num_gates, -1)  # G blocks (B, H)
+        a, b, saved = cell.coefficients(gates)
+        ctx.cell, ctx.gates, ctx.a, ctx.saved = cell, gates, a, saved
+        ctx.save_for_backward(x, h_prev, *w)
+        return torch.addcmul(b, a, h_prev), None
+
+    @staticmethod
+    def backward(ctx, d_h: Tensor, d_c: None):
+        cell = ctx.cell
+        x, h_prev, *w = ctx.saved_tensors
+        d_A = x.new_empty(cell.num_gates, 1, *d_h.shape)  # (G, T=1, B, H)
+        cell.coefficient_grads(ctx.gates, ctx.saved, d_h * h_prev, d_h, d_A[:, 0].unbind(0))  # dL/da, dL/db
+        d_x, *d_w = cell.projection_grads(x[None], d_A, w, (True,) * (1 + len(w)))
+        return None, d_x[0], ctx.a * d_h, None, *d_w
+
+
 def one_step(cell: Cell, x, h_prev, c_prev, *w) -> tuple[Tensor, ...]:
     """(h_t,) or (h_t, c_t): only tensors, as gradcheck wants."""
-    h, c = OneStep.apply(cell, x, h_prev, c_prev, *w)
+    h, c = (ScanOneStep if cell.scan else OneStep).apply(cell, x, h_prev, c_prev, *w)
     return (h,) if c is None else (h, c)
 
 
@@ -83,7 +106,7 @@ def reference(cell: Cell, x, h_prev, c_prev, *w) -> tuple[Tensor, ...]:
 
 
 def pre_activations(cell: Cell, x, h_prev, w_ih, w_hh, b_ih, b_hh, *_) -> Tensor:
-    """a = x W_ih^T + b_ih + h W_hh^T + b_hh (B, G*H): where relu's kink matters."""
+    """a = x W_ih^T + b_ih + h W_hh^T + b_hh (B, G*H): where relu's kink matters (Elman only)."""
     a = x @ w_ih.t() + h_prev @ w_hh.t()
     return a if b_ih is None else a + b_ih + b_hh
 

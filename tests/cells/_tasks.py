@@ -9,10 +9,10 @@ import torch.nn.functional as F
 from rnnkit.layers import Recurrent, RecurrentConfig
 
 
-def recall_accuracy(cell: str, hidden: int = 24, steps: int = 150, symbols: int = 5) -> float:
+def recall_accuracy(cell: str, hidden: int = 24, steps: int = 150, symbols: int = 5, layers: int = 1) -> float:
     """Train ``cell`` with a linear head on the task for ``steps`` Adam steps; its last accuracy."""
     torch.manual_seed(0)
-    stack = Recurrent(RecurrentConfig(cell, symbols, hidden))
+    stack = Recurrent(RecurrentConfig(cell, symbols, hidden, num_layers=layers))
     head = torch.nn.Linear(hidden, symbols)
     opt = torch.optim.Adam([*stack.parameters(), *head.parameters()], lr=1e-2)
     seq = torch.randint(0, symbols, (20, 32))

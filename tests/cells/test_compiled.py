@@ -40,8 +40,8 @@ def _forward(a, c_prev, eager: bool):
 
 @needs_compiler
 def test_kernel_builds_here_and_says_so():
-    assert compiled.library("lstm") is not None and compiled.library("gru") is not None
-    assert compiled.status() == {"lstm": "compiled", "gru": "compiled"}
+    assert all(compiled.library(name) is not None for name in ("lstm", "gru", "scan"))
+    assert compiled.status() == {"lstm": "compiled", "gru": "compiled", "scan": "compiled"}
 
 
 @needs_compiler

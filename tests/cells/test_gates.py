@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rnnkit.cells import GATE_ORDER
+from rnnkit.cells import CELL_TYPES, GATE_ORDER
 
 from ..variants import VARIANTS, cell_of, variant_params, weights
 
@@ -41,7 +41,14 @@ def test_gates_reproduce_the_reference_step(variant):
         r, z, n = gates["r"], gates["z"], gates["n"]
         assert torch.allclose(h_t, (1 - z) * n + z * h)
         assert bool(((0 < r) & (r < 1)).all())
+    elif cell.name == "mingru":
+        z, h_tilde = gates["z"], gates["h"]
+        assert torch.allclose(h_t, (1 - z) * h + z * h_tilde)
+    elif cell.name == "minlstm":
+        f, i, h_tilde = gates["f"], gates["i"], gates["h"]
+        assert torch.allclose(f + i, torch.ones_like(f))  # normalised
+        assert torch.allclose(h_t, f * h + i * h_tilde)
 
 
 def test_every_variant_is_covered():
-    assert {v["cell"] for v in VARIANTS.values()} == {"rnn", "lstm", "gru", "indrnn", "lnlstm", "lngru"}
+    assert {v["cell"] for v in VARIANTS.values()} == set(CELL_TYPES)

@@ -19,6 +19,8 @@ AUTO_ON_CPU = {  # (training, inference): the measured rule of Recurrent.resolve
     "indrnn_bounded": ("fused", "fused"),
     "lnlstm": ("fused", "fused"),  # torch.nn has no layer-norm LSTM
     "lngru": ("fused", "fused"),
+    "mingru": ("fused", "fused"),
+    "minlstm": ("fused", "fused"),
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from rnnkit.cells import CELL_TYPES
 from rnnkit.layers import Recurrent, RecurrentConfig
 
 from ..variants import VARIANTS
@@ -22,7 +23,7 @@ def raises(msg: str):
 CONFIG_ERRORS = [
     (
         {"cell": "transformer"},
-        "cell: expected one of ('rnn', 'lstm', 'gru', 'indrnn', 'lnlstm', 'lngru'), got 'transformer'",
+        f"cell: expected one of {CELL_TYPES}, got 'transformer'",
     ),
     ({"hidden_size": 0}, "hidden_size: expected a positive integer, got 0"),
     ({"input_size": True}, "input_size: expected a positive integer, got True"),

@@ -9,6 +9,8 @@ from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_ln import LayerNormLSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
+from rnnkit.cells.mingru import MinGRUCell
+from rnnkit.cells.minlstm import MinLSTMCell
 from rnnkit.cells.registry import (
     CELL_TYPES,
     GATE_ORDER,
@@ -22,6 +24,7 @@ from rnnkit.cells.registry import (
     variants,
 )
 from rnnkit.cells.rnn import NONLINEARITIES, ElmanCell
+from rnnkit.cells.scan_cell import ScanCell
 
 __all__ = [
     "CELL_TYPES",
@@ -36,9 +39,12 @@ __all__ = [
     "LSTMCell",
     "LayerNormGRUCell",
     "LayerNormLSTMCell",
+    "MinGRUCell",
+    "MinLSTMCell",
     "NONLINEARITIES",
     "Param",
     "ProjLSTMCell",
+    "ScanCell",
     "cell_for",
     "has_kernel",
     "kernel_variant",

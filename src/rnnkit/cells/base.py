@@ -80,6 +80,9 @@ class Cell:
     why_not_native: str = "torch.nn has no such cell"
     #: The measured "auto" backend on the CPU: (training, inference); benchmarks/RESULTS.md.
     auto_on_cpu: tuple[str, str] = ("fused", "fused")
+    #: h_t = a_t ⊙ h_{t-1} + b_t with (a_t, b_t) from x_t alone: the fused backend runs it as a
+    #: parallel scan (``rnnkit.cells.scan_cell``, ``rnnkit.layers.scan``), not step by step.
+    scan: bool = False
 
     @classmethod
     def from_options(cls, options) -> Cell:
@@ -145,6 +148,10 @@ class Cell:
         if b_ih is None:
             return None
         return b_ih + b_hh
+
+    def biases(self, w: tuple) -> tuple:
+        """The tensors ``input_bias`` is a function of (b_ih, b_hh)."""
+        return w[2], w[3]
 
     def project(self, x: Tensor, w: tuple, bias: Tensor | None = None) -> Tensor:
         """x (..., D) -> x W_ih^T + input bias (..., G*H). ``bias``: a precomputed ``input_bias(w)``."""

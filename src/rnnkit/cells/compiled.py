@@ -37,12 +37,17 @@ import torch
 from torch import Tensor
 
 KERNELS = Path(__file__).with_name("kernels")
-SOURCES = {"lstm": KERNELS / "lstm_step.cpp", "gru": KERNELS / "gru_step.cpp"}
+SOURCES = {"lstm": KERNELS / "lstm_step.cpp", "gru": KERNELS / "gru_step.cpp", "scan": KERNELS / "scan.cpp"}
 HEADERS = (KERNELS / "activations.h",)  # included by every source: part of the cache key
 #: The C functions of each kernel, ``rnnkit_<kernel>_<function>_<f32|f64>``: (pointers, int64s).
 SIGNATURES = {
     "lstm": {"forward": (5, 2), "backward": (6, 2), "step": (8, 3)},
     "gru": {"forward": (4, 2), "backward": (7, 2)},
+    "scan": {
+        f"{cell}_{way}": size
+        for cell in ("mingru", "minlstm")
+        for way, size in (("forward", (3, 2)), ("backward", (7, 2)))
+    },
 }
 FLAGS = [
     "-O3",
@@ -205,6 +210,33 @@ def gru_backward(
     n, H = d_h.shape
     pointers = (t.data_ptr() for t in (act, hw, h_prev, d_h, d_a, d_xn, d_h_prev))
     _functions["gru_backward", act.dtype](*pointers, n, H)
+
+
+def scan_forward(cell: str, gates: Tensor, H_all: Tensor, limits: Tensor | None) -> None:
+    """A scan cell's whole forward (``kernels/scan.cpp``): gates (G, T, B, H) -> writes h_1..h_T
+    into H_all (T+1, B, H) (h_0 in place on entry). ``limits`` (T,) int64: units running per step."""
+    T = gates.shape[1]
+    N = H_all[0].numel()
+    pointers = (gates.data_ptr(), H_all.data_ptr(), 0 if limits is None else limits.data_ptr())
+    _functions[f"scan_{cell}_forward", gates.dtype](*pointers, T, N)
+
+
+def scan_backward(
+    cell: str,
+    gates: Tensor,
+    H_all: Tensor,
+    d_Y: Tensor,
+    d_h_n: Tensor | None,
+    d_gates: Tensor,
+    d_h0: Tensor,
+    limits: Tensor | None,
+) -> None:
+    """A scan cell's whole backward: writes d_gates (G, T, B, H) and d_h0 (B, H) from dL/dY
+    (T, B, H) and dL/dh_n (B, H) or None."""
+    T = gates.shape[1]
+    N = H_all[0].numel()
+    tensors = (gates, H_all, d_Y, d_h_n, d_gates, d_h0, limits)
+    _functions[f"scan_{cell}_backward", gates.dtype](*(0 if t is None else t.data_ptr() for t in tensors), T, N)
 
 
 #: ``lstm_step`` (GEMVs inside the kernel) is for generation-sized batches; above this many rows

@@ -2,11 +2,11 @@
 
 Each variant is a subclass of its cell whose fused-path methods call ``rnnkit.cells.compiled``
 (``kernels/lstm_step.cpp``, ``kernels/gru_step.cpp``: the same equations as the cell's file, one
-pass over memory per step). The layer picks a variant ONCE per call, where the kernel runs on the
-call's device and dtype (the registry's ``kernel_variant``); inside the time loop nothing is
-checked again, and every buffer the loop hands the kernel is freshly allocated and contiguous.
-The kernels need no precomputed gradient factors, so ``local_grads`` only hands the saved
-activations over.
+pass over memory per step; ``kernels/scan.cpp``: a scan cell's whole sequence in one pass). The
+layer picks a variant ONCE per call, where the kernel runs on the call's device and dtype (the
+registry's ``kernel_variant``); inside the time loop nothing is checked again, and every buffer the
+loop hands the kernel is freshly allocated and contiguous. The kernels need no precomputed
+gradient factors, so ``local_grads`` only hands the saved activations over.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell, affine
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
+from rnnkit.cells.mingru import MinGRUCell
+from rnnkit.cells.minlstm import MinLSTMCell
 
 
 class KernelLSTMCell(LSTMCell):
@@ -103,3 +105,29 @@ class KernelProjLSTMCell(ProjLSTMCell, KernelLSTMCell):
         # No whole-step kernel (it has no projection): the input GEMM, then forward_step.
         cell = self if compiled.usable("lstm", c_prev, c) else ProjLSTMCell(self.proj_size)
         Cell.inference_step(cell, x, h_prev, c_prev, h, c, w, bias)
+
+
+class _ScanKernel:
+    """The whole sequence of a scan cell through ``kernels/scan.cpp``: the coefficients and the
+    scan in one pass over memory, forward and backward (``rnnkit.layers.scan`` calls these)."""
+
+    kernel = "scan"
+    whole_sequence = True
+
+    def scan_forward(self, gates, H_all, limits) -> None:
+        compiled.scan_forward(self.name, gates, H_all, limits)
+
+    def scan_backward(self, gates, H_all, d_Y, d_h_n, d_gates, d_h0, limits) -> None:
+        compiled.scan_backward(self.name, gates, H_all, d_Y, d_h_n, d_gates, d_h0, limits)
+
+
+class KernelMinGRUCell(_ScanKernel, MinGRUCell):
+    @classmethod
+    def of(cls, cell: MinGRUCell) -> KernelMinGRUCell | None:
+        return cls() if type(cell) is MinGRUCell else None
+
+
+class KernelMinLSTMCell(_ScanKernel, MinLSTMCell):
+    @classmethod
+    def of(cls, cell: MinLSTMCell) -> KernelMinLSTMCell | None:
+        return cls() if type(cell) is MinLSTMCell else None

@@ -1,7 +1,7 @@
 """The registry of cells: everything that varies by cell type derives from it.
 
     REGISTRY            the registered cells, each with its kernel-backed variant (if any)
-    CELL_TYPES          the cell names ("rnn", "lstm", "gru", "indrnn", "lnlstm", "lngru"): the config and CLI choices
+    CELL_TYPES          the cell names ("rnn", "lstm", "gru", ...): the config and CLI choices
     make_cell(...)      the cell object for a name and the configuration's options
     kernel_variant(...) the compiled variant of a cell for a call's device and dtype, or None
 
@@ -34,10 +34,18 @@ from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.gru_ln import LayerNormGRUCell
 from rnnkit.cells.indrnn import IndRNNCell
-from rnnkit.cells.kernel_cells import KernelGRUCell, KernelLSTMCell, KernelProjLSTMCell
+from rnnkit.cells.kernel_cells import (
+    KernelGRUCell,
+    KernelLSTMCell,
+    KernelMinGRUCell,
+    KernelMinLSTMCell,
+    KernelProjLSTMCell,
+)
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_ln import LayerNormLSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
+from rnnkit.cells.mingru import MinGRUCell
+from rnnkit.cells.minlstm import MinLSTMCell
 from rnnkit.cells.rnn import ElmanCell
 
 
@@ -55,6 +63,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(IndRNNCell),
     Entry(LayerNormLSTMCell),
     Entry(LayerNormGRUCell),
+    Entry(MinGRUCell, kernel=KernelMinGRUCell),
+    Entry(MinLSTMCell, kernel=KernelMinLSTMCell),
 )
 
 CELL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(entry.cell.name for entry in REGISTRY))

@@ -209,5 +209,10 @@ def fused_recurrence(
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """Run one layer-direction with the fused BPTT Function: (Y, h_n, c_n). See ``FusedRecurrence``.
 
-    ``cell`` as the backend resolved it (``rnnkit.layers.backend.resolve``): possibly its kernel-backed variant."""
+    ``cell`` as the backend resolved it (``rnnkit.layers.backend.resolve``): possibly its kernel-backed variant.
+    A scan cell (``Cell.scan``) runs the parallel scan instead (``rnnkit.layers.scan``)."""
+    if cell.scan:
+        from rnnkit.layers.scan import scan_recurrence  # scan.py builds on this module's helpers
+
+        return scan_recurrence(cell, x, h0, c0, w, batch_sizes)
     return FusedRecurrence.apply(cell, batch_sizes, x, h0, c0, *w)

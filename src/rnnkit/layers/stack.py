@@ -291,10 +291,10 @@ class Stack:
     def _input_bias(self, layer: int, w: tuple) -> Tensor | None:
         """The cell's input bias (a function of b_ih and b_hh). Without autograd (generation) it is
         cached until either bias changes (tensor version counters tick on every in-place update)."""
-        b_ih, b_hh = w[2], w[3]
-        if b_ih is None or torch.is_grad_enabled():
+        biases = self.cell.biases(w)
+        if biases[0] is None or torch.is_grad_enabled():
             return self.cell.input_bias(w)
-        key = (b_ih._version, b_hh._version, b_ih.data_ptr(), b_hh.data_ptr())
+        key = tuple(n for b in biases for n in (b._version, b.data_ptr()))
         cached = self._bias_cache.get(layer)
         if cached is None or cached[0] != key:
             cached = self._bias_cache[layer] = (key, self.cell.input_bias(w))
