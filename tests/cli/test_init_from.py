@@ -132,7 +132,8 @@ def test_characters_run_lacks_are_refused_listed(texts, base_run, tmp_path):
         (
             ("--hidden-size", 32, "--cell", "gru", "--dropout", 0.1),
             "rnnkit: error: init-from: the model is the checkpoint's ({best}); expected no change to its "
-            "architecture (only --dropout and --backend may be given), got --cell gru (it has lstm), "
+            "architecture (only --dropout, --backend, --variational, --recurrent-dropout, "
+            "--weight-drop, --zoneout and --zoneout-cell may be given), got --cell gru (it has lstm), "
             "--hidden-size 32 (it has 16)",
         ),
         (

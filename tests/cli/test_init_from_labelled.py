@@ -95,7 +95,8 @@ def test_a_classifier_refuses_architecture_and_vocabulary_changes(classifier, tm
     best = classifier / "best.safetensors"
     assert assert_error(cli("train", "classify", new, "--init-from", classifier, "--bidirectional", *SMALL)) == (
         f"rnnkit: error: init-from: the model is the checkpoint's ({best}); expected no change to its architecture "
-        "(only --dropout and --backend may be given), got --bidirectional on (it has off)"
+        "(only --dropout, --backend, --variational, --recurrent-dropout, "
+        "--weight-drop, --zoneout and --zoneout-cell may be given), got --bidirectional on (it has off)"
     )
     assert assert_error(cli("train", "classify", new, "--init-from", classifier, "--tokens", "char", *SMALL)) == (
         f"rnnkit: error: init-from: the vocabulary is the checkpoint's ({best}); expected none of the data settings "

@@ -119,7 +119,21 @@ PAPER = {  # Zaremba et al. (2014): layers, units, unroll, init, dropout, epochs
 
 
 def test_the_presets_ship_with_the_package():
-    assert preset_names() == ["ptb-large", "ptb-medium", "ptb-small"]
+    assert preset_names() == ["ptb-awd", "ptb-large", "ptb-medium", "ptb-small"]
+
+
+def test_the_regularised_preset_is_awd_lstm_style_and_builds():
+    from rnnkit.models import LanguageModel, LanguageModelConfig
+    from rnnkit.train import TrainConfig
+
+    p = read_preset("ptb-awd")
+    m, t = p["model"], p["train"]
+    assert (m["tie_weights"], m["variational"], m["weight_drop"], m["embedding_dropout"]) == (True, True, 0.5, 0.1)
+    assert (t["optimizer"], t["lr"], t["clip"], t["max_minutes"]) == ("ntasgd", 30.0, 0.25, 120.0)
+    model = LanguageModel(LanguageModelConfig.from_dict({**m, "vocab_size": 100}))
+    assert model.head.weight is model.embedding.weight and model.rnn.config.weight_drop == 0.5
+    assert model.rnn.config.variational and model.rnn.config.dropout == 0.4
+    TrainConfig(**t).validate()
 
 
 @pytest.mark.parametrize("name", sorted(PAPER))
@@ -186,7 +200,10 @@ def test_a_vocabulary_from_a_file_without_words(tmp_path, content, fragment):
 @pytest.mark.parametrize(
     "argv, fragment",
     [
-        (["--preset", "ptb-huge"], "unknown preset 'ptb-huge'; expected one of ptb-large, ptb-medium, ptb-small"),
+        (
+            ["--preset", "ptb-huge"],
+            "unknown preset 'ptb-huge'; expected one of ptb-awd, ptb-large, ptb-medium, ptb-small",
+        ),
         (["--tokens", "word", "--vocab-size", "2"], "expected vocabulary size 0 (no limit) or >= 3"),
         (["--tokens", "word", "--min-freq", "1000"], "no word occurs at least 1000 times"),
         (["--tokens", "word", "--line-mode"], "expected line mode with character tokens only"),

@@ -156,7 +156,7 @@ def test_clip_none():
         (
             "optimizer",
             "lbfgs",
-            "train: expected optimizer in ('adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'), got 'lbfgs'",
+            "train: expected optimizer in ('adam', 'adamw', 'sgd', 'rmsprop', 'adagrad', 'ntasgd'), got 'lbfgs'",
         ),
         ("clip_mode", "max", "train: expected clip_mode in ('norm', 'value', 'none'), got 'max'"),
         ("lr_schedule", "linear", "train: expected lr_schedule in ('none', 'step', 'epoch', 'plateau', 'cosine')"),

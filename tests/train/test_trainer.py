@@ -39,13 +39,21 @@ def corpus_text(n_words: int = 420, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def lm_trainer(run_dir, text=None, B=8, T=20, dropout=0.3, **train) -> Trainer:
-    """A 2x16 LSTM on the generated text: everything a CLI run builds, minus the CLI."""
+def lm_trainer(run_dir, text=None, B=8, T=20, dropout=0.3, model=None, **train) -> Trainer:
+    """A 2x16 LSTM on the generated text: everything a CLI run builds, minus the CLI. ``model``:
+    more [model] settings (flat recurrent keys allowed)."""
     cfg = TrainConfig(**{"device": "cpu", "log_every": 1, "eval_every": 4, "seed": 7, **train})
     seed_everything(cfg.seed)
     corpus = prepare_chars(text or corpus_text())
     mcfg = LanguageModelConfig.from_dict(
-        dict(vocab_size=len(corpus.vocab), embedding_size=8, hidden_size=16, num_layers=2, dropout=dropout)
+        dict(
+            vocab_size=len(corpus.vocab),
+            embedding_size=8,
+            hidden_size=16,
+            num_layers=2,
+            dropout=dropout,
+            **(model or {}),
+        )
     )
     model = LanguageModel(mcfg)
     task = LanguageModelTask(corpus.splits["train"], corpus.splits["val"], B, T, CPU)

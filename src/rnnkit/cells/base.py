@@ -162,6 +162,12 @@ class Cell:
         """One step in plain ops. ``x_proj`` = ``project(x_t, w)``. Returns (h_t, c_t)."""
         raise NotImplementedError
 
+    def recurrent_step(self, x_proj: Tensor, h: Tensor, h_in: Tensor, c: Tensor | None, w: tuple):
+        """``step`` with h_in (h masked by recurrent dropout) where h enters the recurrent
+        projection, and h itself in any direct path. This default is for cells whose h enters the
+        step only through the recurrence (Elman, LSTMs, IndRNN); the GRUs override it."""
+        return self.step(x_proj, h_in, c, w)
+
     def gates(self, x_proj: Tensor, h: Tensor, c: Tensor | None, w: tuple) -> dict[str, Tensor]:
         """The gate activations of one step, {name in ``gate_order``: (B, H)}, from the same
         arguments as ``step`` (for inspection: rnnkit.diagnostics colours text by them).

@@ -67,6 +67,10 @@ class GRUCell(Cell):
         r, z, n = self._gates(x_proj, h, w)
         return (1 - z) * n + z * h, None  # h_t = (1 - z) n + z h_{t-1}
 
+    def recurrent_step(self, x_proj, h, h_in, c, w):
+        r, z, n = self._gates(x_proj, h_in, w)  # the recurrent projections read the masked h
+        return (1 - z) * n + z * h, None  # the direct path the unmasked one
+
     def gates(self, x_proj, h, c, w):
         return dict(zip(self.gate_order, self._gates(x_proj, h, w)))
 

@@ -57,6 +57,25 @@ def add_recurrent_flags(m, embedding_help: str = "token embedding size") -> None
         metavar="M",
         help="IndRNN (--cell indrnn): clip each unit's recurrent weight to [-M, M], e.g. 2**(1/T) (0: no bound)",
     )
+    # the regularisers inside the recurrence (training only; rnnkit.layers.regularise)
+    add(
+        m,
+        "--variational",
+        dest="model.rnn.variational",
+        action="store_const",
+        const=True,
+        help="--dropout with one mask per sequence, the same at every step (Gal & Ghahramani 2016)",
+    )
+    add(
+        m,
+        "--recurrent-dropout",
+        dest="model.rnn.recurrent_dropout",
+        type=float,
+        help="dropout on h_(t-1) where it enters the recurrence, one mask per sequence (autograd backend)",
+    )
+    add(m, "--weight-drop", dest="model.rnn.weight_drop", type=float, help="DropConnect on W_hh, one mask per batch")
+    add(m, "--zoneout", dest="model.rnn.zoneout", type=float, help="each unit of h keeps its last value (autograd)")
+    add(m, "--zoneout-cell", dest="model.rnn.zoneout_cell", type=float, help="zoneout on the LSTM's cell state c")
 
 
 def add_training_flags(p) -> None:
@@ -66,11 +85,13 @@ def add_training_flags(p) -> None:
         t,
         "--optimizer",
         dest="train.optimizer",
-        choices=["adam", "adamw", "sgd", "rmsprop", "adagrad"],
-        help="optimiser (adamw: decoupled --weight-decay on the weight matrices only)",
+        choices=["adam", "adamw", "sgd", "rmsprop", "adagrad", "ntasgd"],
+        help="optimiser (adamw: decoupled --weight-decay on the weight matrices only; ntasgd: SGD, then "
+        "averaged from the evaluation that fails to beat the best of all but the last --nonmono)",
     )
     add(t, "--lr", dest="train.lr", type=float, help="learning rate (on --resume: replaces the current value)")
     add(t, "--momentum", dest="train.momentum", type=float, help="SGD momentum (--optimizer sgd)")
+    add(t, "--nonmono", dest="train.nonmono", type=int, help="--optimizer ntasgd: evaluations the trigger looks past")
     add(t, "--weight-decay", dest="train.weight_decay", type=float, help="L2 weight decay")
     add(
         t,

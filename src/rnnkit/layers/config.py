@@ -36,6 +36,12 @@ class RecurrentConfig:
     recurrent_init: str = "orthogonal"
     proj_size: int = 0  # LSTM only: h_t = W_hr (o_t * tanh(c_t)) of size P; 0 = no projection
     recurrent_max: float = 0.0  # IndRNN only: |u| clipped to this bound where it enters the step; 0 = none
+    # Regularisers inside the recurrence (training only; rnnkit.layers.regularise):
+    variational: bool = False  # dropout between layers with ONE mask per sequence (Gal & Ghahramani)
+    recurrent_dropout: float = 0.0  # on h_{t-1} where it enters the recurrence, one mask per sequence
+    weight_drop: float = 0.0  # DropConnect on W_hh, one mask per forward call (AWD-LSTM)
+    zoneout: float = 0.0  # h_t keeps h_{t-1} per unit with this probability (Krueger et al.)
+    zoneout_cell: float = 0.0  # the same on the LSTM's cell state c_t
 
     def __post_init__(self):
         if self.cell not in CELL_TYPES:
@@ -53,6 +59,7 @@ class RecurrentConfig:
         if not is_real(self.forget_bias):
             raise ValueError(f"forget_bias: expected a finite number (float32), got {self.forget_bias!r}")
         cell = cell_for(self)  # the cell validates the options it reads
+        self._check_regularisers(cell)
         if self.backend == "native" and cell.native is None:
             raise ValueError(
                 f"backend: expected 'auto', 'fused' or 'autograd' for {cell.without_native} "
@@ -64,6 +71,36 @@ class RecurrentConfig:
             f"input_size={self.input_size}, hidden_size={self.hidden_size}, num_layers={self.num_layers}"
             + (f", proj_size={self.proj_size}" if self.proj_size else ""),
         )
+
+    def _check_regularisers(self, cell) -> None:
+        if not isinstance(self.variational, bool):
+            raise ValueError(f"variational: expected true or false, got {self.variational!r}")
+        for name in ("recurrent_dropout", "weight_drop", "zoneout", "zoneout_cell"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not is_real(value) or not 0.0 <= value < 1.0:
+                raise ValueError(f"{name}: expected a probability in [0, 1), got {value!r}")
+        if cell.scan and (self.recurrent_dropout or self.weight_drop):
+            name = "recurrent_dropout" if self.recurrent_dropout else "weight_drop"
+            raise ValueError(
+                f"{name}: expected 0 for cell {self.cell!r} (its gates do not read h_(t-1): "
+                f"nothing recurrent to drop), got {getattr(self, name)!r}"
+            )
+        if self.zoneout_cell and not cell.has_cell_state:
+            raise ValueError(
+                f"zoneout_cell: expected 0 for cell {self.cell!r} (it has no cell state; zoneout "
+                f"acts on h), got {self.zoneout_cell!r}"
+            )
+        per_step = [n for n in ("recurrent_dropout", "zoneout", "zoneout_cell") if getattr(self, n)]
+        if per_step and self.backend not in ("auto", "autograd"):
+            raise ValueError(
+                f"{per_step[0]}: runs on the autograd backend only (it changes the recurrence inside "
+                f"each step; 'auto' picks autograd for it), got backend {self.backend!r}"
+            )
+
+    @property
+    def recurrent_regularised(self) -> bool:
+        """Whether a regulariser acts inside each step (then the autograd backend runs the layer)."""
+        return bool(self.recurrent_dropout or self.zoneout or self.zoneout_cell)
 
     def parameter_count(self) -> int:
         """How many numbers the stack's parameters hold (computed from the shapes; nothing allocated)."""

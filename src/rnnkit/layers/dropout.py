@@ -41,17 +41,28 @@ def dropout(x: Tensor, p: float, training: bool = True, scale: float | None = No
     return x * factor
 
 
-class Dropout(nn.Module):
-    """``nn.Dropout``'s interface (``p``; the identity in eval mode) drawing as ``dropout`` does."""
+def locked_dropout(x: Tensor, p: float, training: bool = True, scale: float | None = None) -> Tensor:
+    """Variational ("locked") dropout of a time-major x (T, B, ...): ONE mask per sequence, the same
+    at every step (Gal & Ghahramani 2016), drawn as ``dropout`` draws."""
+    if not training or p == 0:
+        return x
+    return x * dropout(torch.ones_like(x[:1]), p, scale=scale)  # (1, B, ...) over all T
 
-    def __init__(self, p: float = 0.5):
+
+class Dropout(nn.Module):
+    """``nn.Dropout``'s interface (``p``; the identity in eval mode) drawing as ``dropout`` does.
+    ``locked``: on time-major (T, B, ...) inputs, one mask per sequence (``locked_dropout``)."""
+
+    def __init__(self, p: float = 0.5, locked: bool = False):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"dropout: expected p in [0, 1], got {p!r}")
-        self.p = p
+        self.p, self.locked = p, locked
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.locked and x.dim() >= 3:
+            return locked_dropout(x, self.p, self.training)
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}" + (", locked=True" if self.locked else "")

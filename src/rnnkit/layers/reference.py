@@ -62,10 +62,12 @@ def reference_recurrence(
     w: tuple,
     lengths: Tensor | None = None,
     observer: Observer | None = None,
+    regulariser=None,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """One layer-direction over x (T, B, D). Returns outputs (T, B, h size), h_T, c_T or None.
 
-    With ``lengths``, a finished sequence keeps its state and outputs zeros."""
+    With ``lengths``, a finished sequence keeps its state and outputs zeros. ``regulariser``: a
+    ``rnnkit.layers.regularise.StepRegulariser`` (recurrent dropout, zoneout) or None."""
     T = x.shape[0]
     # Padding may hold anything, NaN included; masking the state alone would not stop it: NaN
     # outputs past the end (h_new * 0) and NaN gradients (0 * NaN in the step's backward).
@@ -79,8 +81,12 @@ def reference_recurrence(
         if observer is not None and observer.fused_steps:
             y, _, c_new = fused_recurrence(cell, x[t : t + 1], h, c, w)
             h_new = y[0]  # (1, B, H) -> (B, H): the output and the next step's h_{t-1}, one tensor
-        else:
+        elif regulariser is None:
             h_new, c_new = cell.step(x_proj[t], h, c, w)
+        else:
+            h_new, c_new = cell.recurrent_step(x_proj[t], h, regulariser.recurrent_input(h), c, w)
+        if regulariser is not None:
+            h_new, c_new = regulariser.after(h_new, c_new, h, c)
         if observer is not None:
             gates = {}
             if observer.gates:

@@ -20,9 +20,10 @@ from rnnkit.cells import cell_for
 from rnnkit.layers import native
 from rnnkit.layers.backend import Route, resolve
 from rnnkit.layers.config import RecurrentConfig
-from rnnkit.layers.dropout import dropout
+from rnnkit.layers.dropout import dropout, locked_dropout
 from rnnkit.layers.fused import fused_recurrence
 from rnnkit.layers.reference import StackObserver, reference_recurrence
+from rnnkit.layers.regularise import StepRegulariser, drop_weights, zone_out
 from rnnkit.layers.sequence import SortedBatch, check_lengths, reverse_index, reverse_time, zero_padding
 from rnnkit.layers.state import initial_state, stack_states
 
@@ -61,6 +62,8 @@ class Stack:
             d_in = self.layer_input_size(layer)
             params = self.cell.parameters(d_in, config.hidden_size)
             self._weight_names.append([tuple(f"{p.kind}_l{layer}{s}" for p in params) for s in suffixes])
+        kinds = [p.kind for p in self.cell.parameters(config.input_size, config.hidden_size)]
+        self._hh_index = kinds.index("weight_hh") if "weight_hh" in kinds else None  # what weight drop masks
 
     def layer_input_size(self, layer: int) -> int:
         """D for layer 0, the layer below's output size (dirs * h size) above it."""
@@ -74,6 +77,15 @@ class Stack:
         # attribute computed or stored outside _parameters: getattr for those (slower), else the dict
         params = self._parameters
         return tuple(params[n] if n in params else getattr(self, n, None) for n in self._weight_names[layer][direction])
+
+    def forward_weights(self, layer: int, direction: int = 0) -> tuple[Tensor | None, ...]:
+        """``layer_weights`` as this forward call computes with them: in training with
+        ``weight_drop``, W_hh DropConnect-masked (one mask per call; ``rnnkit.layers.regularise``)."""
+        w = self.layer_weights(layer, direction)
+        p = self.config.weight_drop
+        if p and self.training:
+            return drop_weights(w, self._hh_index, p)
+        return w
 
     def flat_weights(self) -> list[Tensor]:
         """Parameters in torch.nn's ``_flat_weights`` order."""
@@ -99,7 +111,16 @@ class Stack:
         w = self.weight_ih_l0
         recording = grad if grad is not None else torch.is_grad_enabled() and w.requires_grad
         observed = self._observer is not None
-        return resolve(self.cell, self.config.backend, device or w.device, dtype, recording, observed=observed)
+        route = resolve(self.cell, self.config.backend, device or w.device, dtype, recording, observed=observed)
+        if route.backend != "autograd" and self._stepwise_regularised():
+            return Route("autograd", self.cell)  # the config allows this only with backend "auto"
+        return route
+
+    def _stepwise_regularised(self) -> bool:
+        """Whether a regulariser changes each step of this call: zoneout (its masks in training, its
+        expectation in evaluation) or recurrent dropout (training). The autograd backend runs those."""
+        cfg = self.config
+        return bool(cfg.zoneout or cfg.zoneout_cell or (cfg.recurrent_dropout and self.training))
 
     @contextmanager
     def observe(self, observer: StackObserver):
@@ -149,7 +170,10 @@ class Stack:
         layer and rnnkit's dropout between them (``rnnkit.layers.dropout``: cheaper on a CPU than
         the kernel's own), so every backend draws the same masks."""
         cfg, cell = self.config, self.cell
-        flat = self.flat_weights()
+        per_layer_direction = (
+            self.forward_weights(k, d) for k in range(cfg.num_layers) for d in range(self.num_directions)
+        )
+        flat = [t for w in per_layer_direction for t in w if t is not None]
         if not (cfg.dropout and self.training and cfg.num_layers > 1):
             hx = (h0, c0) if c0 is not None else h0
             args = (cfg.bias, cfg.num_layers, 0.0, self.training, cfg.bidirectional, lengths)
@@ -190,11 +214,12 @@ class Stack:
         def run_layer(x_in, h0_k, c0_k, weights, layer, direction):
             if fused:
                 return fused_recurrence(cell, x_in, h0_k, c0_k, weights, batch_sizes)
+            regulariser = StepRegulariser.of(cfg, self.training, h0_k)
             if observer is None:
-                return reference_recurrence(self.cell, x_in, h0_k, c0_k, weights, lengths)
+                return reference_recurrence(self.cell, x_in, h0_k, c0_k, weights, lengths, regulariser=regulariser)
             seen = observer.layer(layer, direction, rev if direction else None)
             step_cell = cell if seen.fused_steps else self.cell
-            return reference_recurrence(step_cell, x_in, h0_k, c0_k, weights, lengths, seen)
+            return reference_recurrence(step_cell, x_in, h0_k, c0_k, weights, lengths, seen, regulariser)
 
         order = None if sorted_batch is None else sorted_batch.order
         inp, hs, cs = self.run_stack(xt, h0, c0, rev, run_layer, order)
@@ -223,7 +248,7 @@ class Stack:
                 k = layer * self.num_directions + direction
                 x_in = inp if direction == 0 else reverse_time(inp, rev)
                 c_k = None if c0 is None else c0[k]
-                y, h, c = run_layer(x_in, h0[k], c_k, self.layer_weights(layer, direction), layer, direction)
+                y, h, c = run_layer(x_in, h0[k], c_k, self.forward_weights(layer, direction), layer, direction)
                 outs.append(y if direction == 0 else reverse_time(y, rev))
                 hs.append(h)
                 cs.append(c)
@@ -243,19 +268,28 @@ class Stack:
                 "whole sequence), got bidirectional=True"
             )
         self._check_input(x_t, rank=2)
+        if self.training and self._per_sequence_masks():
+            raise ValueError(
+                f"step: expected eval mode with {self._per_sequence_masks()} (its masks are drawn once per "
+                "sequence, not per step), got training mode"
+            )
         B = x_t.shape[0]
         h_shape, c_shape = self._state_shapes(cfg.num_layers, B)
         h0, c0 = initial_state(state, self.cell.has_cell_state, h_shape, x_t, c_shape=c_shape)
         h_layers = h0.unbind(0)  # one call instead of L indexings (this runs once per generated token)
         c_layers = (None,) * cfg.num_layers if c0 is None else c0.unbind(0)
         route = resolve(self.cell, cfg.backend, x_t.device, step=x_t)
-        if route.backend == "fused":
+        zoned = self._stepwise_regularised()  # eval: zoneout's expectation
+        if route.backend == "fused" and not zoned:
             return self._fused_step(route.cell, x_t, h_layers, c_layers)
         inp, hs, cs = x_t, [], []
         for layer in range(cfg.num_layers):
             w = self.layer_weights(layer)
             bias = None if route.backend == "native" else self._input_bias(layer, w)
             h, c = one_step(route, inp, h_layers[layer], c_layers[layer], w, bias)
+            if zoned:
+                h = zone_out(h, h_layers[layer], cfg.zoneout, False) if cfg.zoneout else h
+                c = zone_out(c, c_layers[layer], cfg.zoneout_cell, False) if cfg.zoneout_cell else c
             hs.append(h)
             cs.append(c)
             inp = self._between_layers(h, layer)
@@ -277,12 +311,25 @@ class Stack:
         state = h_out if c_out is None else (h_out, c_out)
         return h_out[L - 1].clone(), state  # a copy: in-place edits of the output leave the state alone
 
+    def _per_sequence_masks(self) -> str:
+        """The regularisers of this stack whose masks are drawn once per sequence ('' if none)."""
+        cfg = self.config
+        on = [n for n in ("weight_drop", "recurrent_dropout", "zoneout", "zoneout_cell") if getattr(cfg, n)]
+        if cfg.variational and cfg.dropout:
+            on.append("variational dropout")
+        return ", ".join(on)
+
     def _between_layers(self, h: Tensor, layer: int, order: Tensor | None = None) -> Tensor:
-        """A layer's output as the next layer's input: dropout (training) below the top layer.
-        ``order``: h's rows are the batch's rows ``order`` (the mask is drawn in the batch's order)."""
+        """A layer's output as the next layer's input: dropout (training) below the top layer; with
+        ``variational``, one mask per sequence (``locked_dropout``). ``order``: h's rows are the
+        batch's rows ``order`` (the mask is drawn in the batch's order)."""
         cfg = self.config
         if cfg.dropout and self.training and layer < cfg.num_layers - 1:
             scale = 1.0 / (1.0 - cfg.dropout) if self.torch_dropout_scale and cfg.dropout < 1 else None
+            if cfg.variational and h.dim() == 3:
+                if order is None:
+                    return locked_dropout(h, cfg.dropout, scale=scale)
+                return h * locked_dropout(torch.ones_like(h[:1]), cfg.dropout, scale=scale).index_select(1, order)
             if order is None:
                 return dropout(h, cfg.dropout, scale=scale)
             return h * dropout(torch.ones_like(h), cfg.dropout, scale=scale).index_select(1, order)

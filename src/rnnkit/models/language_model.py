@@ -82,7 +82,7 @@ class LanguageModel(nn.Module):
         V, E = config.vocab_size, config.embedding_size
         self.embedding = nn.Embedding(V, E) if E else None
         self.rnn = Recurrent(config.rnn)
-        self.drop = Dropout(config.dropout)
+        self.drop = Dropout(config.dropout, locked=config.rnn.variational)  # locked: one mask per sequence
         self.head = nn.Linear(self.rnn.output_size, V)  # H, or P with a projection LSTM
         if config.tie_weights:
             self.head.weight = self.embedding.weight  # one parameter, two uses (Press & Wolf 2017)

@@ -103,7 +103,15 @@ class TaskSpec:
     default_epochs: float = 10.0
     base_train: ClassVar[dict] = {}
     vocab_settings: ClassVar[tuple[str, ...]] = ()
-    tunable_model: ClassVar[tuple[str, ...]] = ("dropout", "rnn.backend")
+    tunable_model: ClassVar[tuple[str, ...]] = (
+        "dropout",
+        "rnn.backend",
+        "rnn.variational",
+        "rnn.recurrent_dropout",
+        "rnn.weight_drop",
+        "rnn.zoneout",
+        "rnn.zoneout_cell",
+    )  # regularisers change neither the weights' shapes nor their meaning
     unknown_threshold: float = 0.10
 
     # ----- configs ------------------------------------------------------------------------------

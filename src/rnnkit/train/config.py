@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rnnkit.config import is_real
 from rnnkit.train.device import check_device
 
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "ntasgd")
 CLIP_MODES = ("norm", "value", "none")
 SCHEDULES = ("none", "step", "epoch", "plateau", "cosine")
 _FINITE = " and finite (a float32: at most 3.4e38)"
@@ -19,7 +19,9 @@ class TrainConfig:
 
     Attributes:
         optimizer: adam (default), adamw (decoupled ``weight_decay`` on the matrices only, betas
-            (0.9, ``beta2``)), sgd (with ``momentum``), rmsprop or adagrad.
+            (0.9, ``beta2``)), sgd (with ``momentum``), rmsprop, adagrad or ntasgd (SGD, averaged
+            from the first evaluation worse than the best of all but the last ``nonmono``; evaluated
+            and checkpointed as best with the average: rnnkit.train.ntasgd).
         clip_mode / clip: clip the global gradient norm to ``clip`` (default), clamp each gradient
             element to [-clip, clip] (char-rnn's "value"), or no clipping.
         lr_schedule: none; step (x lr_decay every lr_decay_every steps); epoch (constant for
@@ -50,6 +52,7 @@ class TrainConfig:
     lr_decay_every: int = 1000
     lr_decay_start: int = 4
     patience: int = 1
+    nonmono: int = 5
     warmup: int = 0
     min_lr_factor: float = 0.1
     beta2: float = 0.999
@@ -104,7 +107,7 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"train: expected {name} to be an integer >= 0, got {value!r}")
-        for name in ("log_every", "lr_decay_every", "patience"):
+        for name in ("log_every", "lr_decay_every", "patience", "nonmono"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"train: expected {name} to be an integer >= 1, got {value!r}")

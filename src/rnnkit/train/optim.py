@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from rnnkit.train.config import TrainConfig
+from rnnkit.train.ntasgd import NTASGD
 
 
 def _fused(params) -> dict:
@@ -33,6 +34,8 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
         return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, cfg.beta2), **_fused(params))
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "ntasgd":
+        return NTASGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, nonmono=cfg.nonmono)
     if cfg.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=cfg.lr, alpha=0.95, weight_decay=cfg.weight_decay)
     return torch.optim.Adagrad(params, lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -34,6 +34,7 @@ import math
 import random
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import NoReturn
 
@@ -356,7 +357,8 @@ class Trainer:
         """Evaluate, log, checkpoint. An extra evaluation when a budget stops the run between
         scheduled ones does not step the plateau schedule: a resumed run must continue exactly as
         an uninterrupted one, which never saw that evaluation."""
-        val = self.task.evaluate(self.model)
+        with self._evaluated_weights():
+            val = self.task.evaluate(self.model)
         record = {
             "kind": "eval",
             "step": self.step,
@@ -377,6 +379,9 @@ class Trainer:
             )
         if self.schedule_on == "eval" and score is not None and on_schedule:
             self.scheduler.step(score)
+        observe = getattr(self.optimizer, "observe", None)  # NT-ASGD's trigger
+        if observe is not None and val_loss is not None and on_schedule and observe(val_loss, self.step):
+            self._say(f"step {self.step}: validation loss stopped improving: averaging the weights from here (NT-ASGD)")
         better = (lambda a, b: a < b) if self.cfg.monitor_mode == "min" else (lambda a, b: a > b)
         loss = val_loss if val_loss is not None else math.inf
         improved = score is not None and (
@@ -392,12 +397,18 @@ class Trainer:
         else:
             held = self._held(val)
             if improved:
-                self._save(self.best_path, held)
+                with self._evaluated_weights():  # best holds the weights evaluated
+                    self._save(self.best_path, held)
             self._save(self.latest_path, held)
         self._plot(final=False)
         if val_loss is not None:
             self._say(f"step {self.step}: {self.task.describe(val)}" + (" (best)" if improved else ""))
         return record
+
+    def _evaluated_weights(self):
+        """The weights a run is evaluated with: NT-ASGD's average once it averages, else the model's."""
+        averaged = getattr(self.optimizer, "averaged", None)
+        return averaged() if averaged is not None else nullcontext()
 
     def _plot(self, final: bool) -> None:
         """curves.png, redrawn at an evaluation when PLOT_EVERY_S have passed since the last drawing
