@@ -40,8 +40,8 @@ def _forward(a, c_prev, eager: bool):
 
 @needs_compiler
 def test_kernel_builds_here_and_says_so():
-    assert all(compiled.library(name) is not None for name in ("lstm", "gru", "scan"))
-    assert compiled.status() == {"lstm": "compiled", "gru": "compiled", "scan": "compiled"}
+    assert all(compiled.library(name) is not None for name in ("lstm", "gru", "lnlstm", "scan"))
+    assert compiled.status() == {"lstm": "compiled", "gru": "compiled", "lnlstm": "compiled", "scan": "compiled"}
 
 
 @needs_compiler
@@ -139,9 +139,10 @@ def test_backward_kernel_equals_eager_ops(dtype, atol):
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("variant", variant_params(KERNEL_VARIANTS))
 def test_layer_with_kernel_equals_layer_without(variant, bidirectional):
-    # Training a 2-layer (bi)LSTM / GRU / projection LSTM through the fused backend with variable
-    # lengths: outputs, final states and every gradient agree between the compiled and the eager
-    # step (float32).
+    # Training a 2-layer (bi)LSTM / GRU / projection LSTM / layer-norm LSTM / scan cell through the
+    # fused backend with variable lengths: outputs, final states and every gradient agree between
+    # the compiled and the eager path (float32; the layer norms' gradients reach ~100 here, and their
+    # rounding differs by a few 1e-6 of that).
     torch.manual_seed(0)
     T, B, D, H = 7, 5, 6, 33
     layer = Recurrent(RecurrentConfig(input_size=D, hidden_size=H, num_layers=2, bidirectional=bidirectional,
@@ -161,8 +162,8 @@ def test_layer_with_kernel_equals_layer_without(variant, bidirectional):
             finals = list(state) if isinstance(state, tuple) else [state]
             (Y.square().sum() + sum((k + 1) * s.sum() for k, s in enumerate(finals))).backward()
         runs.append([Y, *finals, x_.grad] + [p.grad.clone() for p in layer.parameters()])
-    for ours, eager in zip(*runs, strict=True):
-        torch.testing.assert_close(ours, eager, rtol=1e-5, atol=1e-5)
+    for ours, eager in zip(*runs, strict=True):  # float32: within 1e-5 of each tensor's scale
+        torch.testing.assert_close(ours, eager, rtol=1e-5, atol=1e-5 * max(1.0, eager.abs().max().item()))
 
 
 @needs_compiler

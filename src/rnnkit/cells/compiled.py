@@ -37,12 +37,18 @@ import torch
 from torch import Tensor
 
 KERNELS = Path(__file__).with_name("kernels")
-SOURCES = {"lstm": KERNELS / "lstm_step.cpp", "gru": KERNELS / "gru_step.cpp", "scan": KERNELS / "scan.cpp"}
+SOURCES = {
+    "lstm": KERNELS / "lstm_step.cpp",
+    "gru": KERNELS / "gru_step.cpp",
+    "lnlstm": KERNELS / "lnlstm_step.cpp",
+    "scan": KERNELS / "scan.cpp",
+}
 HEADERS = (KERNELS / "activations.h",)  # included by every source: part of the cache key
 #: The C functions of each kernel, ``rnnkit_<kernel>_<function>_<f32|f64>``: (pointers, int64s).
 SIGNATURES = {
     "lstm": {"forward": (5, 2), "backward": (6, 2), "step": (8, 3)},
     "gru": {"forward": (4, 2), "backward": (7, 2)},
+    "lnlstm": {"forward": (13, 2), "backward": (16, 2)},
     "scan": {
         f"{cell}_{way}": size
         for cell in ("mingru", "minlstm")
@@ -210,6 +216,22 @@ def gru_backward(
     n, H = d_h.shape
     pointers = (t.data_ptr() for t in (act, hw, h_prev, d_h, d_a, d_xn, d_h_prev))
     _functions["gru_backward", act.dtype](*pointers, n, H)
+
+
+def lnlstm_forward(a, r, c_prev, gamma_h, gamma_c, beta_c, c, tc, h, rm, rs, cm, cs) -> None:
+    """The layer-norm LSTM's step after the recurrent GEMM r = h_{t-1} W_hh^T (n, 4H): a (n, 4H)
+    -> activations; writes c, tc, h (n, H) and the statistics rm, rs, cm, cs (n, 1)."""
+    n, H = c.shape
+    tensors = (a, r, c_prev, gamma_h, gamma_c, beta_c, c, tc, h, rm, rs, cm, cs)
+    _functions["lnlstm_forward", a.dtype](*(t.data_ptr() for t in tensors), n, H)
+
+
+def lnlstm_backward(act, r, c_prev, c, tc, rm, rs, cm, cs, gamma_h, gamma_c, d_h, d_c, dA, dZ, d_ah) -> None:
+    """Writes dA (n, 4H) and dZ (n, H) (for the sums after the loop) and d_ah = dL/dr (n, 4H);
+    d_c (n, H) goes from dL/dc_t to dL/dc_{t-1} in place."""
+    n, H = d_c.shape
+    tensors = (act, r, c_prev, c, tc, rm, rs, cm, cs, gamma_h, gamma_c, d_h, d_c, dA, dZ, d_ah)
+    _functions["lnlstm_backward", act.dtype](*(t.data_ptr() for t in tensors), n, H)
 
 
 def scan_forward(cell: str, gates: Tensor, H_all: Tensor, limits: Tensor | None) -> None:

@@ -11,10 +11,13 @@ gradient factors, so ``local_grads`` only hands the saved activations over.
 
 from __future__ import annotations
 
+import torch
+
 from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell, affine
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.lstm_ln import LayerNormLSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
 from rnnkit.cells.mingru import MinGRUCell
 from rnnkit.cells.minlstm import MinLSTMCell
@@ -105,6 +108,44 @@ class KernelProjLSTMCell(ProjLSTMCell, KernelLSTMCell):
         # No whole-step kernel (it has no projection): the input GEMM, then forward_step.
         cell = self if compiled.usable("lstm", c_prev, c) else ProjLSTMCell(self.proj_size)
         Cell.inference_step(cell, x, h_prev, c_prev, h, c, w, bias)
+
+
+class KernelLayerNormLSTMCell(LayerNormLSTMCell):
+    """``LayerNormLSTMCell`` with ``kernels/lnlstm_step.cpp`` doing each step's normalisations and
+    gate math after torch's recurrent GEMM (the eager path makes some fifteen passes per step)."""
+
+    kernel = "lnlstm"
+
+    @classmethod
+    def of(cls, cell: LayerNormLSTMCell) -> KernelLayerNormLSTMCell | None:
+        return cls() if type(cell) is LayerNormLSTMCell else None
+
+    def inference_step(self, x, h_prev, c_prev, h, c, w, bias=None):
+        if compiled.usable("lnlstm", c_prev, c, h, *w[5:8]):  # the buffers forward_step hands the kernel
+            Cell.inference_step(self, x, h_prev, c_prev, h, c, w, bias)
+        else:
+            LayerNormLSTMCell.inference_step(LayerNormLSTMCell(), x, h_prev, c_prev, h, c, w, bias)
+
+    def forward_step(self, a, h_prev, c_prev, h, c, cache, prep):
+        r = torch.mm(h_prev, prep[1], out=cache["r"])  # r = W_hh h_{t-1}   (n, 4H)
+        stats = (cache["rm"], cache["rs"], cache["cm"], cache["cs"])
+        compiled.lnlstm_forward(a, r, c_prev, prep[2], prep[3], prep[4], c, cache["tc"], h, *stats)
+
+    def local_grads(self, A, H_all, C_all, cache):
+        T, B, GH = A.shape  # the kernel forms every factor on the fly; dA, dZ for the sums after the loop
+        return {
+            "act": A,
+            "c_prev": C_all[:-1],
+            "c": C_all[1:],
+            "dA": A.new_zeros(T, B, GH),
+            "dZ": A.new_zeros(T, B, GH // 4),
+        }
+
+    def backward_step(self, d_h, d_c, d_ah, local, cache, prep, d_h_prev):
+        stats = (cache["rm"], cache["rs"], cache["cm"], cache["cs"])
+        compiled.lnlstm_backward(local["act"], cache["r"], local["c_prev"], local["c"], cache["tc"], *stats,
+                                 prep[2], prep[3], d_h, d_c, local["dA"], local["dZ"], d_ah)  # fmt: skip
+        d_h_prev.addmm_(d_ah, prep[0])  # dL/dh_{t-1} += d_r W_hh   (n, 4H) @ (4H, H)
 
 
 class _ScanKernel:

@@ -36,6 +36,7 @@ from rnnkit.cells.gru_ln import LayerNormGRUCell
 from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.kernel_cells import (
     KernelGRUCell,
+    KernelLayerNormLSTMCell,
     KernelLSTMCell,
     KernelMinGRUCell,
     KernelMinLSTMCell,
@@ -61,7 +62,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(GRUCell, kernel=KernelGRUCell),
     Entry(ProjLSTMCell, kernel=KernelProjLSTMCell),
     Entry(IndRNNCell),
-    Entry(LayerNormLSTMCell),
+    Entry(LayerNormLSTMCell, kernel=KernelLayerNormLSTMCell),
     Entry(LayerNormGRUCell),
     Entry(MinGRUCell, kernel=KernelMinGRUCell),
     Entry(MinLSTMCell, kernel=KernelMinLSTMCell),
