@@ -219,6 +219,25 @@ def test_a_training_step_with_per_sequence_masks_is_refused():
     with pytest.raises(ValueError) as e:
         layer.step(x_of()[0])
     assert str(e.value) == (
-        "step: expected eval mode with weight_drop, zoneout (its masks are drawn once per sequence, "
-        "not per step), got training mode"
+        "step: expected eval mode with weight_drop (its masks are drawn once per sequence, not per step), "
+        "got training mode"
+    )
+    layer = make("lstm", zoneout=0.5).train()  # zoneout draws per step: a training step can
+    torch.manual_seed(0)
+    ones = torch.ones(1, 800, H, dtype=F64)
+    h, _ = layer.step(torch.randn(800, D, dtype=F64), (ones, ones))
+    assert (h == 1).double().mean().item() == pytest.approx(0.5, abs=0.04)  # half the units kept h_0 = 1
+
+
+def test_to_torch_leaves_training_only_regularisers_behind_and_refuses_zoneout():
+    from rnnkit.layers import to_torch
+
+    layer = make("lstm", weight_drop=0.5, recurrent_dropout=0.2).eval()
+    module = to_torch(layer)
+    torch.testing.assert_close(module(x_of())[0], layer(x_of())[0])  # the evaluated function
+    with pytest.raises(ValueError) as e:
+        to_torch(make("lstm", zoneout=0.1, zoneout_cell=0.2))
+    assert str(e.value) == (
+        "to_torch: expected no zoneout (torch.nn has none, and its expectation is part of the evaluated "
+        "function), got zoneout=0.1, zoneout_cell=0.2"
     )

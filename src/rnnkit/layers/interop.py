@@ -40,11 +40,20 @@ def from_torch(module: nn.RNNBase, backend: str = "auto") -> Recurrent:
 
 
 def to_torch(layer: Recurrent) -> nn.RNNBase:
-    """The torch.nn module with this layer's configuration and exact weights."""
+    """The torch.nn module with this layer's configuration and exact weights. The regularisers that
+    act in training only (weight drop, recurrent and variational dropout) are left behind: torch.nn
+    has none of them, and the evaluated function is the same without them. Zoneout changes the
+    evaluated function too (its expectation), so a layer with zoneout is refused."""
     cfg, cell = layer.config, layer.cell
     if not native.supports(cell):
         raise ValueError(
             f"to_torch: expected a cell torch.nn implements, got {cell.without_native} ({cell.why_not_native})"
+        )
+    zoned = [f"{n}={getattr(cfg, n)}" for n in ("zoneout", "zoneout_cell") if getattr(cfg, n)]
+    if zoned:
+        raise ValueError(
+            f"to_torch: expected no zoneout (torch.nn has none, and its expectation is part of the evaluated "
+            f"function), got {', '.join(zoned)}"
         )
     kwargs = dict(
         input_size=cfg.input_size,

@@ -279,7 +279,7 @@ class Stack:
         h_layers = h0.unbind(0)  # one call instead of L indexings (this runs once per generated token)
         c_layers = (None,) * cfg.num_layers if c0 is None else c0.unbind(0)
         route = resolve(self.cell, cfg.backend, x_t.device, step=x_t)
-        zoned = self._stepwise_regularised()  # eval: zoneout's expectation
+        zoned = bool(cfg.zoneout or cfg.zoneout_cell)  # a fresh mask per step in training, else the expectation
         if route.backend == "fused" and not zoned:
             return self._fused_step(route.cell, x_t, h_layers, c_layers)
         inp, hs, cs = x_t, [], []
@@ -288,8 +288,8 @@ class Stack:
             bias = None if route.backend == "native" else self._input_bias(layer, w)
             h, c = one_step(route, inp, h_layers[layer], c_layers[layer], w, bias)
             if zoned:
-                h = zone_out(h, h_layers[layer], cfg.zoneout, False) if cfg.zoneout else h
-                c = zone_out(c, c_layers[layer], cfg.zoneout_cell, False) if cfg.zoneout_cell else c
+                h = zone_out(h, h_layers[layer], cfg.zoneout, self.training) if cfg.zoneout else h
+                c = zone_out(c, c_layers[layer], cfg.zoneout_cell, self.training) if cfg.zoneout_cell else c
             hs.append(h)
             cs.append(c)
             inp = self._between_layers(h, layer)
@@ -312,9 +312,10 @@ class Stack:
         return h_out[L - 1].clone(), state  # a copy: in-place edits of the output leave the state alone
 
     def _per_sequence_masks(self) -> str:
-        """The regularisers of this stack whose masks are drawn once per sequence ('' if none)."""
+        """The regularisers of this stack whose masks are drawn once per sequence ('' if none):
+        ``step`` cannot draw them in training (zoneout draws per step, and can)."""
         cfg = self.config
-        on = [n for n in ("weight_drop", "recurrent_dropout", "zoneout", "zoneout_cell") if getattr(cfg, n)]
+        on = [n for n in ("weight_drop", "recurrent_dropout") if getattr(cfg, n)]
         if cfg.variational and cfg.dropout:
             on.append("variational dropout")
         return ", ".join(on)
