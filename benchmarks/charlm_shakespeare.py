@@ -2,6 +2,7 @@
 
     python benchmarks/charlm_shakespeare.py                       # data from $RNNKIT_DATA or ../shared/data
     python benchmarks/charlm_shakespeare.py --data-dir DIR --minutes 10
+    python benchmarks/charlm_shakespeare.py --cell mingru     # the same run with another cell (issue 18)
 
 Split: first 90% train, last 10% validation (nanoGPT's split). The clock includes evaluation.
 Bar (issue 3): validation loss <= 1.75 nats/char after 3 minutes and <= 1.55 after 10 minutes on
@@ -63,13 +64,17 @@ def main(argv=None) -> int:
         "--data-dir", type=Path, default=None, help="datasets folder (default $RNNKIT_DATA or ../shared/data)"
     )
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget in minutes (default 10)")
-    parser.add_argument("--run-dir", type=Path, default=Path("runs") / f"shakespeare-{time.strftime('%Y%m%d-%H%M%S')}")
+    parser.add_argument("--cell", default="lstm", help="the recurrent cell (default lstm, the bar's)")
+    parser.add_argument("--run-dir", type=Path, default=None, help="default runs/shakespeare-<cell>-<time>")
     args = parser.parse_args(argv)
+    args.run_dir = args.run_dir or Path("runs") / f"shakespeare-{args.cell}-{time.strftime('%Y%m%d-%H%M%S')}"
+    config = list(CONFIG)
+    config[config.index("--cell") + 1] = args.cell
     data = (args.data_dir or default_data_dir()) / "tinyshakespeare" / "input.txt"
     if not data.is_file():
         print(f"benchmark: no tiny Shakespeare at {data}; pass --data-dir or set RNNKIT_DATA", file=sys.stderr)
         return 2
-    flags = [str(data), "--run-dir", str(args.run_dir), "--max-minutes", str(args.minutes), *CONFIG]
+    flags = [str(data), "--run-dir", str(args.run_dir), "--max-minutes", str(args.minutes), *config]
     print("rnnkit train " + " ".join(flags), flush=True)
     code = rnnkit_main(["train", *flags])
     if code:

@@ -62,7 +62,13 @@ def test_after_the_trigger_the_average_of_the_iterates_is_evaluated():
 
 def test_a_run_evaluates_and_keeps_the_average_as_best_and_resumes_exactly(tmp_path):
     settings = {"optimizer": "ntasgd", "lr": 1.0, "nonmono": 1, "eval_every": 2}
-    model = {"weight_drop": 0.3, "variational": True, "zoneout": 0.1, "embedding_dropout": 0.1}
+    model = {
+        "weight_drop": 0.3,
+        "variational": True,
+        "zoneout": 0.1,
+        "recurrent_dropout": 0.2,
+        "embedding_dropout": 0.1,
+    }
     full = lm_trainer(tmp_path / "full", max_steps=16, model=model, **settings)
     full.fit()
     assert full.optimizer.averaging  # a loss that fails to beat the best came within 8 evaluations

@@ -60,129 +60,97 @@ inline void min_lstm_gates(T k_f, T k_i, T& f_n, T& i_n, T& f_c, T& i_c) {
     i_c = v / (T(1) + v);
 }
 
+// One step of one unit, for each cell: ``g`` points at the unit's first gate (the others follow at
+// stride TN), ``hp`` is h_{t-1}. ``step`` returns h_t; ``grad`` writes the gates' gradients (same
+// layout, at ``dg``) from d = dL/dh_t and returns dL/dh_{t-1} through this step.
 template <typename T>
-void mingru_forward(const T* gates, T* H, const int64_t* limits, int64_t Tn, int64_t N) {
-    const T* K = gates;
-    const T* Ht = gates + Tn * N;
-#pragma omp parallel for schedule(static) if (Tn * N >= kParallelMin)
+struct MinGRU {
+    static constexpr int G = 2;  // (k, h~)
+    static inline T step(const T* g, int64_t TN, T hp) {
+        const T z = sigmoid(g[0]);
+        return hp + z * (g[TN] - hp);
+    }
+    static inline T grad(const T* g, T* dg, int64_t TN, T hp, T d) {
+        const T z = sigmoid(g[0]);
+        dg[0] = d * (g[TN] - hp) * z * (T(1) - z);
+        dg[TN] = d * z;
+        return d * (T(1) - z);
+    }
+};
+
+template <typename T>
+struct MinLSTM {
+    static constexpr int G = 3;  // (k_f, k_i, h~)
+    static inline T step(const T* g, int64_t TN, T hp) {
+        T f_n, i_n, f_c, i_c;
+        min_lstm_gates(g[0], g[TN], f_n, i_n, f_c, i_c);
+        return g[2 * TN] + f_n * (hp - g[2 * TN]);
+    }
+    static inline T grad(const T* g, T* dg, int64_t TN, T hp, T d) {
+        T f_n, i_n, f_c, i_c;
+        min_lstm_gates(g[0], g[TN], f_n, i_n, f_c, i_c);
+        const T d_d = d * (hp - g[2 * TN]) * f_n * i_n;
+        dg[0] = d_d * f_c;
+        dg[TN] = -d_d * i_c;
+        dg[2 * TN] = d * i_n;
+        return d * f_n;
+    }
+};
+
+// The whole sequence, forward: threads over blocks of units, time in order inside each.
+template <typename T, typename Cell>
+void scan_forward(const T* gates, T* H, const int64_t* limits, int64_t Tn, int64_t N) {
+    const int64_t TN = Tn * N;
+#pragma omp parallel for schedule(static) if (TN >= kParallelMin)
     for (int64_t e0 = 0; e0 < N; e0 += kBlock) {
         const int64_t e1 = e0 + kBlock < N ? e0 + kBlock : N;
         for (int64_t t = 0; t < Tn; ++t) {
-            const int64_t m = running(limits, t, e0, e1);
-            const T* k = K + t * N;
-            const T* ht = Ht + t * N;
-            const T* hp = H + t * N;
-            T* h = H + (t + 1) * N;
-#pragma omp simd
-            for (int64_t e = e0; e < m; ++e) {
-                const T z = sigmoid(k[e]);
-                h[e] = hp[e] + z * (ht[e] - hp[e]);
-            }
-            for (int64_t e = m; e < e1; ++e) h[e] = hp[e];
-        }
-    }
-}
-
-template <typename T>
-void mingru_backward(const T* gates, const T* H, const T* d_Y, const T* d_hn, T* d_gates, T* d_h0,
-                     const int64_t* limits, int64_t Tn, int64_t N) {
-    const T* K = gates;
-    const T* Ht = gates + Tn * N;
-    T* dK = d_gates;
-    T* dHt = d_gates + Tn * N;
-#pragma omp parallel for schedule(static) if (Tn * N >= kParallelMin)
-    for (int64_t e0 = 0; e0 < N; e0 += kBlock) {
-        const int64_t e1 = e0 + kBlock < N ? e0 + kBlock : N;
-        for (int64_t e = e0; e < e1; ++e) d_h0[e] = d_hn == nullptr ? T(0) : d_hn[e];  // δ runs in d_h0
-        for (int64_t t = Tn - 1; t >= 0; --t) {
-            const int64_t m = running(limits, t, e0, e1);
-            const int64_t o = t * N;
-#pragma omp simd
-            for (int64_t e = e0; e < m; ++e) {
-                const T z = sigmoid(K[o + e]);
-                const T d = d_h0[e] + d_Y[o + e];
-                dHt[o + e] = d * z;
-                dK[o + e] = d * (Ht[o + e] - H[o + e]) * z * (T(1) - z);
-                d_h0[e] = d * (T(1) - z);
-            }
-            for (int64_t e = m; e < e1; ++e) dK[o + e] = dHt[o + e] = T(0);
-        }
-    }
-}
-
-template <typename T>
-void minlstm_forward(const T* gates, T* H, const int64_t* limits, int64_t Tn, int64_t N) {
-    const T* Kf = gates;
-    const T* Ki = gates + Tn * N;
-    const T* Ht = gates + 2 * Tn * N;
-#pragma omp parallel for schedule(static) if (Tn * N >= kParallelMin)
-    for (int64_t e0 = 0; e0 < N; e0 += kBlock) {
-        const int64_t e1 = e0 + kBlock < N ? e0 + kBlock : N;
-        for (int64_t t = 0; t < Tn; ++t) {
-            const int64_t m = running(limits, t, e0, e1);
-            const int64_t o = t * N;
+            const int64_t m = running(limits, t, e0, e1), o = t * N;
             const T* hp = H + o;
             T* h = H + o + N;
 #pragma omp simd
-            for (int64_t e = e0; e < m; ++e) {
-                const T u = exp_(-Kf[o + e]), v = exp_(-Ki[o + e]);
-                T f_n = (T(1) + v) / (T(2) + u + v);
-                if ((u < v ? u : v) > T(1e30)) f_n = sigmoid(Kf[o + e] - Ki[o + e]);
-                h[e] = Ht[o + e] + f_n * (hp[e] - Ht[o + e]);
-            }
-            for (int64_t e = m; e < e1; ++e) h[e] = hp[e];
+            for (int64_t e = e0; e < m; ++e) h[e] = Cell::step(gates + o + e, TN, hp[e]);
+            for (int64_t e = m; e < e1; ++e) h[e] = hp[e];  // finished: a = 1, b = 0
         }
     }
 }
 
-template <typename T>
-void minlstm_backward(const T* gates, const T* H, const T* d_Y, const T* d_hn, T* d_gates, T* d_h0,
-                      const int64_t* limits, int64_t Tn, int64_t N) {
-    const T* Kf = gates;
-    const T* Ki = gates + Tn * N;
-    const T* Ht = gates + 2 * Tn * N;
-    T* dKf = d_gates;
-    T* dKi = d_gates + Tn * N;
-    T* dHt = d_gates + 2 * Tn * N;
-#pragma omp parallel for schedule(static) if (Tn * N >= kParallelMin)
+// The whole sequence, backward: δ runs in d_h0 from d_hn (or 0) down to dL/dh_0.
+template <typename T, typename Cell>
+void scan_backward(const T* gates, const T* H, const T* d_Y, const T* d_hn, T* d_gates, T* d_h0,
+                   const int64_t* limits, int64_t Tn, int64_t N) {
+    const int64_t TN = Tn * N;
+#pragma omp parallel for schedule(static) if (TN >= kParallelMin)
     for (int64_t e0 = 0; e0 < N; e0 += kBlock) {
         const int64_t e1 = e0 + kBlock < N ? e0 + kBlock : N;
-        for (int64_t e = e0; e < e1; ++e) d_h0[e] = d_hn == nullptr ? T(0) : d_hn[e];  // δ runs in d_h0
+        for (int64_t e = e0; e < e1; ++e) d_h0[e] = d_hn == nullptr ? T(0) : d_hn[e];
         for (int64_t t = Tn - 1; t >= 0; --t) {
-            const int64_t m = running(limits, t, e0, e1);
-            const int64_t o = t * N;
+            const int64_t m = running(limits, t, e0, e1), o = t * N;
 #pragma omp simd
-            for (int64_t e = e0; e < m; ++e) {
-                T f_n, i_n, f_c, i_c;
-                min_lstm_gates(Kf[o + e], Ki[o + e], f_n, i_n, f_c, i_c);
-                const T d = d_h0[e] + d_Y[o + e];
-                const T d_d = d * (H[o + e] - Ht[o + e]) * f_n * i_n;
-                dHt[o + e] = d * i_n;
-                dKf[o + e] = d_d * f_c;
-                dKi[o + e] = -d_d * i_c;
-                d_h0[e] = d * f_n;
-            }
-            for (int64_t e = m; e < e1; ++e) dKf[o + e] = dKi[o + e] = dHt[o + e] = T(0);
+            for (int64_t e = e0; e < m; ++e)
+                d_h0[e] = Cell::grad(gates + o + e, d_gates + o + e, TN, H[o + e], d_h0[e] + d_Y[o + e]);
+            for (int64_t e = m; e < e1; ++e)
+                for (int k = 0; k < Cell::G; ++k) d_gates[k * TN + o + e] = T(0);
         }
     }
 }
 
 }  // namespace
 
-#define RNNKIT_SCAN(cell, T, suffix)                                                                          \
+#define RNNKIT_SCAN(cell, Cell, T, suffix)                                                                    \
     void rnnkit_scan_##cell##_forward_##suffix(const T* gates, T* H, const int64_t* limits, int64_t Tn,        \
                                                int64_t N) {                                                    \
-        cell##_forward<T>(gates, H, limits, Tn, N);                                                            \
+        scan_forward<T, Cell<T>>(gates, H, limits, Tn, N);                                                     \
     }                                                                                                          \
     void rnnkit_scan_##cell##_backward_##suffix(const T* gates, const T* H, const T* d_Y, const T* d_hn,       \
                                                 T* d_gates, T* d_h0, const int64_t* limits, int64_t Tn,        \
                                                 int64_t N) {                                                   \
-        cell##_backward<T>(gates, H, d_Y, d_hn, d_gates, d_h0, limits, Tn, N);                                 \
+        scan_backward<T, Cell<T>>(gates, H, d_Y, d_hn, d_gates, d_h0, limits, Tn, N);                          \
     }
 
 extern "C" {
-RNNKIT_SCAN(mingru, float, f32)
-RNNKIT_SCAN(mingru, double, f64)
-RNNKIT_SCAN(minlstm, float, f32)
-RNNKIT_SCAN(minlstm, double, f64)
+RNNKIT_SCAN(mingru, MinGRU, float, f32)
+RNNKIT_SCAN(mingru, MinGRU, double, f64)
+RNNKIT_SCAN(minlstm, MinLSTM, float, f32)
+RNNKIT_SCAN(minlstm, MinLSTM, double, f64)
 }  // extern "C"
