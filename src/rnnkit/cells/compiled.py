@@ -41,14 +41,16 @@ SOURCES = {
     "lstm": KERNELS / "lstm_step.cpp",
     "gru": KERNELS / "gru_step.cpp",
     "lnlstm": KERNELS / "lnlstm_step.cpp",
+    "lngru": KERNELS / "lngru_step.cpp",
     "scan": KERNELS / "scan.cpp",
 }
-HEADERS = (KERNELS / "activations.h",)  # included by every source: part of the cache key
+HEADERS = (KERNELS / "activations.h", KERNELS / "layer_norm.h")  # included by the sources: part of the cache key
 #: The C functions of each kernel, ``rnnkit_<kernel>_<function>_<f32|f64>``: (pointers, int64s).
 SIGNATURES = {
     "lstm": {"forward": (5, 2), "backward": (6, 2), "step": (8, 3)},
     "gru": {"forward": (4, 2), "backward": (7, 2)},
     "lnlstm": {"forward": (13, 2), "backward": (16, 2)},
+    "lngru": {"forward": (9, 2), "backward": (12, 2)},
     "scan": {
         f"{cell}_{way}": size
         for cell in ("mingru", "minlstm")
@@ -232,6 +234,22 @@ def lnlstm_backward(act, r, c_prev, c, tc, rm, rs, cm, cs, gamma_h, gamma_c, d_h
     n, H = d_c.shape
     tensors = (act, r, c_prev, c, tc, rm, rs, cm, cs, gamma_h, gamma_c, d_h, d_c, dA, dZ, d_ah)
     _functions["lnlstm_backward", act.dtype](*(t.data_ptr() for t in tensors), n, H)
+
+
+def lngru_forward(a, q, h_prev, gamma_h, b_hh, u, h, qm, qs) -> None:
+    """The layer-norm GRU's step after the recurrent GEMM q = h_{t-1} W_hh^T (n, 3H): a (n, 3H)
+    -> activations; writes u = γ_h N(q) + b_hh (b_hh None: no bias), h (n, H), qm, qs (n, 1)."""
+    n, H = h.shape
+    tensors = (a, q, h_prev, gamma_h, b_hh, u, h, qm, qs)
+    _functions["lngru_forward", a.dtype](*(0 if t is None else t.data_ptr() for t in tensors), n, H)
+
+
+def lngru_backward(act, q, u, qm, qs, h_prev, gamma_h, d_h, dV, dU, d_ah, d_h_prev) -> None:
+    """Writes dV, dU (n, 3H) (for the sums after the loop) and d_ah = dL/dq (n, 3H); adds the
+    direct path d_h z to d_h_prev (n, H)."""
+    n, H = d_h.shape
+    tensors = (act, q, u, qm, qs, h_prev, gamma_h, d_h, dV, dU, d_ah, d_h_prev)
+    _functions["lngru_backward", act.dtype](*(t.data_ptr() for t in tensors), n, H)
 
 
 def scan_forward(cell: str, gates: Tensor, H_all: Tensor, limits: Tensor | None) -> None:

@@ -16,6 +16,7 @@ import torch
 from rnnkit.cells import compiled
 from rnnkit.cells.base import Cell
 from rnnkit.cells.gru import GRUCell, affine
+from rnnkit.cells.gru_ln import LayerNormGRUCell
 from rnnkit.cells.lstm import LSTMCell
 from rnnkit.cells.lstm_ln import LayerNormLSTMCell
 from rnnkit.cells.lstm_proj import ProjLSTMCell
@@ -146,6 +147,36 @@ class KernelLayerNormLSTMCell(LayerNormLSTMCell):
         compiled.lnlstm_backward(local["act"], cache["r"], local["c_prev"], local["c"], cache["tc"], *stats,
                                  prep[2], prep[3], d_h, d_c, local["dA"], local["dZ"], d_ah)  # fmt: skip
         d_h_prev.addmm_(d_ah, prep[0])  # dL/dh_{t-1} += d_r W_hh   (n, 4H) @ (4H, H)
+
+
+class KernelLayerNormGRUCell(LayerNormGRUCell):
+    """``LayerNormGRUCell`` with ``kernels/lngru_step.cpp`` doing each step's normalisation and gate
+    math after torch's recurrent GEMM."""
+
+    kernel = "lngru"
+
+    @classmethod
+    def of(cls, cell: LayerNormGRUCell) -> KernelLayerNormGRUCell | None:
+        return cls() if type(cell) is LayerNormGRUCell else None
+
+    def inference_step(self, x, h_prev, c_prev, h, c, w, bias=None):
+        if compiled.usable("lngru", h_prev, h, w[5]):  # the buffers forward_step hands the kernel
+            Cell.inference_step(self, x, h_prev, c_prev, h, c, w, bias)
+        else:
+            LayerNormGRUCell.inference_step(LayerNormGRUCell(), x, h_prev, c_prev, h, c, w, bias)
+
+    def forward_step(self, a, h_prev, c_prev, h, c, cache, prep):
+        q = torch.mm(h_prev, prep[1], out=cache["q"])  # q = W_hh h_{t-1}   (n, 3H)
+        compiled.lngru_forward(a, q, h_prev, prep[3], prep[2], cache["u"], h, cache["qm"], cache["qs"])
+
+    def local_grads(self, A, H_all, C_all, cache):
+        T, B, GH = A.shape  # the kernel forms every factor on the fly; dV, dU for the sums after the loop
+        return {"act": A, "h_prev": H_all[:-1], "dV": A.new_zeros(T, B, GH), "dU": A.new_zeros(T, B, GH)}
+
+    def backward_step(self, d_h, d_c, d_ah, local, cache, prep, d_h_prev):
+        compiled.lngru_backward(local["act"], cache["q"], cache["u"], cache["qm"], cache["qs"], local["h_prev"],
+                                prep[3], d_h, local["dV"], local["dU"], d_ah, d_h_prev)  # fmt: skip
+        d_h_prev.addmm_(d_ah, prep[0])  # dL/dh_{t-1} += d_q W_hh   (n, 3H) @ (3H, H)
 
 
 class _ScanKernel:

@@ -36,6 +36,7 @@ from rnnkit.cells.gru_ln import LayerNormGRUCell
 from rnnkit.cells.indrnn import IndRNNCell
 from rnnkit.cells.kernel_cells import (
     KernelGRUCell,
+    KernelLayerNormGRUCell,
     KernelLayerNormLSTMCell,
     KernelLSTMCell,
     KernelMinGRUCell,
@@ -63,7 +64,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(ProjLSTMCell, kernel=KernelProjLSTMCell),
     Entry(IndRNNCell),
     Entry(LayerNormLSTMCell, kernel=KernelLayerNormLSTMCell),
-    Entry(LayerNormGRUCell),
+    Entry(LayerNormGRUCell, kernel=KernelLayerNormGRUCell),
     Entry(MinGRUCell, kernel=KernelMinGRUCell),
     Entry(MinLSTMCell, kernel=KernelMinLSTMCell),
 )

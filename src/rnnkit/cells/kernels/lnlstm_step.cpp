@@ -1,6 +1,6 @@
 // One layer-norm LSTM time step, forward and hand-derived backward, each ONE pass over each row:
 // the same equations as rnnkit/cells/lstm_ln.py (docs/EQUATIONS.md 3.8), after torch's GEMM of the
-// recurrent projection. Built and loaded like lstm_step.cpp.
+// recurrent projection. Built and loaded like lstm_step.cpp (layer_norm.h: the normalisation).
 //
 // Layout (row-major, contiguous; n rows still running at this step, H units, N(v) = (v - mean) / σ
 // over a row, σ = sqrt(var + eps)):
@@ -17,30 +17,14 @@
 //   d_r = (d_r̂ - mean(d_r̂) - r̂ mean(d_r̂ r̂)) / σ_r,  d_r̂ = d_a γ_h            -> d_ah
 //   d_c *= f                                              (then torch: dL/dh_{t-1} += d_r W_hh)
 
-#include "activations.h"
+#include "layer_norm.h"
 
 namespace {
 
 using rnnkit::kParallelMin;
+using rnnkit::moments;
 using rnnkit::sigmoid;
 using rnnkit::tanh_;
-
-constexpr double kEps = 1e-5;
-
-// Row sums accumulate in double, as torch's own layer norm does for float32 on a CPU: the backward's
-// mean(d_v̂) and mean(d_v̂ v̂) are differences of similar numbers.
-template <typename T>
-inline void moments(const T* v, int64_t n, T& mean, T& inv) {
-    double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < n; ++j) s += v[j];
-    const double m = s / double(n);
-    double q = 0;
-#pragma omp simd reduction(+ : q)
-    for (int64_t j = 0; j < n; ++j) q += (v[j] - m) * (v[j] - m);
-    mean = T(m);
-    inv = T(1.0 / std::sqrt(q / double(n) + kEps));
-}
 
 template <typename T>
 void forward_step(T* a, const T* r, const T* c_prev, const T* gamma_h, const T* gamma_c, const T* beta_c, T* c,
@@ -122,19 +106,7 @@ void backward_step(const T* act, const T* r, const T* c_prev, const T* c, const 
             dc[j] = d * f[j];  // dL/dc_{t-1}
         }
         // the recurrent projection's normalisation: d_r = N-backward(d_a γ_h, r̂)
-        const T* rb = r + b * 4 * H;
-        T* dr = d_ah + b * 4 * H;
-        const T mr = rm[b], ir = rs[b];
-        double t1 = 0, t2 = 0;
-#pragma omp simd reduction(+ : t1, t2)
-        for (int64_t j = 0; j < 4 * H; ++j) {
-            const T drh = da[j] * gamma_h[j];
-            t1 += drh;
-            t2 += drh * (rb[j] - mr) * ir;
-        }
-        const T n1 = T(t1 / double(4 * H)), n2 = T(t2 / double(4 * H));
-#pragma omp simd
-        for (int64_t j = 0; j < 4 * H; ++j) dr[j] = ir * (da[j] * gamma_h[j] - n1 - (rb[j] - mr) * ir * n2);
+        rnnkit::norm_backward(da, gamma_h, r + b * 4 * H, rm[b], rs[b], d_ah + b * 4 * H, 4 * H);
     }
 }
 
