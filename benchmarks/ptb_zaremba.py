@@ -55,7 +55,9 @@ from rnnkit.tasks import DataConfig, LanguageModelTask, load, stream_loss
 from rnnkit.tasks.lm.prepare import prepare_corpus
 from rnnkit.train import TrainConfig, Trainer
 
-BAR = {"ptb-small": (115.0, 40.0), "ptb-awd": (100.0, 121.0)}  # preset -> (test perplexity, minutes)
+#: preset -> (test perplexity, minutes, whether the final evaluation counts in the minutes): issue 6's
+#: bar is wall time end to end, issue 18's "within 2 hours of CPU training" (1 min for data preparation)
+BAR = {"ptb-small": (115.0, 40.0, True), "ptb-awd": (100.0, 121.0, False)}
 #: (valid, test); ptb-awd's: AWD-LSTM's own model (3 x 1150), not this size
 PAPER = {"ptb-small": (120.7, 114.5), "ptb-medium": (86.2, 82.7), "ptb-large": (82.2, 78.4), "ptb-awd": (60.0, 57.3)}
 
@@ -310,7 +312,8 @@ def main(argv=None) -> int:
         )
     )
     if args.preset in BAR:
-        bar_ppl, bar_min = BAR[args.preset]
+        bar_ppl, bar_min, with_eval = BAR[args.preset]
+        clock = total_wall if with_eval else train_wall
         budget = preset["train"].get("max_minutes", 0.0)
         complete = (
             (lm.meta["epoch"] >= full_epochs or any(r["epoch"] >= full_epochs for r in rows))
@@ -318,11 +321,12 @@ def main(argv=None) -> int:
             else (train_wall >= 60 * budget * 0.99)
         )
         verdict = (
-            ("PASS" if test_ppl <= bar_ppl and total_wall <= 60 * bar_min else "FAIL")
+            ("PASS" if test_ppl <= bar_ppl and clock <= 60 * bar_min else "FAIL")
             if complete
             else "n/a (not a full run)"
         )
-        print(f"bar: test perplexity <= {bar_ppl} within {bar_min:g} min: {verdict}")
+        what = "wall time" if with_eval else "training (the final evaluation not counted)"
+        print(f"bar: test perplexity <= {bar_ppl} within {bar_min:g} min of {what}: {verdict}")
     return 0
 
 
