@@ -77,13 +77,18 @@ def test_weight_drop_is_off_in_evaluation_and_draws_anew_each_call():
 
 
 # ----- recurrent dropout -----------------------------------------------------------------------
-def test_recurrent_dropout_is_one_mask_per_sequence_on_the_recurrent_input():
-    layer = make("rnn", recurrent_dropout=0.5).train()
-    w_ih, w_hh, b_ih, b_hh = (p.detach() for p in layer.parameters())
+def recurrent_dropout_run(cell: str):
+    """A training forward with recurrent dropout 0.5 under seed 4, the mask that seed draws first
+    (the same draw), and the layer's weights."""
+    layer = make(cell, recurrent_dropout=0.5).train()
     torch.manual_seed(4)
     y = layer(x_of())[0]
     torch.manual_seed(4)
-    m = dropout(torch.ones(B, H, dtype=F64), 0.5)  # drawn once, used at every step
+    return y, dropout(torch.ones(B, H, dtype=F64), 0.5), tuple(p.detach() for p in layer.parameters())
+
+
+def test_recurrent_dropout_is_one_mask_per_sequence_on_the_recurrent_input():
+    y, m, (w_ih, w_hh, b_ih, b_hh) = recurrent_dropout_run("rnn")  # drawn once, used at every step
     h, want = torch.zeros(B, H, dtype=F64), []
     for x_t in x_of():
         h = torch.tanh(x_t @ w_ih.T + b_ih + (h * m) @ w_hh.T + b_hh)
@@ -92,12 +97,7 @@ def test_recurrent_dropout_is_one_mask_per_sequence_on_the_recurrent_input():
 
 
 def test_the_gru_s_direct_path_reads_the_unmasked_state():
-    layer = make("gru", recurrent_dropout=0.5).train()
-    w_ih, w_hh, b_ih, b_hh = (p.detach() for p in layer.parameters())
-    torch.manual_seed(4)
-    y = layer(x_of())[0]
-    torch.manual_seed(4)
-    m = dropout(torch.ones(B, H, dtype=F64), 0.5)
+    y, m, (w_ih, w_hh, b_ih, b_hh) = recurrent_dropout_run("gru")
     h, want = torch.zeros(B, H, dtype=F64), []
     for x_t in x_of():
         x_r, x_z, x_n = (x_t @ w_ih.T + b_ih).chunk(3, 1)

@@ -35,7 +35,23 @@ from torch import Tensor
 from rnnkit.cells.base import Cell
 
 
-class GRUCell(Cell):
+class GRUSteps:
+    """The GRU's reference step from its gates (``_gates(x_proj, h, w) -> (r, z, n)``), shared by the
+    GRU and the layer-norm GRU."""
+
+    def step(self, x_proj, h, c, w):
+        r, z, n = self._gates(x_proj, h, w)
+        return (1 - z) * n + z * h, None  # h_t = (1 - z) n + z h_{t-1}
+
+    def recurrent_step(self, x_proj, h, h_in, c, w):
+        r, z, n = self._gates(x_proj, h_in, w)  # the recurrent projections read the masked h
+        return (1 - z) * n + z * h, None  # the direct path the unmasked one
+
+    def gates(self, x_proj, h, c, w):
+        return dict(zip(self.gate_order, self._gates(x_proj, h, w)))
+
+
+class GRUCell(GRUSteps, Cell):
     name = "gru"
     gate_order = ("r", "z", "n")
     options = {"reset_after": True}
@@ -63,17 +79,6 @@ class GRUCell(Cell):
         return w[2]  # b_hh enters inside the step (it is multiplied by r_t in the n gate)
 
     # ----- reference path ---------------------------------------------------------------------
-    def step(self, x_proj, h, c, w):
-        r, z, n = self._gates(x_proj, h, w)
-        return (1 - z) * n + z * h, None  # h_t = (1 - z) n + z h_{t-1}
-
-    def recurrent_step(self, x_proj, h, h_in, c, w):
-        r, z, n = self._gates(x_proj, h_in, w)  # the recurrent projections read the masked h
-        return (1 - z) * n + z * h, None  # the direct path the unmasked one
-
-    def gates(self, x_proj, h, c, w):
-        return dict(zip(self.gate_order, self._gates(x_proj, h, w)))
-
     def _gates(self, x_proj, h, w):
         """(r_t, z_t, n_t), each (B, H): the equations up to the gates, in plain ops."""
         w_hh, b_hh = w[1], w[3]

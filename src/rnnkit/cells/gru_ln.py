@@ -34,9 +34,10 @@ import torch.nn.functional as F
 
 from rnnkit.cells import layer_norm as ln
 from rnnkit.cells.base import Cell
+from rnnkit.cells.gru import GRUSteps
 
 
-class LayerNormGRUCell(Cell):
+class LayerNormGRUCell(GRUSteps, Cell):
     name = "lngru"
     gate_order = ("r", "z", "n")
     without_native, why_not_native = "a layer-norm GRU", "torch.nn has no layer-norm GRU"
@@ -63,17 +64,6 @@ class LayerNormGRUCell(Cell):
         return u if w[3] is None else u + w[3]
 
     # ----- reference path -----------------------------------------------------------------------
-    def step(self, x_proj, h, c, w):
-        r, z, n = self._gates(x_proj, h, w)
-        return (1 - z) * n + z * h, None
-
-    def recurrent_step(self, x_proj, h, h_in, c, w):
-        r, z, n = self._gates(x_proj, h_in, w)  # the recurrent projections read the masked h
-        return (1 - z) * n + z * h, None  # the direct path the unmasked one
-
-    def gates(self, x_proj, h, c, w):
-        return dict(zip(self.gate_order, self._gates(x_proj, h, w)))
-
     def _gates(self, x_proj, h, w):
         v_r, v_z, v_n = x_proj.chunk(3, dim=1)
         u_r, u_z, u_n = self._recurrent(h, w).chunk(3, dim=1)
