@@ -4,18 +4,20 @@
 
 import torch
 
-from rnnkit.models.batch import ModelOutput, SequenceBatch, TaggedBatch, TokenBatch
+from rnnkit.models.batch import IGNORE, ModelOutput, SequenceBatch, TaggedBatch, TokenBatch, TranslationBatch
 from rnnkit.models.classifier import SequenceClassifier, SequenceClassifierConfig
 from rnnkit.models.evaluating import evaluating
 from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, nats_to_bits
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings
-from rnnkit.models.tagger import IGNORE, SequenceTagger, SequenceTaggerConfig
+from rnnkit.models.tagger import SequenceTagger, SequenceTaggerConfig
+from rnnkit.models.translator import Translator, TranslatorConfig
 
 #: kind (stored in checkpoints) -> (model class, config class)
 MODEL_KINDS = {
     LanguageModel.kind: (LanguageModel, LanguageModelConfig),
     SequenceClassifier.kind: (SequenceClassifier, SequenceClassifierConfig),
     SequenceTagger.kind: (SequenceTagger, SequenceTaggerConfig),
+    Translator.kind: (Translator, TranslatorConfig),
 }
 
 
@@ -96,6 +98,9 @@ __all__ = [
     "SequenceBatch",
     "TaggedBatch",
     "TokenBatch",
+    "TranslationBatch",
+    "Translator",
+    "TranslatorConfig",
     "SequenceClassifier",
     "SequenceClassifierConfig",
     "SequenceTagger",

@@ -7,6 +7,8 @@
                    class_weights (C,) (weigh each class's loss; training only)
     TaggedBatch    tagger: inputs (B, T) word ids, targets (B, T) tag ids (-100 at padding),
                    lengths (B,), chars (B, T, W) and char_lengths (B, T) (character features)
+    TranslationBatch translator: inputs (B, S) source ids, lengths (B,), targets (B, T) target ids
+                   ending in <eos> (IGNORE = -100 past each end)
 
 Every batch has ``inputs`` and ``targets`` (None: no loss), so generic code (the diagnostics)
 builds one as ``model.batch_type(inputs, targets)``. ``out`` is the model's predictions (logits or
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from torch import Tensor
+
+IGNORE = -100  # the target of a padding position (torch's cross-entropy ignore_index)
 
 
 class ModelOutput(NamedTuple):
@@ -49,3 +53,10 @@ class TaggedBatch:
     lengths: Tensor | None = None  # (B,) in any order, 1 <= len <= T
     chars: Tensor | None = None  # (B, T, W) character ids of every word (character features)
     char_lengths: Tensor | None = None  # (B, T) characters per word, 0 past a sentence's end
+
+
+@dataclass
+class TranslationBatch:
+    inputs: Tensor  # (B, S) source ids, padding past each length
+    targets: Tensor | None = None  # (B, T) target ids ending in <eos>, IGNORE past each sentence's end
+    lengths: Tensor | None = None  # (B,) source lengths in any order, 1 <= len <= S; None: all S

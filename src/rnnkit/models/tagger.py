@@ -26,10 +26,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.layers import Dropout, Recurrent, RecurrentConfig
-from rnnkit.models.batch import ModelOutput, TaggedBatch
+from rnnkit.models.batch import IGNORE, ModelOutput, TaggedBatch
 from rnnkit.models.rnn_settings import RNN_DERIVED, ModelSettings, check_dropout, check_model_fits, derive
-
-IGNORE = -100  # the target of a padding position
 
 
 @dataclass
