@@ -8,7 +8,9 @@ rnnkit eval runs/ptb --data ptb.valid.txt --data ptb.test.txt
 
 Classifiers (rnnkit train classify) report accuracy, macro-F1, per-class precision/recall/F1 and
 the confusion matrix (also saved as a PNG heatmap, --confusion); taggers (rnnkit train tag) report
-token accuracy, per-tag precision/recall/F1 and the accuracy on words unseen in training. Their
+token accuracy, per-tag precision/recall/F1 and the accuracy on words unseen in training;
+translators (rnnkit train translate) report BLEU and chrF (sacreBLEU, with its signature; beam
+search, --beam/--alpha) and the perplexity per target token, with a few examples. Their
 --data files are read like their training data (same columns / format) and evaluated together.
 
 Word models read every file as a corpus (<eos> ending each line) and count words outside the
@@ -59,6 +61,8 @@ def add_parser(sub) -> None:
         metavar="PNG",
         help="classifiers: where the confusion-matrix heatmap goes (default: beside the checkpoint)",
     )
+    p.add_argument("--beam", type=int, default=5, help="translators: beam size, 1 = greedy (default 5)")
+    p.add_argument("--alpha", type=float, default=1.0, help="translators: length-penalty exponent (default 1)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, ...")
     p.set_defaults(run=run)
 
@@ -79,8 +83,20 @@ def run(args) -> int:
     if args.batch_size < 1 or args.seq_len < 1:
         raise ValueError(f"eval: expected --batch-size and --seq-len >= 1, got {args.batch_size} and {args.seq_len}")
     loaded = load(args.checkpoint, device=check_device(args.device, allow_auto=False))
+    from rnnkit.infer.beam import check_beam
+
+    check_beam(args.beam, args.alpha)
     request = EvalRequest(
-        args.checkpoint, args.data, args.split, args.unknown, args.batch_size, args.seq_len, args.json, args.confusion
+        args.checkpoint,
+        args.data,
+        args.split,
+        args.unknown,
+        args.batch_size,
+        args.seq_len,
+        args.json,
+        args.confusion,
+        args.beam,
+        args.alpha,
     )
     task_of(loaded).evaluate(loaded, request, print)
     return 0

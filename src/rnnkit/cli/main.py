@@ -18,11 +18,12 @@ from rnnkit.cli.suggest import unknown_options_message
 COMMAND_TABLE = {
     "train": (
         "rnnkit.cli.train",
-        "train a language model on text; `train classify` / `train tag` train classifiers and taggers",
+        "train a language model on text; `train classify` / `train tag` / `train translate`: the other tasks",
     ),
     "sample": ("rnnkit.cli.sample", "generate text from a trained model"),
     "predict": ("rnnkit.cli.predict", "label texts with a trained classifier"),
     "tag": ("rnnkit.cli.tag", "tag tokens with a trained tagger"),
+    "translate": ("rnnkit.cli.translate", "translate sentences with a trained translator (beam search, n-best)"),
     "eval": (
         "rnnkit.cli.eval",
         "evaluate a trained model (LM: nats, bits, perplexity; classifier/tagger: accuracy, F1, confusion)",
@@ -40,8 +41,8 @@ COMMAND_TABLE = {
     ),
 }
 COMMANDS = tuple(COMMAND_TABLE)
-#: "rnnkit train classify ..." and "rnnkit train tag ..." are the sub-commands "train-classify" / "train-tag"
-TRAIN_TASKS = ("classify", "tag")
+#: "rnnkit train classify ...", "train tag ...", "train translate ..." are the sub-commands "train-classify", ...
+TRAIN_TASKS = ("classify", "tag", "translate")
 HIDDEN = {f"train-{task}": f"rnnkit.cli.train_{task}" for task in TRAIN_TASKS}
 EXIT_STATUS = (
     "exit status: 0 done; 1 training stopped because it diverged; 2 bad input, a run directory in use by "

@@ -52,7 +52,8 @@ def run_verb(args, spec: TaskSpec, options: dict | None = None) -> int:
     cfg["data"].validate()
     cfg["train"].validate()
     spec.check_model(cfg)
-    held_out = {k: str(Path(v).resolve()) for k in ("valid", "test") if (v := getattr(cfg["data"], k))}
+    fields = getattr(cfg["data"], "HELD_OUT", ("valid", "test"))  # the data config's held-out file settings
+    held_out = {k: str(Path(v).resolve()) for k in fields if (v := getattr(cfg["data"], k))}
     cfg["data"] = dataclasses.replace(cfg["data"], **held_out)
     sources = [str(Path(s).resolve()) for s in args.data] or spec.default_sources()
     if init is not None:  # what cannot be given, and RUN's own directory, before "already holds a checkpoint"

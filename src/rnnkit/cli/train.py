@@ -30,7 +30,7 @@ __all__ = ["BUNDLED", "add_parser"]
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "train",
-        help="train a language model on text; `train classify` / `train tag` train classifiers and taggers",
+        help="train a language model on text; `train classify` / `train tag` / `train translate`: the other tasks",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -38,7 +38,8 @@ def add_parser(sub) -> None:
         "data",
         nargs="*",
         help="text file(s) or directories of .txt files (default: the bundled Alice's Adventures in Wonderland); "
-        "'rnnkit train classify ...' and 'rnnkit train tag ...' train the other tasks (see their --help)",
+        "'rnnkit train classify ...', 'rnnkit train tag ...' and 'rnnkit train translate ...' train the other tasks "
+        "(see their --help)",
     )
     add_run_flags(p)
     p.add_argument(

@@ -13,12 +13,14 @@ import hashlib
 from pathlib import Path
 
 KEY = "source_digests"
+#: The [data] settings that name held-out files (a translator's target sides have their own).
+HELD_OUT = ("valid", "valid_target", "test", "test_target")
 
 
 def source_files(config: dict) -> list[Path]:
     """The files a run's data came from: its sources (a directory: every file in it) and held-out files."""
     data = config.get("data", {})
-    paths = [Path(p) for p in config.get("source", [])] + [Path(data[k]) for k in ("valid", "test") if data.get(k)]
+    paths = [Path(p) for p in config.get("source", [])] + [Path(data[k]) for k in HELD_OUT if data.get(k)]
     files: list[Path] = []
     for path in paths:
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

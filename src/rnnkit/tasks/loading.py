@@ -27,7 +27,7 @@ from rnnkit.infer.loading import resolve_checkpoint
 from rnnkit.models import MODEL_KINDS, build_model, layout_mismatch, model_layout
 from rnnkit.tasks.meta import RunMeta, migrate
 from rnnkit.tasks.registry import TASKS, task_named
-from rnnkit.tasks.schema import bad, check_chars, check_complete, check_sizes
+from rnnkit.tasks.schema import bad, check_chars, check_complete, check_segmenters, check_sizes, check_translation
 from rnnkit.train.device import check_device
 
 #: Any config size above the file's value count by more than this is refused before building.
@@ -151,10 +151,14 @@ def _read_vocab(spec, stored: dict):
 
 def _check_extras(spec, model_config, run: RunMeta, where: Path) -> None:
     """What the task stores beside the vocabulary: a classifier's labels, a tagger's tags and characters."""
-    needs = {"classify": ("labels",), "tag": ("tags",)}.get(spec.name, ())
+    needs = {"classify": ("labels",), "tag": ("tags",), "translate": ("source_vocab", "segmenters")}.get(spec.name, ())
     missing = [k for k in needs if k not in run.extras]
     if missing:
         raise bad(where, f"it has no {', '.join(missing)}", f"a {spec.name} run written by rnnkit")
+    if spec.name == "translate":
+        vocabs = _vocab(spec, run.vocab, where), _vocab(spec, run.extras["source_vocab"], where)
+        check_translation(model_config, *vocabs, where)
+        check_segmenters(run.extras["segmenters"], where)
     if spec.name == "tag" and getattr(model_config, "char_features", False):
         if "chars" not in run.extras:
             raise bad(where, "it has no chars (its tagger reads characters)", "a tag run written by rnnkit")

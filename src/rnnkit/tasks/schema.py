@@ -121,6 +121,31 @@ def check_chars(model_config, chars, where: str | Path) -> None:
         )
 
 
+def check_translation(model_config, target_vocab, source_vocab, where: str | Path) -> None:
+    """A translator's vocabulary sizes and special ids against its two stored vocabularies."""
+    for name, vocab, what in (("target", target_vocab, "vocab"), ("source", source_vocab, "source_vocab")):
+        size = getattr(model_config, f"{name}_vocab_size")
+        if size != len(vocab):
+            raise bad(where, f"model.config {name}_vocab_size is {size}", f"{len(vocab)}, the size of its {what}")
+    for special in ("pad", "bos", "eos"):
+        stored, expected = getattr(model_config, f"{special}_id"), getattr(target_vocab, f"{special}_id")
+        if stored != expected:
+            raise bad(where, f"model.config {special}_id is {stored}", f"{expected}, the vocabulary's <{special}>")
+
+
+def check_segmenters(segmenters, where: str | Path) -> None:
+    """A translator's stored segmenters: {"source", "target"}, each one ``segmenter_from_dict`` reads."""
+    from rnnkit.data.segment import segmenter_from_dict
+
+    if not isinstance(segmenters, dict) or set(segmenters) != {"source", "target"}:
+        raise bad(where, "segmenters is not an object of 'source' and 'target'", "both sides' segmenters")
+    for side in ("source", "target"):
+        try:
+            segmenter_from_dict(segmenters[side])
+        except ValueError as e:
+            raise bad(where, f"segmenters.{side}: {' '.join(str(e).split())}", "a segmenter rnnkit wrote") from None
+
+
 def _check_trainer(meta: dict, where: str | Path) -> None:
     for key in ("step", "epoch", "index"):
         if key in meta and not _count(meta[key]):

@@ -74,6 +74,8 @@ class EvalRequest:
     seq_len: int = 100
     as_json: bool = False
     confusion: str | None = None
+    beam: int = 5  # translators: beam size (1: greedy) and GNMT length-penalty exponent
+    alpha: float = 1.0
 
 
 class TaskSpec:

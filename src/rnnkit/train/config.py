@@ -34,7 +34,7 @@ class TrainConfig:
             run's start level (chance or the first loss) or of its best running mean (rnnkit.train.guard).
         monitor: the validation metric that picks the best checkpoint and drives the plateau
             schedule: "val_loss" (lower is better) or a metric the task reports, e.g. "val_acc"
-            (names ending in acc / accuracy / f1 are higher-is-better).
+            (names ending in acc / accuracy / f1 / bleu / chrf are higher-is-better).
         sample_every: language models: every this many steps, a short sample from the current
             weights is written above the progress bar (0: never). It draws from its own generator
             and restores every global RNG, so the run computes exactly what it would without it.
@@ -71,7 +71,7 @@ class TrainConfig:
     @property
     def monitor_mode(self) -> str:
         """ "max" for accuracy-like metrics, "min" for losses."""
-        return "max" if self.monitor.endswith(("acc", "accuracy", "f1")) else "min"
+        return "max" if self.monitor.endswith(("acc", "accuracy", "f1", "bleu", "chrf")) else "min"
 
     def validate(self) -> TrainConfig:
         if self.optimizer not in OPTIMIZERS:
