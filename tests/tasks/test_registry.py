@@ -15,14 +15,16 @@ V0 = Path(__file__).resolve().parents[1] / "fixtures" / "v0"
 
 
 def test_every_task_is_registered_under_its_name():
-    assert sorted(TASKS) == ["classify", "lm", "tag"]
+    assert sorted(TASKS) == ["classify", "lm", "tag", "translate"]
     for name, spec in TASKS.items():
         assert spec.name == name and spec.verb.startswith("rnnkit train")
         defaults = spec.defaults()
         assert set(defaults) == {"data", "model", "train"} and isinstance(defaults["train"], TrainConfig)
         assert isinstance(defaults["model"], spec.model_config_cls) and hasattr(spec.model_cls, "kind")
-    with pytest.raises(ValueError, match=r"task: expected one of \['classify', 'lm', 'tag'\], got 'translate'"):
-        task_named("translate")
+    with pytest.raises(
+        ValueError, match=r"task: expected one of \['classify', 'lm', 'tag', 'translate'\], got 'forecast'"
+    ):
+        task_named("forecast")
 
 
 @pytest.mark.parametrize(
