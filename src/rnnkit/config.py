@@ -150,3 +150,12 @@ def check_fits(nbytes: float, what: str, got: str) -> None:
 
 def _gib(nbytes: float) -> str:
     return f"{nbytes / 2**30:.3g} GiB"
+
+
+#: Validation metrics whose higher values are better (their names end so); every other is a loss.
+HIGHER_IS_BETTER = ("acc", "accuracy", "f1", "bleu", "chrf")
+
+
+def monitor_mode(metric: str) -> str:
+    """ "max" for a metric named like an accuracy or a translation score, "min" for a loss."""
+    return "max" if metric.endswith(HIGHER_IS_BETTER) else "min"

@@ -72,6 +72,11 @@ def test_train_translate_eval_and_load(trained, tmp_path):
     translator = rnnkit.load(run)
     assert translator.translate(["un oiseau mange le chien ."], beam=5) == ["A bird eats the dog."]
     assert repr(translator).startswith("LoadedTranslator(1x32 bidirectional lstm -> 1x32 lstm, general attention")
+    assert "translate  1x32 bi-lstm>1x32 lstm" in ok("runs", run.parent)
+    info = json.loads(ok("info", run, "--json"))
+    evals = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    best = max(r["val_bleu"] for r in evals if r["kind"] == "eval")
+    assert info["metrics"]["best_eval"]["val_bleu"] == best  # higher BLEU is better
     plots = tmp_path / "plots"
     ok("translate", run, "le chat voit un oiseau .", "un chien .", "--attention-plot", plots)
     assert sorted(p.name for p in plots.iterdir()) == ["attention_0001.png", "attention_0002.png"]

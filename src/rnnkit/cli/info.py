@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnnkit.cli.runs import CHECKPOINTS, clean, finite, human_size, model_text, read_run_meta, to_json
+from rnnkit.config import monitor_mode
 
 if TYPE_CHECKING:  # imported where a header is read, so that `rnnkit info --help` needs no torch
     from rnnkit.tasks.meta import RunMeta
@@ -103,7 +104,7 @@ def metrics_summary(path: Path, monitor: str, task: str) -> dict:
         return {}
     train = [r for r in records if r.get("kind") == "train"]
     evals = [r for r in records if r.get("kind") == "eval" and _number(r.get(monitor))]
-    higher = monitor.endswith(("acc", "accuracy", "f1"))
+    higher = monitor_mode(monitor) == "max"
     best = (max if higher else min)(evals, key=lambda r: r[monitor]) if evals else None
     speeds = [r["tokens_per_s"] for r in train if _number(r.get("tokens_per_s"))]
     last = records[-1]

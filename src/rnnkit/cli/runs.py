@@ -110,8 +110,15 @@ def read_run_meta(checkpoint: Path) -> tuple[RunMeta, str]:
 
 
 def model_text(model_config) -> str:
-    """ "2x256 lstm" ("2x128 bi-gru" for a bidirectional stack) from a stored model config."""
-    rnn = model_config.get("rnn", model_config) if isinstance(model_config, dict) else {}
+    """ "2x256 lstm" ("2x128 bi-gru" for a bidirectional stack; "1x256 bi-lstm>1x256 lstm" for an
+    encoder-decoder) from a stored model config."""
+    config = model_config if isinstance(model_config, dict) else {}
+    if isinstance(config.get("encoder"), dict) and isinstance(config.get("decoder"), dict):
+        return f"{_stack_text(config['encoder'])}>{_stack_text(config['decoder'])}"
+    return _stack_text(config.get("rnn", config))
+
+
+def _stack_text(rnn) -> str:
     rnn = rnn if isinstance(rnn, dict) else {}
     bi = "bi-" if rnn.get("bidirectional") is True else ""
     return clean(f"{rnn.get('num_layers', '?')}x{rnn.get('hidden_size', '?')} {bi}{rnn.get('cell', '?')}")

@@ -69,7 +69,9 @@ class Init:
         own = self.defaults(spec)
         model = _changes(_flat(own["model"].to_dict()), _flat(cfg["model"].to_dict()), spec.tunable_model, keep=False)
         if model:
-            flags = [_flag(k) for k in spec.tunable_model]
+            flags = list(
+                dict.fromkeys(_flag(k) for k in spec.tunable_model)
+            )  # encoder.backend, decoder.backend: one flag
             allowed = ", ".join(flags[:-1]) + " and " + flags[-1] if len(flags) > 1 else flags[0]
             raise ValueError(
                 f"init-from: the model is the checkpoint's ({self.path}); expected no change to its architecture "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnnkit.config import is_real
+from rnnkit.config import is_real, monitor_mode
 from rnnkit.train.device import check_device
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "ntasgd")
@@ -71,7 +71,7 @@ class TrainConfig:
     @property
     def monitor_mode(self) -> str:
         """ "max" for accuracy-like metrics, "min" for losses."""
-        return "max" if self.monitor.endswith(("acc", "accuracy", "f1", "bleu", "chrf")) else "min"
+        return monitor_mode(self.monitor)
 
     def validate(self) -> TrainConfig:
         if self.optimizer not in OPTIMIZERS:
