@@ -90,27 +90,20 @@ def read_parallel_table(
             f"data: source_column and target_column are both {source_column}; expected two different columns"
         )
     need = max(source_column, target_column) + 1
-    sources: list[str] = []
-    targets: list[str] = []
-    origins: list[str] = []
-    dropped = 0
-    for number, line in _lines(path, encoding, errors):
-        if not line.strip():
-            continue  # a blank line is no pair (not counted: it has no side to speak of)
-        cells = line.split(TAB)
-        if len(cells) < need:
-            raise DataError(
-                f"data: {path}:{number}: {_fields(len(cells))}; expected at least {need} tab-separated "
-                f"fields (source in column {source_column}, target in column {target_column})"
-            )
-        source, target = cells[source_column].strip(), cells[target_column].strip()
-        if not source or not target:
-            dropped += 1
-            continue
-        sources.append(source)
-        targets.append(target)
-        origins.append(f"{path}:{number}")
-    return _checked(ParallelText(sources, targets, origins, dropped), path)
+
+    def rows():
+        for number, line in _lines(path, encoding, errors):
+            if not line.strip():
+                continue  # a blank line is no pair (not counted: it has no side to speak of)
+            cells = line.split(TAB)
+            if len(cells) < need:
+                raise DataError(
+                    f"data: {path}:{number}: {_fields(len(cells))}; expected at least {need} tab-separated "
+                    f"fields (source in column {source_column}, target in column {target_column})"
+                )
+            yield number, cells[source_column], cells[target_column]
+
+    return _collect(rows(), path)
 
 
 def read_parallel_files(
@@ -130,19 +123,27 @@ def read_parallel_files(
             f"data: {source} has {len(source_lines)} lines but {target} has {len(target_lines)}; "
             "expected aligned files with the same number of lines (line i of one translates line i of the other)"
         )
+    rows = ((number, s, t) for (number, s), (_, t) in zip(source_lines, target_lines))
+    return _collect(rows, source)
+
+
+def _collect(rows, path: Path) -> ParallelText:
+    """(line number, source, target) rows -> the pairs; a pair with an empty side is dropped, counted."""
     sources: list[str] = []
     targets: list[str] = []
     origins: list[str] = []
     dropped = 0
-    for (number, s), (_, t) in zip(source_lines, target_lines):
-        s, t = s.strip(), t.strip()
-        if not s or not t:
+    for number, source, target in rows:
+        source, target = source.strip(), target.strip()
+        if not source or not target:
             dropped += 1
             continue
-        sources.append(s)
-        targets.append(t)
-        origins.append(f"{source}:{number}")
-    return _checked(ParallelText(sources, targets, origins, dropped), source)
+        sources.append(source)
+        targets.append(target)
+        origins.append(f"{path}:{number}")
+    if not sources:
+        raise DataError(f"data: {path} has no sentence pair; expected at least one line with both sides non-empty")
+    return ParallelText(sources, targets, origins, dropped)
 
 
 def _lines(path: Path, encoding: str, errors: str) -> list[tuple[int, str]]:
@@ -157,9 +158,3 @@ def _lines(path: Path, encoding: str, errors: str) -> list[tuple[int, str]]:
 
 def _fields(n: int) -> str:
     return "1 field (no tab)" if n == 1 else f"{n} fields"
-
-
-def _checked(pairs: ParallelText, path: Path) -> ParallelText:
-    if not len(pairs):
-        raise DataError(f"data: {path} has no sentence pair; expected at least one line with both sides non-empty")
-    return pairs
