@@ -110,6 +110,9 @@ def test_counts_of_dropped_pairs_are_reported(tmp_path):
     )
     assert code == 0, err
     assert "(3 with an empty side dropped; 1 longer than 12 tokens dropped)" in err
+    code, out, err = cli("translate", tmp_path / "r", " ".join(["le chat"] * 10) + " .", "un chat .", "--beam", "2")
+    assert code == 0 and len(out.splitlines()) == 2, err
+    assert err.strip() == "warning: 1 sentence(s) longer than the training limit of 12 tokens were cut to it"
 
 
 @pytest.mark.parametrize(
