@@ -67,6 +67,10 @@ def test_train_translate_eval_and_load(trained, tmp_path):
     report = ok("eval", run, "--beam", "3")
     assert "the test split (15 pairs, beam 3, alpha 1): BLEU 100.00, chrF 100.00" in report
     assert "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp" in report
+    held_out = write_tsv(tmp_path / "held.tsv", pairs(60, seed=5))
+    greedy_bleu = json.loads(ok("eval", run, "--data", held_out, "--beam", "1", "--json"))["bleu"]
+    beam_bleu = json.loads(ok("eval", run, "--data", held_out, "--beam", "5", "--json"))["bleu"]
+    assert beam_bleu >= greedy_bleu > 90  # beam search never scores below greedy on held-out pairs
     result = json.loads(ok("eval", run, "--data", write_tsv(tmp_path / "new.tsv", pairs(20, seed=9)), "--json"))
     assert result["bleu"] == pytest.approx(100.0) and result["pairs"] == 20 and result["perplexity"] < 1.5
     translator = rnnkit.load(run)
