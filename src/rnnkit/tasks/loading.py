@@ -150,7 +150,8 @@ def _read_vocab(spec, stored: dict):
 
 
 def _check_extras(spec, model_config, run: RunMeta, where: Path) -> None:
-    """What the task stores beside the vocabulary: a classifier's labels, a tagger's tags and characters."""
+    """What the task stores beside the vocabulary: a classifier's labels, a tagger's tags and characters,
+    a translator's source vocabulary and segmenters."""
     needs = {"classify": ("labels",), "tag": ("tags",), "translate": ("source_vocab", "segmenters")}.get(spec.name, ())
     missing = [k for k in needs if k not in run.extras]
     if missing:
