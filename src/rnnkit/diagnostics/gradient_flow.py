@@ -47,6 +47,8 @@ CELL_COLOURS = {
     "indrnn": "tab:purple",
     "lnlstm": "tab:cyan",
     "lngru": "tab:olive",
+    "mingru": "tab:orange",
+    "minlstm": "tab:brown",
 }
 
 

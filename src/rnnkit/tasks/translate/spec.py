@@ -9,6 +9,7 @@ need only the checkpoint.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from rnnkit.data import Vocab
 from rnnkit.data.segment import segmenter_from_dict
@@ -42,7 +43,7 @@ class TranslationSpec(TaskSpec):
         return prepare_translation(cfg["data"], sources, known)
 
     def run_name(self, data: list[str]) -> str:
-        stem = data[0].split("/")[-1].split(".")[0] if data else "pairs"
+        stem = Path(data[0]).name.split(".")[0] if data else "pairs"  # train.de.gz -> train
         return f"{stem}-{self.name}"
 
     def unknown_tokens(self, data: PreparedTranslation, split: str) -> tuple[int, int]:
